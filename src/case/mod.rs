@@ -1,0 +1,484 @@
+//! Reading a case folder (`case.toml` and the data files it names) into a
+//! checked [`Case`](crate::model::Case).
+//!
+//! All problems of all files are collected; the case is returned only when there
+//! is none.
+
+pub mod tree;
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use crate::deadline::Deadline;
+use crate::diag::{Diagnostic, Diagnostics, Location, SourceText};
+use crate::model::*;
+use tree::{Ctx, TableReader};
+
+/// The case file's name inside a case folder.
+pub const CASE_FILE: &str = "case.toml";
+
+/// The built-in example case (modelled on 夏法政办〔2023〕12号), file by file.
+pub const EXAMPLE_FILES: &[(&str, &str)] = &[
+    ("case.toml", include_str!("../../data/example/case.toml")),
+    ("指标.toml", include_str!("../../data/example/指标.toml")),
+];
+
+/// Where a case's files are read from.
+#[derive(Debug, Clone)]
+pub enum CaseDir {
+    /// A folder on disk.
+    Disk(PathBuf),
+    /// The example embedded in the binary.
+    Builtin,
+}
+
+impl CaseDir {
+    /// Reads a text file of the case; the error is a ready diagnostic.
+    pub fn read_text(&self, name: &str) -> Result<SourceText, Diagnostic> {
+        match self {
+            CaseDir::Builtin => EXAMPLE_FILES
+                .iter()
+                .find(|(n, _)| *n == name)
+                .map(|(n, t)| SourceText::new(format!("<内置示例>/{n}"), *t))
+                .ok_or_else(|| {
+                    Diagnostic::error(Location::None, format!("内置示例中没有文件 {name}"))
+                }),
+            CaseDir::Disk(dir) => {
+                let path = dir.join(name);
+                let shown = display_path(&path);
+                let bytes = std::fs::read(&path).map_err(|e| {
+                    Diagnostic::error(Location::File(shown.clone()), format!("无法读取文件（{}）", io_reason(&e)))
+                })?;
+                let text = String::from_utf8(bytes).map_err(|_| {
+                    Diagnostic::error(Location::File(shown.clone()), "无法读取文件（不是 UTF-8 编码的文本）")
+                        .with_hint("请用 UTF-8 编码另存此文件")
+                })?;
+                Ok(SourceText::new(shown, text.trim_start_matches('\u{feff}').to_string()))
+            }
+        }
+    }
+
+    /// The folder on disk, if any.
+    pub fn path(&self) -> Option<&Path> {
+        match self {
+            CaseDir::Disk(p) => Some(p),
+            CaseDir::Builtin => None,
+        }
+    }
+}
+
+/// A path as shown in messages.
+pub fn display_path(path: &Path) -> String {
+    path.strip_prefix("./").unwrap_or(path).display().to_string()
+}
+
+/// A short Chinese reason for an I/O error.
+pub fn io_reason(e: &std::io::Error) -> String {
+    use std::io::ErrorKind::*;
+    match e.kind() {
+        NotFound => "文件不存在".into(),
+        PermissionDenied => "没有权限".into(),
+        IsADirectory => "这是一个文件夹".into(),
+        _ => e.to_string(),
+    }
+}
+
+/// Loads and checks a case.
+pub fn load_case(dir: &CaseDir) -> Result<Case, Vec<Diagnostic>> {
+    let mut diags = Diagnostics::new();
+    let src = match dir.read_text(CASE_FILE) {
+        Ok(s) => s,
+        Err(d) => return Err(vec![d]),
+    };
+    let root = match tree::parse(&src) {
+        Ok(r) => r,
+        Err(ds) => return Err(ds),
+    };
+    let ctx = Ctx::new(&src);
+    let case = TableReader::new(&ctx, &root, "").and_then(|t| {
+        let case = read_case(&t, dir, &mut diags);
+        t.finish();
+        case
+    });
+    let mut all = ctx.diags.into_inner();
+    all.extend(diags.into_vec());
+    match case {
+        Some(c) if !all.has_errors() => Ok(c),
+        _ => Err(all.into_vec()),
+    }
+}
+
+fn read_case(t: &TableReader<'_>, dir: &CaseDir, diags: &mut Diagnostics) -> Option<Case> {
+    let name = t.opt_str("输出名");
+    let vars = t.opt_table("变量").map(|v| {
+        let map: BTreeMap<String, Located<String>> =
+            v.string_map().into_iter().map(|(k, v)| (k.value, v)).collect();
+        // every key of [变量] is a variable: nothing to report as unknown
+        map
+    });
+    let header = t.req_table("版头").and_then(|h| {
+        let r = read_header(&h);
+        h.finish();
+        r
+    });
+    let notice = t.req_table("通知").and_then(|n| {
+        let r = read_notice(&n);
+        n.finish();
+        r
+    });
+    let plan = t.opt_table("方案").and_then(|p| {
+        let r = read_plan(&p);
+        p.finish();
+        r
+    });
+    let stages: Vec<Stage> = t
+        .tables("创建步骤")
+        .into_iter()
+        .filter_map(|s| {
+            let r = read_stage(&s);
+            s.finish();
+            r
+        })
+        .collect();
+    let indicators = t.opt_table("数据").map_or_else(Vec::new, |d| {
+        let file = d.opt_str("指标");
+        d.finish();
+        file.map_or_else(Vec::new, |f| load_indicators(dir, &f, diags))
+    });
+    let annexes: Vec<Annex> = t
+        .tables("附件")
+        .into_iter()
+        .filter_map(|a| {
+            let r = read_annex(&a);
+            a.finish();
+            r
+        })
+        .collect();
+    let banji = t.opt_table("版记").and_then(|b| {
+        let r = read_banji(&b);
+        b.finish();
+        r
+    });
+
+    let (header, notice) = (header?, notice?);
+    check_stages(&stages, &notice.date, diags);
+    for annex in &annexes {
+        if matches!(annex.body, AnnexBody::ResponsibilityList) && indicators.is_empty() {
+            diags.push(
+                Diagnostic::error(annex.title.loc.clone(), "责任清单附件没有指标数据")
+                    .with_hint("在 [数据] 中写 指标 = \"指标.toml\""),
+            );
+        }
+    }
+    let name = name.map(|n| n.value).unwrap_or_else(|| header.number.to_string());
+    if let Some(bad) = name.chars().find(|c| matches!(c, '/' | '\\' | ':' | '*' | '?' | '"' | '<' | '>' | '|') || c.is_control()) {
+        diags.push(Diagnostic::error(Location::None, format!("输出名\"{name}\"含有不能用于文件名的字符\"{bad}\"")));
+    }
+    Some(Case {
+        name,
+        dir: dir.path().map(Path::to_path_buf),
+        vars: vars.unwrap_or_default(),
+        header,
+        notice,
+        plan,
+        stages,
+        indicators,
+        annexes,
+        banji,
+    })
+}
+
+fn read_header(t: &TableReader<'_>) -> Option<Header> {
+    let ctx = t.ctx();
+    let copy_no = t.opt_str("份号");
+    if let Some(c) = &copy_no {
+        if c.value.len() != 6 || !c.value.chars().all(|c| c.is_ascii_digit()) {
+            ctx.push(
+                Diagnostic::error(c.loc.clone(), format!("份号\"{}\"应为 6 位阿拉伯数字", c.value))
+                    .with_hint("例如 份号 = \"000123\""),
+            );
+        }
+    }
+    let secret = t.opt_str("密级");
+    let period = t.opt_str("保密期限");
+    let secret = match (secret, period) {
+        (Some(s), Some(p)) => Some(Located::new(format!("{}★{}", s.value, p.value), s.loc)),
+        (Some(s), None) => Some(s),
+        (None, Some(p)) => {
+            ctx.push(Diagnostic::error(p.loc.clone(), "有保密期限却没有密级"));
+            None
+        }
+        (None, None) => None,
+    };
+    let urgency = t.opt_str("紧急程度");
+    let organs = t.str_list("发文机关");
+    if organs.is_empty() {
+        if t.has("发文机关") {
+            ctx.error(t.span(), "\"版头.发文机关\"不能为空");
+        } else {
+            ctx.error(t.span(), "缺少必填项\"版头.发文机关\"");
+        }
+    }
+    for o in &organs {
+        if o.value.trim().is_empty() {
+            ctx.push(Diagnostic::error(o.loc.clone(), "发文机关名称不能为空"));
+        }
+    }
+    let wenjian = t.opt_bool("文件").unwrap_or(false);
+    let code = t.req_str("机关代字");
+    let year = t.req_int("年份", 1900..2201);
+    let seq = t.req_int("序号", 1..100_000);
+    let signers = t.str_list("签发人");
+    Some(Header {
+        copy_no,
+        secret,
+        urgency,
+        organs,
+        wenjian,
+        number: DocNumber { code: code?, year: year?.value, seq: seq?.value },
+        signers,
+    })
+}
+
+fn read_notice(t: &TableReader<'_>) -> Option<Notice> {
+    let title = t.req_str("标题");
+    let addressees = t.str_list("主送");
+    let body = t.str_list("正文");
+    if body.is_empty() {
+        t.ctx().error(t.span(), "缺少必填项\"通知.正文\"");
+    }
+    let signature = t.str_list("署名");
+    if signature.is_empty() {
+        t.ctx().error(t.span(), "缺少必填项\"通知.署名\"");
+    }
+    let date = t.req_date("成文日期");
+    let sealed = t.opt_bool("盖章").unwrap_or(false);
+    let seal = t.opt_str("印章");
+    if seal.is_some() && !sealed {
+        let s = seal.as_ref().map(|s| s.loc.clone()).unwrap_or(Location::None);
+        t.ctx().push(
+            Diagnostic::error(s, "给出了印章图片，但\"盖章\"不是 true").with_hint("加上 盖章 = true"),
+        );
+    }
+    let note = t.opt_str("附注");
+    Some(Notice {
+        title: title?,
+        addressees,
+        body,
+        signature,
+        date: date?,
+        sealed,
+        seal,
+        note,
+    })
+}
+
+fn read_plan(t: &TableReader<'_>) -> Option<Plan> {
+    let title = t.req_str("标题");
+    let intro = t.str_list("导语");
+    let sections = read_sections(t, "章", 1);
+    Some(Plan { title: title?, intro, sections })
+}
+
+/// The deepest heading level GB/T 9704 numbers: 一、（一）1.（1）.
+pub const MAX_LEVEL: usize = 4;
+const CHILD_KEYS: [&str; 4] = ["章", "节", "条", "款"];
+
+fn read_sections(t: &TableReader<'_>, key: &'static str, level: usize) -> Vec<Section> {
+    t.tables(key)
+        .into_iter()
+        .filter_map(|s| {
+            let r = read_section(&s, level);
+            s.finish();
+            r
+        })
+        .collect()
+}
+
+fn read_section(t: &TableReader<'_>, level: usize) -> Option<Section> {
+    let title = t.req_str("标题");
+    let run_in = t.opt_str("内容");
+    let paragraphs = t.str_list("段落");
+    let source = match t.opt_str("来源") {
+        None => SectionSource::Written,
+        Some(s) if s.value == "创建步骤" => SectionSource::Stages,
+        Some(s) if s.value == "指标" => {
+            match t.opt_str("模板") {
+                Some(template) => SectionSource::Indicators { template },
+                None => {
+                    t.ctx().push(
+                        Diagnostic::error(s.loc.clone(), "来源为\"指标\"的章节需要\"模板\"")
+                            .with_hint("例如 模板 = \"{{ 指标.三级指标 }}（责任单位：{{ 指标.责任单位 }}）\""),
+                    );
+                    SectionSource::Written
+                }
+            }
+        }
+        Some(s) => {
+            t.ctx().push(
+                Diagnostic::error(s.loc.clone(), format!("未知的章节来源\"{}\"", s.value))
+                    .with_hint("可用的来源：创建步骤、指标"),
+            );
+            SectionSource::Written
+        }
+    };
+    let children = if level < MAX_LEVEL {
+        read_sections(t, CHILD_KEYS[level], level + 1)
+    } else {
+        if t.has(CHILD_KEYS[MAX_LEVEL - 1]) {
+            t.ctx().error(t.span(), "章节层级过深：公文标题最多四级（一、（一）1.（1））");
+        }
+        Vec::new()
+    };
+    if run_in.is_some() && (!children.is_empty() || source != SectionSource::Written) {
+        t.ctx().error(t.span(), "有\"内容\"（标题后接正文）的章节不能再有下级章节");
+    }
+    Some(Section { title: title?, run_in, paragraphs, children, source })
+}
+
+fn read_stage(t: &TableReader<'_>) -> Option<Stage> {
+    let name = t.req_str("名称");
+    let deadline = t.req_str("时限").and_then(|d| match Deadline::parse(&d.value, None) {
+        Ok(v) => Some(Located::new(v, d.loc)),
+        Err(e) => {
+            t.ctx().push(
+                Diagnostic::error(d.loc, e.to_string())
+                    .with_hint("可写 2023年9月底前、2023年10月上旬、2023年8月1日至8月10日、2024年第二季度前 或 按照市部署时间"),
+            );
+            None
+        }
+    });
+    let text = t.req_str("内容");
+    Some(Stage { name: name?, deadline: deadline?, text: text? })
+}
+
+fn read_annex(t: &TableReader<'_>) -> Option<Annex> {
+    let title = t.req_str("标题");
+    let notes = t.str_list("说明");
+    let landscape = t.opt_bool("横排");
+    let kind = t.req_str("类型");
+    let body = match kind {
+        Some(k) if k.value == "责任清单" => Some(AnnexBody::ResponsibilityList),
+        Some(k) if k.value == "文字" => Some(AnnexBody::Text(t.str_list("段落"))),
+        Some(k) => {
+            t.ctx().push(
+                Diagnostic::error(k.loc, format!("未知的附件类型\"{}\"", k.value))
+                    .with_hint("可用的类型：责任清单、文字"),
+            );
+            None
+        }
+        None => None,
+    };
+    let body = body?;
+    let landscape =
+        landscape.unwrap_or(matches!(body, AnnexBody::ResponsibilityList));
+    Some(Annex { title: title?, notes, landscape, body })
+}
+
+fn read_banji(t: &TableReader<'_>) -> Option<Banji> {
+    let cc = t.str_list("抄送");
+    let printer = t.req_str("印发机关");
+    let date = t.req_date("印发日期");
+    Some(Banji { cc, printer: printer?, date: date? })
+}
+
+/// Stages must follow each other in time and none may end before the notice is dated.
+fn check_stages(stages: &[Stage], date: &Located<chrono::NaiveDate>, diags: &mut Diagnostics) {
+    let mut prev: Option<&Stage> = None;
+    for s in stages {
+        let Some(start) = s.deadline.value.earliest_day() else { continue };
+        if let Some(end) = s.deadline.value.latest_day() {
+            if end < date.value {
+                diags.push(Diagnostic::error(
+                    s.deadline.loc.clone(),
+                    format!(
+                        "创建步骤\"{}\"的时限（{}）早于成文日期（{}）",
+                        s.name.value,
+                        s.deadline.value,
+                        crate::deadline::cn_date(date.value)
+                    ),
+                ));
+            }
+        }
+        if let Some(p) = prev {
+            if let Some(pstart) = p.deadline.value.earliest_day() {
+                if start < pstart {
+                    diags.push(
+                        Diagnostic::error(
+                            s.deadline.loc.clone(),
+                            format!(
+                                "创建步骤顺序颠倒：\"{}\"（{}）排在\"{}\"（{}）之后",
+                                s.name.value, s.deadline.value, p.name.value, p.deadline.value
+                            ),
+                        )
+                        .with_hint("按时间先后排列创建步骤"),
+                    );
+                }
+            }
+        }
+        prev = Some(s);
+    }
+}
+
+/// Reads the indicator file (`[[指标]]` rows).
+fn load_indicators(dir: &CaseDir, file: &Located<String>, diags: &mut Diagnostics) -> Vec<Indicator> {
+    let src = match dir.read_text(&file.value) {
+        Ok(s) => s,
+        Err(d) => {
+            diags.push(Diagnostic { location: file.loc.clone(), ..d });
+            return Vec::new();
+        }
+    };
+    let root = match tree::parse(&src) {
+        Ok(r) => r,
+        Err(ds) => {
+            diags.extend(ds);
+            return Vec::new();
+        }
+    };
+    let ctx = Ctx::new(&src);
+    let mut out = Vec::new();
+    if let Some(t) = TableReader::new(&ctx, &root, "") {
+        for row in t.tables("指标") {
+            let seq = row.req_int("序号", 1..100_000);
+            let kind = row.opt_str("类别");
+            let level1 = row.opt_str("一级指标").map(|s| s.value);
+            let level2 = row.opt_str("二级指标").map(|s| s.value);
+            let text = row.req_str("三级指标");
+            let materials = row.opt_str("填报材料");
+            let units = row.opt_str("责任单位");
+            let loc = ctx.loc(row.span());
+            row.finish();
+            if let (Some(seq), Some(text)) = (seq, text) {
+                out.push(Indicator {
+                    seq: seq.value as u32,
+                    kind: kind.map_or(IndicatorKind::Main, |k| IndicatorKind::Extra(k.value)),
+                    level1,
+                    level2,
+                    text,
+                    materials: materials.unwrap_or_else(|| Located::new(String::new(), loc.clone())),
+                    units: units.unwrap_or_else(|| Located::new(String::new(), loc.clone())),
+                });
+            }
+        }
+        t.finish();
+    }
+    // numbering: each list counts 1, 2, 3 … without gaps
+    let mut expected: BTreeMap<String, u32> = BTreeMap::new();
+    for ind in &out {
+        let key = match &ind.kind {
+            IndicatorKind::Main => String::new(),
+            IndicatorKind::Extra(k) => k.clone(),
+        };
+        let next = expected.entry(key).or_insert(1);
+        if ind.seq != *next {
+            ctx.push(Diagnostic::error(
+                ind.text.loc.clone(),
+                format!("序号应为 {}，实为 {}", next, ind.seq),
+            ));
+        }
+        *next = ind.seq + 1;
+    }
+    diags.extend(ctx.diags.into_inner().into_vec());
+    out
+}

@@ -1,0 +1,238 @@
+//! Command-line interface (clap derive; the doc comments are the help text).
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use clap::{Args, Parser, Subcommand};
+
+use crate::case::{CaseDir, EXAMPLE_FILES};
+use crate::diag::Diagnostic;
+use crate::doc::FontRole;
+use crate::pipeline::{self, Formats, Settings};
+use crate::render::typst::fonts::{FontOptions, FontSet};
+
+/// gongwen：由数据生成符合 GB/T 9704-2012 的公文（PDF 与 DOCX）
+#[derive(Debug, Parser)]
+#[command(name = "gongwen", version, about, long_about = None)]
+pub struct Cli {
+    /// 子命令
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// 子命令
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// 生成公文：不给案卷文件夹时生成内置示例
+    Build(BuildArgs),
+    /// 只检查案卷数据，不写任何文件
+    Check(CheckArgs),
+    /// 把内置示例写成可编辑的案卷文件夹
+    Init(InitArgs),
+    /// 列出找到的字体，以及每种用途选用哪一种
+    Fonts(FontArgs),
+}
+
+/// 字体选项
+#[derive(Debug, Clone, Args)]
+pub struct FontArgs {
+    /// 额外的字体文件夹（可多次给出）
+    #[arg(long = "font-path", env = "GONGWEN_FONT_PATHS", value_delimiter = ':')]
+    pub font_paths: Vec<PathBuf>,
+    /// 不使用系统字体（只用内置 Fandol 字体和 --font-path）
+    #[arg(long)]
+    pub ignore_system_fonts: bool,
+}
+
+/// build 的选项
+#[derive(Debug, Args)]
+pub struct BuildArgs {
+    /// 案卷文件夹（含 case.toml）；不给时生成内置示例
+    pub dirs: Vec<PathBuf>,
+    /// 输出文件夹
+    #[arg(long, short, default_value = "out")]
+    pub out: PathBuf,
+    /// 输出格式，逗号分隔：pdf,docx
+    #[arg(long, default_value = "pdf,docx", value_delimiter = ',')]
+    pub format: Vec<String>,
+    /// 文件元数据使用的日期（YYYY-MM-DD）；默认取 SOURCE_DATE_EPOCH，再默认今天
+    #[arg(long)]
+    pub date: Option<String>,
+    /// 覆盖内置模板的文件夹（prose/*.tera、typst/gongwen.typ）
+    #[arg(long)]
+    pub templates: Option<PathBuf>,
+    /// 在 PDF 旁写出生成的 Typst 源文件（<名称>.typ.d/）
+    #[arg(long)]
+    pub emit_typst: bool,
+    /// 字体
+    #[command(flatten)]
+    pub fonts: FontArgs,
+}
+
+/// check 的选项
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    /// 案卷文件夹；不给时检查内置示例
+    pub dir: Option<PathBuf>,
+    /// 覆盖内置模板的文件夹
+    #[arg(long)]
+    pub templates: Option<PathBuf>,
+    /// 字体
+    #[command(flatten)]
+    pub fonts: FontArgs,
+}
+
+/// init 的选项
+#[derive(Debug, Args)]
+pub struct InitArgs {
+    /// 要创建的案卷文件夹
+    pub dir: PathBuf,
+}
+
+fn font_options(f: &FontArgs) -> FontOptions {
+    FontOptions { paths: f.font_paths.clone(), ignore_system: f.ignore_system_fonts }
+}
+
+/// The run date: `--date`, else `SOURCE_DATE_EPOCH`, else today.
+pub fn resolve_date(arg: Option<&str>, today: chrono::NaiveDate) -> Result<chrono::NaiveDate, String> {
+    if let Some(s) = arg {
+        return chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d")
+            .map_err(|_| format!("无法识别 --date {s}（应写作 YYYY-MM-DD）"));
+    }
+    if let Ok(epoch) = std::env::var("SOURCE_DATE_EPOCH") {
+        let secs: i64 = epoch.trim().parse().map_err(|_| format!("无法识别 SOURCE_DATE_EPOCH={epoch}"))?;
+        return chrono::DateTime::from_timestamp(secs, 0)
+            .map(|d| d.date_naive())
+            .ok_or_else(|| format!("SOURCE_DATE_EPOCH={epoch} 超出范围"));
+    }
+    Ok(today)
+}
+
+fn print_diags(diags: &[Diagnostic]) {
+    for d in diags {
+        eprintln!("{d}");
+    }
+    let errors = diags.iter().filter(|d| d.is_error()).count();
+    if errors > 0 {
+        eprintln!("共 {errors} 个错误，未写出任何文件");
+    }
+}
+
+/// Runs a command; `Ok(false)` means problems were reported (exit code 1).
+pub fn dispatch(cli: Cli, today: chrono::NaiveDate) -> Result<bool, String> {
+    match cli.command {
+        Command::Build(a) => build(a, today),
+        Command::Check(a) => check(a, today),
+        Command::Init(a) => init(&a.dir),
+        Command::Fonts(a) => {
+            fonts(&a);
+            Ok(true)
+        }
+    }
+}
+
+fn formats(list: &[String]) -> Result<Formats, String> {
+    let mut f = Formats { pdf: false, docx: false };
+    for x in list {
+        match x.trim().to_lowercase().as_str() {
+            "pdf" => f.pdf = true,
+            "docx" => f.docx = true,
+            other => return Err(format!("未知的输出格式 {other}（可用：pdf、docx）")),
+        }
+    }
+    Ok(f)
+}
+
+fn build(a: BuildArgs, today: chrono::NaiveDate) -> Result<bool, String> {
+    let settings = Settings {
+        fonts: FontSet::load(&font_options(&a.fonts)),
+        library: crate::render::typst::world::library(),
+        templates: a.templates.clone(),
+        date: resolve_date(a.date.as_deref(), today)?,
+        formats: formats(&a.format)?,
+        emit_typst: a.emit_typst,
+    };
+    let dirs: Vec<CaseDir> = if a.dirs.is_empty() {
+        vec![CaseDir::Builtin]
+    } else {
+        a.dirs.iter().map(|d| CaseDir::Disk(d.clone())).collect()
+    };
+    let mut ok = true;
+    for dir in dirs {
+        ok &= build_one(&dir, &a.out, &settings);
+    }
+    Ok(ok)
+}
+
+/// Builds one case and reports; `false` when it failed (other cases still run).
+pub fn build_one(dir: &CaseDir, out: &Path, settings: &Settings) -> bool {
+    let start = std::time::Instant::now();
+    let result = pipeline::compose_dir(dir, settings)
+        .and_then(|c| pipeline::render(&c, settings).map(|r| (c, r)))
+        .and_then(|(c, r)| pipeline::write(&c, &r, out, settings).map(|w| (w, r.pages)).map_err(|d| vec![d]));
+    match result {
+        Ok((written, pages)) => {
+            for p in &written {
+                println!("已写出 {}", p.display());
+            }
+            println!("完成：{} 页，用时 {:.2} 秒", pages, start.elapsed().as_secs_f64());
+            true
+        }
+        Err(diags) => {
+            print_diags(&diags);
+            false
+        }
+    }
+}
+
+fn check(a: CheckArgs, today: chrono::NaiveDate) -> Result<bool, String> {
+    let settings = Settings {
+        fonts: FontSet::load(&font_options(&a.fonts)),
+        library: crate::render::typst::world::library(),
+        templates: a.templates,
+        date: today,
+        formats: Formats { pdf: false, docx: false },
+        emit_typst: false,
+    };
+    let dir = a.dir.map_or(CaseDir::Builtin, CaseDir::Disk);
+    match pipeline::compose_dir(&dir, &settings) {
+        Ok(c) => {
+            println!("检查通过：{}（{} 个段落）", c.name, c.doc.paragraphs().len());
+            Ok(true)
+        }
+        Err(diags) => {
+            for d in &diags {
+                eprintln!("{d}");
+            }
+            eprintln!("共 {} 个错误", diags.iter().filter(|d| d.is_error()).count());
+            Ok(false)
+        }
+    }
+}
+
+fn init(dir: &Path) -> Result<bool, String> {
+    if dir.join(crate::case::CASE_FILE).exists() {
+        return Err(format!("{} 中已有 case.toml，不覆盖", dir.display()));
+    }
+    for (name, text) in EXAMPLE_FILES {
+        crate::output::write_atomic(&dir.join(name), text.as_bytes())
+            .map_err(|e| format!("无法写入 {}（{e}）", dir.join(name).display()))?;
+    }
+    println!("已在 {} 写出示例案卷；编辑 case.toml 后运行 gongwen build {}", dir.display(), dir.display());
+    Ok(true)
+}
+
+fn fonts(a: &FontArgs) {
+    let set: Arc<FontSet> = FontSet::load(&font_options(a));
+    println!("各用途选用的字体：");
+    for role in FontRole::ALL {
+        let f = set.face(role);
+        let kind = if f.official { "正式字体" } else { "免费替代字体" };
+        let weight = if f.bold { "（粗）" } else { "" };
+        println!("  {}：{}{}（{}；DOCX 中写作 {}）", role.label(), f.family, weight, kind, role.official_name());
+    }
+    println!("找到的字体族：");
+    for (family, origin) in set.families() {
+        println!("  {family}  —  {origin}");
+    }
+}

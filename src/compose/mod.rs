@@ -1,0 +1,415 @@
+//! From a checked case to the document model: the only place where wording,
+//! numbering, dates and table spans are decided.
+
+pub mod numbering;
+pub mod prose;
+pub mod title;
+
+use tera::Context;
+
+use crate::deadline::cn_date;
+use crate::diag::{Diagnostic, Location};
+use crate::doc::{self, Align, Block, Cell, Column, Document, FontRole, Run, Width};
+use crate::model::*;
+use numbering::{heading_number, heading_role};
+use prose::Prose;
+
+/// Tells which characters a font role cannot print.
+pub trait GlyphCheck {
+    /// The first character of `text` the role's font has no glyph for.
+    fn missing(&self, role: FontRole, text: &str) -> Option<char>;
+}
+
+/// Accepts every character (for tests of wording alone).
+pub struct AnyGlyph;
+
+impl GlyphCheck for AnyGlyph {
+    fn missing(&self, _: FontRole, _: &str) -> Option<char> {
+        None
+    }
+}
+
+/// Whether a character needs a glyph on the page (format marks and spaces do not).
+pub fn needs_glyph(c: char) -> bool {
+    !(c.is_whitespace()
+        || matches!(c, '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2060}'..='\u{2069}' | '\u{FEFF}' | '\u{FE00}'..='\u{FE0F}'))
+}
+
+struct Composer<'a> {
+    case: &'a Case,
+    prose: Prose,
+    /// Template variables (unmangled); `ctx` is what Tera sees.
+    vars: serde_json::Map<String, serde_json::Value>,
+    ctx: Context,
+    glyphs: &'a dyn GlyphCheck,
+    diags: Vec<Diagnostic>,
+}
+
+/// Composes the notice, the plan, its annexes and the 版记 of a case.
+pub fn compose_case(
+    case: &Case,
+    prose: Prose,
+    glyphs: &dyn GlyphCheck,
+) -> Result<Document, Vec<Diagnostic>> {
+    let mut c = Composer { case, prose, vars: serde_json::Map::new(), ctx: Context::new(), glyphs, diags: Vec::new() };
+    c.build_context();
+    let doc = c.document();
+    if c.diags.iter().any(Diagnostic::is_error) { Err(c.diags) } else { Ok(doc) }
+}
+
+impl Composer<'_> {
+    /// Variables, stages and indicators for the wording templates.
+    fn build_context(&mut self) {
+        let case = self.case;
+        for (k, v) in &case.vars {
+            self.set(k, serde_json::Value::String(v.value.clone()));
+        }
+        self.set("成文日期", cn_date(case.notice.date.value).into());
+        self.set("发文字号", case.header.number.to_string().into());
+        let indicators: Vec<serde_json::Value> = case
+            .indicators
+            .iter()
+            .map(|i| {
+                serde_json::json!({
+                    "序号": i.seq,
+                    "类别": match &i.kind { IndicatorKind::Main => "", IndicatorKind::Extra(k) => k.as_str() },
+                    "一级指标": i.level1.clone().unwrap_or_default(),
+                    "二级指标": i.level2.clone().unwrap_or_default(),
+                    "三级指标": i.text.value,
+                    "填报材料": i.materials.value,
+                    "责任单位": i.units.value,
+                })
+            })
+            .collect();
+        self.set("指标", indicators.into());
+        let stages: Vec<serde_json::Value> = case
+            .stages
+            .iter()
+            .map(|s| serde_json::json!({"名称": s.name.value, "时限": s.deadline.value.to_string()}))
+            .collect();
+        self.set("步骤", stages.into());
+        if let Some(plan) = &case.plan {
+            if let Some(t) = self.render(&plan.title, FontRole::Title) {
+                self.set("方案标题", t.replace('\n', "").into());
+            }
+        }
+    }
+
+    /// Sets a template variable.
+    fn set(&mut self, key: &str, value: serde_json::Value) {
+        self.vars.insert(key.to_string(), value);
+        self.ctx = prose::mangled_context(&self.vars);
+    }
+
+    /// Checks the characters of printed text: no control characters, a glyph for each.
+    fn check_text(&mut self, text: &str, role: FontRole, loc: &Location) {
+        if let Some(c) = text.chars().find(|c| c.is_control() && *c != '\n' && *c != '\t') {
+            self.diags.push(Diagnostic::error(
+                loc.clone(),
+                format!("文字中含有控制字符 U+{:04X}", c as u32),
+            ).with_hint("删去这个看不见的字符"));
+            return;
+        }
+        let printable: String = text.chars().filter(|c| needs_glyph(*c)).collect();
+        if let Some(c) = self.glyphs.missing(role, &printable) {
+            self.diags.push(
+                Diagnostic::error(
+                    loc.clone(),
+                    format!("字体（{}）中没有字符\"{c}\"（U+{:04X}）", role.label(), c as u32),
+                )
+                .with_hint("换用常用字，或用 --font-path 提供含有此字的字体"),
+            );
+        }
+    }
+
+    /// Renders a template text of the case and checks it.
+    fn render(&mut self, t: &Located<String>, role: FontRole) -> Option<String> {
+        match self.prose.render_text(t, &self.ctx) {
+            Ok(s) => {
+                let s = s.trim().to_string();
+                self.check_text(&s, role, &t.loc);
+                Some(s)
+            }
+            Err(d) => {
+                self.diags.push(d);
+                None
+            }
+        }
+    }
+
+    /// Data text printed as written.
+    fn literal(&mut self, t: &Located<String>, role: FontRole) -> String {
+        let s = t.value.trim().to_string();
+        self.check_text(&s, role, &t.loc);
+        s
+    }
+
+    fn document(&mut self) -> Document {
+        let case = self.case;
+        let mut blocks = vec![Block::Head(self.head())];
+        let title = self.render(&case.notice.title, FontRole::Title).unwrap_or_default();
+        blocks.push(Block::Title(title::balance_title(&title)));
+        blocks.push(Block::Blank(1));
+        if !case.notice.addressees.is_empty() {
+            let names: Vec<String> = case
+                .notice
+                .addressees
+                .iter()
+                .map(|a| self.literal(a, FontRole::Fang))
+                .collect();
+            let text = format!("{}：", names.join("，").trim_end_matches(['：', ':']));
+            blocks.push(Block::Para { runs: vec![Run::new(FontRole::Fang, text)], indent: false });
+        }
+        for p in &case.notice.body {
+            if let Some(t) = self.render(p, FontRole::Fang) {
+                blocks.push(para(t));
+            }
+        }
+        let annex_titles = self.annex_titles();
+        if case.plan.is_none() && !annex_titles.is_empty() {
+            blocks.push(Block::Blank(1));
+            blocks.push(attachments(&annex_titles));
+        }
+        let names =
+            case.notice.signature.iter().map(|s| self.literal(s, FontRole::Fang)).collect();
+        blocks.push(Block::Signature {
+            names,
+            date: cn_date(case.notice.date.value),
+            sealed: case.notice.sealed,
+            seal: case.notice.seal.as_ref().map(|s| s.value.clone()),
+        });
+        if let Some(note) = &case.notice.note {
+            let n = self.literal(note, FontRole::Fang);
+            let n = n.trim_start_matches(['（', '(']).trim_end_matches(['）', ')']);
+            blocks.push(para(format!("（{n}）")));
+        }
+        if let Some(plan) = &case.plan {
+            blocks.push(Block::NewFace);
+            let t = self.render(&plan.title, FontRole::Title).unwrap_or_default();
+            blocks.push(Block::Title(title::balance_title(&t)));
+            blocks.push(Block::Blank(1));
+            for p in &plan.intro {
+                if let Some(t) = self.render(p, FontRole::Fang) {
+                    blocks.push(para(t));
+                }
+            }
+            for (i, s) in plan.sections.iter().enumerate() {
+                self.section(s, 1, i as u32 + 1, &mut blocks);
+            }
+            if !annex_titles.is_empty() {
+                blocks.push(Block::Blank(1));
+                blocks.push(attachments(&annex_titles));
+            }
+        }
+        for (i, annex) in case.annexes.iter().enumerate() {
+            let label =
+                if case.annexes.len() == 1 { "附件".to_string() } else { format!("附件{}", i + 1) };
+            let mut inner = vec![Block::AnnexLabel(label), Block::Blank(1)];
+            inner.push(Block::Title(title::balance_title(&annex_titles[i])));
+            inner.push(Block::Blank(1));
+            if !annex.notes.is_empty() {
+                inner.push(Block::Para { runs: vec![Run::new(FontRole::Fang, "说明：")], indent: true });
+                for n in &annex.notes {
+                    if let Some(t) = self.render(n, FontRole::Fang) {
+                        inner.push(para(t));
+                    }
+                }
+            }
+            match &annex.body {
+                AnnexBody::ResponsibilityList => inner.push(Block::Table(self.responsibility_table())),
+                AnnexBody::Text(paras) => {
+                    for p in paras {
+                        if let Some(t) = self.render(p, FontRole::Fang) {
+                            inner.push(para(t));
+                        }
+                    }
+                }
+            }
+            if annex.landscape {
+                blocks.push(Block::Landscape(inner));
+            } else {
+                blocks.push(Block::NewFace);
+                blocks.extend(inner);
+            }
+        }
+        let banji = case.banji.as_ref().map(|b| {
+            let cc: Vec<String> = b.cc.iter().map(|c| self.literal(c, FontRole::Fang)).collect();
+            doc::Banji {
+                cc: if cc.is_empty() {
+                    None
+                } else {
+                    Some(format!("{}。", cc.join("，").trim_end_matches(['。', '.'])))
+                },
+                printer: self.literal(&b.printer, FontRole::Fang),
+                date: format!("{}印发", cn_date(b.date.value)),
+            }
+        });
+        let title = title.replace('\n', "");
+        Document { title, blocks, banji }
+    }
+
+    fn head(&mut self) -> doc::Head {
+        let h = &self.case.header;
+        let mut marks = Vec::new();
+        if let Some(c) = &h.copy_no {
+            marks.push(Run::new(FontRole::Fang, self.literal(c, FontRole::Fang)));
+        }
+        for m in [&h.secret, &h.urgency].into_iter().flatten() {
+            marks.push(Run::new(FontRole::Hei, self.literal(m, FontRole::Hei)));
+        }
+        let organs = h.organs.iter().map(|o| self.literal(o, FontRole::Title)).collect();
+        let signers = h.signers.iter().map(|s| self.literal(s, FontRole::Kai)).collect();
+        self.check_text(&h.number.code.value, FontRole::Fang, &h.number.code.loc);
+        doc::Head {
+            marks,
+            organs,
+            wenjian: h.wenjian.then(|| "文件".to_string()),
+            number: h.number.to_string(),
+            signers,
+        }
+    }
+
+    fn annex_titles(&mut self) -> Vec<String> {
+        let annexes = &self.case.annexes;
+        annexes
+            .iter()
+            .map(|a| self.render(&a.title, FontRole::Title).unwrap_or_default())
+            .collect()
+    }
+
+    /// A section and its children; headings numbered by level and position.
+    fn section(&mut self, s: &Section, level: usize, n: u32, out: &mut Vec<Block>) {
+        let number = heading_number(level, n);
+        let role = heading_role(level);
+        let Some(title) = self.render(&s.title, role) else { return };
+        match &s.run_in {
+            Some(run_in) => {
+                let Some(body) = self.render(run_in, FontRole::Fang) else { return };
+                let phrase = format!("{number}{}。", title.trim_end_matches('。'));
+                out.push(Block::Para {
+                    runs: vec![Run::new(role, phrase), Run::new(FontRole::Fang, body)],
+                    indent: true,
+                });
+            }
+            None => out.push(Block::Para {
+                runs: vec![Run::new(role, format!("{number}{title}"))],
+                indent: true,
+            }),
+        }
+        for p in &s.paragraphs {
+            if let Some(t) = self.render(p, FontRole::Fang) {
+                out.push(para(t));
+            }
+        }
+        let child_level = (level + 1).min(crate::case::MAX_LEVEL);
+        let child_role = heading_role(child_level);
+        match &s.source {
+            SectionSource::Written => {
+                for (i, c) in s.children.iter().enumerate() {
+                    self.section(c, child_level, i as u32 + 1, out);
+                }
+            }
+            SectionSource::Stages => {
+                for (i, st) in self.case.stages.iter().enumerate() {
+                    let ctx = prose::mangled_context(
+                        serde_json::json!({"名称": st.name.value, "时限": st.deadline.value.to_string()})
+                            .as_object()
+                            .expect("a JSON object literal"),
+                    );
+                    let heading = match self.prose.render_named("stage_heading.tera", &ctx, &st.name.loc) {
+                        Ok(h) => h,
+                        Err(d) => {
+                            self.diags.push(d);
+                            continue;
+                        }
+                    };
+                    self.check_text(&heading, child_role, &st.name.loc);
+                    let Some(body) = self.render(&st.text, FontRole::Fang) else { continue };
+                    let phrase = format!("{}{}。", heading_number(child_level, i as u32 + 1), heading.trim());
+                    out.push(Block::Para {
+                        runs: vec![Run::new(child_role, phrase), Run::new(FontRole::Fang, body)],
+                        indent: true,
+                    });
+                }
+            }
+            SectionSource::Indicators { template } => {
+                let mut n = 0;
+                for ind in self.case.indicators.iter().filter(|i| i.kind == IndicatorKind::Main) {
+                    n += 1;
+                    let mut vars = self.vars.clone();
+                    vars.insert(
+                        "指标".into(),
+                        serde_json::json!({
+                            "序号": ind.seq, "三级指标": ind.text.value,
+                            "填报材料": ind.materials.value, "责任单位": ind.units.value,
+                        }),
+                    );
+                    let ctx = prose::mangled_context(&vars);
+                    let text = match self.prose.render_text(template, &ctx) {
+                        Ok(t) => t,
+                        Err(d) => {
+                            self.diags.push(d);
+                            return;
+                        }
+                    };
+                    self.check_text(&text, FontRole::Fang, &ind.text.loc);
+                    out.push(para(format!("{}{}", heading_number(child_level, n), text.trim())));
+                }
+            }
+        }
+    }
+
+    /// 责任清单: 序号 / 三级指标 / 填报材料 / 责任单位; 附加项 under a spanning label row.
+    fn responsibility_table(&mut self) -> doc::Table {
+        let mut rows = Vec::new();
+        let mut current_extra: Option<String> = None;
+        let inds = &self.case.indicators;
+        for ind in inds {
+            if let IndicatorKind::Extra(k) = &ind.kind {
+                if current_extra.as_deref() != Some(k) {
+                    current_extra = Some(k.clone());
+                    rows.push(vec![Cell {
+                        text: format!("附加项：{k}"),
+                        rowspan: 1,
+                        colspan: 4,
+                        align: Some(Align::Left),
+                    }]);
+                }
+            }
+            let text = self.literal(&ind.text, FontRole::Fang);
+            let materials = self.literal(&ind.materials, FontRole::Fang);
+            let units = self.literal(&ind.units, FontRole::Fang);
+            rows.push(vec![
+                Cell::new(ind.seq.to_string()),
+                Cell::new(text),
+                Cell::new(materials),
+                Cell::new(units),
+            ]);
+        }
+        doc::Table {
+            columns: vec![
+                Column { width: Width::Mm(14.0), align: Align::Center },
+                Column { width: Width::Fr(3), align: Align::Left },
+                Column { width: Width::Fr(3), align: Align::Left },
+                Column { width: Width::Mm(40.0), align: Align::Center },
+            ],
+            header: ["序号", "三级指标", "填报材料", "责任单位"].map(String::from).to_vec(),
+            rows,
+            size_pt: 12.0,
+        }
+    }
+}
+
+fn para(text: String) -> Block {
+    Block::Para { runs: vec![Run::new(FontRole::Fang, text)], indent: true }
+}
+
+fn attachments(titles: &[String]) -> Block {
+    if titles.len() == 1 {
+        Block::Attachments(vec![(String::new(), titles[0].replace('\n', ""))])
+    } else {
+        Block::Attachments(
+            titles.iter().enumerate().map(|(i, t)| (format!("{}.", i + 1), t.replace('\n', ""))).collect(),
+        )
+    }
+}

@@ -1,0 +1,272 @@
+//! Wording from Tera templates.
+//!
+//! Built-in templates live in `templates/prose/` and are compiled into the binary;
+//! `--templates DIR` overrides single files. Paragraphs of the case file are
+//! templates too, rendered with the case's variables, its stages and its
+//! indicators, so a plan can be worded from the data. Tera produces plain text
+//! here: the writers print it literally.
+
+use std::collections::HashMap;
+use std::path::Path;
+
+use tera::{Context, Tera};
+
+use crate::diag::{Diagnostic, Location};
+use crate::model::Located;
+
+/// Built-in wording templates: (file name, text).
+pub const BUILTIN: &[(&str, &str)] = &[
+    ("stage_heading.tera", include_str!("../../templates/prose/stage_heading.tera")),
+    ("indicator_item.tera", include_str!("../../templates/prose/indicator_item.tera")),
+];
+
+/// The template engine with our filters and templates.
+///
+/// Tera only accepts ASCII identifiers, while our variables are Chinese
+/// (`{{ 县名 }}`). Identifiers inside template tags are therefore mangled to ASCII
+/// before Tera sees them, context keys the same way, and messages are demangled.
+pub struct Prose {
+    tera: Tera,
+}
+
+/// The ASCII name Tera sees for an identifier with non-ASCII characters.
+pub fn mangle_ident(ident: &str) -> String {
+    if ident.is_ascii() {
+        return ident.to_string();
+    }
+    let mut out = String::from("zh");
+    for c in ident.chars() {
+        if c.is_ascii_alphanumeric() {
+            out.push(c);
+        } else {
+            out.push_str(&format!("_{:x}_", c as u32));
+        }
+    }
+    out
+}
+
+/// Turns mangled names in a message back into the user's.
+fn demangle(text: &str) -> String {
+    let mut out = String::new();
+    let mut rest = text;
+    while let Some(i) = rest.find("zh_") {
+        out.push_str(&rest[..i]);
+        let tail = &rest[i + 2..];
+        let mut name = String::new();
+        let mut j = 0;
+        let bytes = tail.as_bytes();
+        while j < bytes.len() {
+            if bytes[j] == b'_' {
+                if let Some(end) = tail[j + 1..].find('_') {
+                    if let Some(c) = u32::from_str_radix(&tail[j + 1..j + 1 + end], 16).ok().and_then(char::from_u32) {
+                        name.push(c);
+                        j += end + 2;
+                        continue;
+                    }
+                }
+                break;
+            } else if bytes[j].is_ascii_alphanumeric() {
+                name.push(bytes[j] as char);
+                j += 1;
+            } else {
+                break;
+            }
+        }
+        if name.is_empty() {
+            out.push_str("zh");
+            rest = tail;
+        } else {
+            out.push_str(&name);
+            rest = &tail[j..];
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+/// Mangles the identifiers inside `{{ }}` and `{% %}` tags (string literals untouched).
+pub fn mangle_template(src: &str) -> String {
+    let mut out = String::with_capacity(src.len());
+    let mut rest = src;
+    loop {
+        let open = [rest.find("{{"), rest.find("{%")].into_iter().flatten().min();
+        let Some(start) = open else {
+            out.push_str(rest);
+            return out;
+        };
+        out.push_str(&rest[..start + 2]);
+        let close_pat = if &rest[start..start + 2] == "{{" { "}}" } else { "%}" };
+        let body_start = start + 2;
+        let end = rest[body_start..].find(close_pat).map_or(rest.len(), |e| body_start + e);
+        let body = &rest[body_start..end];
+        let mut ident = String::new();
+        let mut quote: Option<char> = None;
+        let flush = |ident: &mut String, out: &mut String| {
+            out.push_str(&mangle_ident(ident));
+            ident.clear();
+        };
+        for c in body.chars() {
+            if let Some(q) = quote {
+                out.push(c);
+                if c == q {
+                    quote = None;
+                }
+                continue;
+            }
+            if c == '"' || c == '\'' || c == '`' {
+                flush(&mut ident, &mut out);
+                quote = Some(c);
+                out.push(c);
+            } else if c.is_alphanumeric() || c == '_' {
+                ident.push(c);
+            } else {
+                flush(&mut ident, &mut out);
+                out.push(c);
+            }
+        }
+        flush(&mut ident, &mut out);
+        out.push_str(&rest[end..(end + 2).min(rest.len())]);
+        rest = &rest[(end + 2).min(rest.len())..];
+    }
+}
+
+/// A Tera context whose keys (and nested object keys) are mangled.
+pub fn mangled_context(pairs: &serde_json::Map<String, serde_json::Value>) -> Context {
+    let mut ctx = Context::new();
+    for (k, v) in pairs {
+        ctx.insert(mangle_ident(k), &mangle_value(v));
+    }
+    ctx
+}
+
+fn mangle_value(v: &serde_json::Value) -> serde_json::Value {
+    match v {
+        serde_json::Value::Object(m) => serde_json::Value::Object(
+            m.iter().map(|(k, v)| (mangle_ident(k), mangle_value(v))).collect(),
+        ),
+        serde_json::Value::Array(a) => serde_json::Value::Array(a.iter().map(mangle_value).collect()),
+        other => other.clone(),
+    }
+}
+
+impl Prose {
+    /// Built-in templates, with files from `overrides` replacing them by name.
+    pub fn new(overrides: Option<&Path>) -> Result<Self, Diagnostic> {
+        let mut tera = Tera::default();
+        tera.autoescape_on(vec![]);
+        register_filters(&mut tera);
+        for (name, text) in BUILTIN {
+            let mut text = (*text).to_string();
+            let mut shown = format!("<内置模板>/{name}");
+            if let Some(dir) = overrides {
+                let path = dir.join(name);
+                if path.is_file() {
+                    text = std::fs::read_to_string(&path).map_err(|e| {
+                        Diagnostic::error(
+                            Location::File(path.display().to_string()),
+                            format!("无法读取模板（{e}）"),
+                        )
+                    })?;
+                    shown = path.display().to_string();
+                }
+            }
+            tera.add_raw_template(name, &mangle_template(text.trim_end_matches('\n'))).map_err(|e| {
+                Diagnostic::error(Location::File(shown), format!("模板有误（{}）", error_chain(&e)))
+            })?;
+        }
+        Ok(Self { tera })
+    }
+
+    /// Renders a named built-in (or overridden) template.
+    pub fn render_named(&self, name: &str, ctx: &Context, at: &Location) -> Result<String, Diagnostic> {
+        self.tera.render(name, ctx).map_err(|e| {
+            Diagnostic::error(at.clone(), format!("无法套用模板 {name}（{}）", error_chain(&e)))
+        })
+    }
+
+    /// Renders a text of the case file as a template. Text without template
+    /// syntax is returned unchanged, whatever characters it holds.
+    pub fn render_text(&mut self, text: &Located<String>, ctx: &Context) -> Result<String, Diagnostic> {
+        let t = &text.value;
+        if !(t.contains("{{") || t.contains("{%") || t.contains("{#")) {
+            return Ok(t.clone());
+        }
+        self.tera.render_str(&mangle_template(t), ctx).map_err(|e| {
+            Diagnostic::error(text.loc.clone(), format!("无法套用模板（{}）", error_chain(&e)))
+                .with_hint("模板变量写作 {{ 县名 }}，变量在 [变量] 中定义；要原样印出 {{ 请写 {{ \"{{\" }}")
+        })
+    }
+}
+
+/// Tera's Display names only the template; the cause is in `source()`.
+fn error_chain(e: &tera::Error) -> String {
+    let mut parts = vec![e.to_string()];
+    let mut cur: Option<&dyn std::error::Error> = std::error::Error::source(e);
+    while let Some(s) = cur {
+        parts.push(s.to_string());
+        cur = s.source();
+    }
+    let text = demangle(&parts.join("："));
+    text.replace("Failed to render '__tera_one_off'", "渲染失败")
+        .replace("Variable `", "未定义的变量 `")
+        .replace("` not found in context while rendering", "`，")
+}
+
+fn register_filters(tera: &mut Tera) {
+    tera.register_filter("cn_number", |v: &tera::Value, _: &HashMap<String, tera::Value>| {
+        let n = v.as_u64().ok_or_else(|| tera::Error::msg("cn_number 需要一个整数"))?;
+        Ok(tera::Value::String(super::numbering::cn_number(n as u32)))
+    });
+    tera.register_filter("cn_date", |v: &tera::Value, _: &HashMap<String, tera::Value>| {
+        let s = v.as_str().ok_or_else(|| tera::Error::msg("cn_date 需要一个日期"))?;
+        let d = crate::case::tree::parse_date(s)
+            .ok_or_else(|| tera::Error::msg(format!("cn_date 无法识别日期 {s}")))?;
+        Ok(tera::Value::String(crate::deadline::cn_date(d)))
+    });
+    tera.register_filter("join_units", |v: &tera::Value, _: &HashMap<String, tera::Value>| {
+        let items = v.as_array().ok_or_else(|| tera::Error::msg("join_units 需要一个列表"))?;
+        let names: Vec<&str> = items.iter().filter_map(|x| x.as_str()).collect();
+        Ok(tera::Value::String(names.join("、")))
+    });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn mangling_round_trips_and_spares_strings() {
+        assert_eq!(mangle_template("甲{{ 县名 | default(value=\"县名\") }}乙"), format!("甲{{{{ {} | default(value=\"县名\") }}}}乙", mangle_ident("县名")));
+        assert_eq!(demangle(&format!("Variable `{}` not found", mangle_ident("县名"))), "Variable `县名` not found");
+    }
+
+    fn loc() -> Location {
+        Location::Text { file: "case.toml".into(), line: 3, col: 7 }
+    }
+
+    #[test]
+    fn variables_and_filters() {
+        let mut p = Prose::new(None).unwrap();
+        let ctx = mangled_context(
+            serde_json::json!({"县名": "夏邑县", "单位": ["司法局", "政府办"]}).as_object().unwrap(),
+        );
+        let t = Located::new("{{ 县名 }}：{{ 12 | cn_number }}、{{ 单位 | join_units }}、{{ \"2023-08-31\" | cn_date }}".to_string(), loc());
+        assert_eq!(p.render_text(&t, &ctx).unwrap(), "夏邑县：十二、司法局、政府办、2023年8月31日");
+    }
+
+    #[test]
+    fn plain_text_is_untouched() {
+        let mut p = Prose::new(None).unwrap();
+        let t = Located::new("#*_@$[]<>\\\"{ } 😀".to_string(), loc());
+        assert_eq!(p.render_text(&t, &Context::new()).unwrap(), t.value);
+    }
+
+    #[test]
+    fn unknown_variable_is_located() {
+        let mut p = Prose::new(None).unwrap();
+        let t = Located::new("{{ 县明 }}".to_string(), loc());
+        let e = p.render_text(&t, &Context::new()).unwrap_err();
+        assert_eq!(e.location, loc());
+        assert!(e.message.contains("县明"), "{}", e.message);
+    }
+}

@@ -1,0 +1,19 @@
+//! gongwen：把结构化数据生成为符合 GB/T 9704-2012 的公文（PDF 与 DOCX）。
+//!
+//! Pipeline: `case` (TOML → checked [`model::Case`], every problem located) →
+//! `compose` (wording from Tera, numbering, dates, table spans → [`doc::Document`]) →
+//! `render::typst` (Typst source → PDF through the typst crate) and
+//! `render::docx` (docx-rs). Both writers read the same document model, so the
+//! PDF and the DOCX carry the same text.
+
+pub mod case;
+pub mod cli;
+pub mod compose;
+pub mod deadline;
+pub mod diag;
+pub mod doc;
+pub mod model;
+pub mod output;
+pub mod pipeline;
+pub mod render;
+pub mod units;

@@ -1,0 +1,163 @@
+//! The whole job for one case: load → check → compose → render → write.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use typst::utils::LazyHash;
+use typst::Library;
+
+use crate::case::{self, CaseDir};
+use crate::compose::{self, prose::Prose};
+use crate::diag::{Diagnostic, Location};
+use crate::doc::Document;
+use crate::render;
+use crate::render::typst::fonts::FontSet;
+
+/// Output formats.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Formats {
+    /// Write the PDF.
+    pub pdf: bool,
+    /// Write the DOCX.
+    pub docx: bool,
+}
+
+/// Settings shared by every case of a run.
+pub struct Settings {
+    /// Fonts, loaded once per process.
+    pub fonts: Arc<FontSet>,
+    /// Typst's standard library, built once.
+    pub library: Arc<LazyHash<Library>>,
+    /// `--templates DIR`.
+    pub templates: Option<PathBuf>,
+    /// The date used for PDF/DOCX metadata (`--date`, `SOURCE_DATE_EPOCH`, today).
+    pub date: chrono::NaiveDate,
+    /// Which formats to write.
+    pub formats: Formats,
+    /// Also write the generated Typst sources beside the PDF.
+    pub emit_typst: bool,
+}
+
+/// A composed case, ready to render.
+pub struct Composed {
+    /// Output stem.
+    pub name: String,
+    /// The document.
+    pub doc: Document,
+    /// The case folder (for images).
+    pub root: Option<PathBuf>,
+}
+
+/// Loads, checks and composes a case; all problems are returned together.
+pub fn compose_dir(dir: &CaseDir, settings: &Settings) -> Result<Composed, Vec<Diagnostic>> {
+    let case = case::load_case(dir)?;
+    let prose = Prose::new(settings.templates.as_deref()).map_err(|d| vec![d])?;
+    let mut diags = Vec::new();
+    if let (Some(seal), Some(root)) = (&case.notice.seal, &case.dir) {
+        check_image(&root.join(&seal.value), &seal.loc, &mut diags);
+    }
+    let doc = match compose::compose_case(&case, prose, settings.fonts.as_ref()) {
+        Ok(doc) => doc,
+        Err(mut ds) => {
+            ds.extend(diags);
+            return Err(ds);
+        }
+    };
+    if !diags.is_empty() {
+        return Err(diags);
+    }
+    Ok(Composed { name: case.name.clone(), doc, root: case.dir.clone() })
+}
+
+fn check_image(path: &Path, loc: &Location, diags: &mut Vec<Diagnostic>) {
+    const LIMIT: u64 = 20 * 1024 * 1024;
+    match std::fs::metadata(path) {
+        Err(e) => diags.push(Diagnostic::error(loc.clone(), format!("无法读取印章图片 {}（{}）", path.display(), case::io_reason(&e)))),
+        Ok(m) if m.len() > LIMIT => diags.push(Diagnostic::error(loc.clone(), "印章图片超过 20 MB")),
+        Ok(_) => {
+            let head = std::fs::read(path).unwrap_or_default();
+            let is_image = head.starts_with(b"\x89PNG") || head.starts_with(&[0xFF, 0xD8]) || head.starts_with(b"<svg") || head.starts_with(b"<?xml");
+            if !is_image {
+                diags.push(Diagnostic::error(loc.clone(), format!("{} 不是 PNG、JPEG 或 SVG 图片", path.display())));
+            }
+        }
+    }
+}
+
+/// The style library: built in, or `--templates DIR/typst/gongwen.typ`.
+pub fn style_library(settings: &Settings) -> Result<String, Diagnostic> {
+    if let Some(dir) = &settings.templates {
+        let p = dir.join("typst").join("gongwen.typ");
+        if p.is_file() {
+            return std::fs::read_to_string(&p).map_err(|e| {
+                Diagnostic::error(Location::File(p.display().to_string()), format!("无法读取样式库（{e}）"))
+            });
+        }
+    }
+    Ok(render::typst::world::STYLE_LIBRARY.to_string())
+}
+
+/// Rendered bytes of one case.
+pub struct Rendered {
+    /// PDF bytes, if asked for.
+    pub pdf: Option<Vec<u8>>,
+    /// DOCX bytes, if asked for.
+    pub docx: Option<Vec<u8>>,
+    /// The generated Typst main source.
+    pub typst: String,
+    /// Pages in the PDF.
+    pub pages: usize,
+}
+
+/// Renders a composed case into the requested formats (nothing is written).
+pub fn render(c: &Composed, settings: &Settings) -> Result<Rendered, Vec<Diagnostic>> {
+    let source = render::typst::typst_source(&c.doc);
+    let mut pdf = None;
+    let mut pages = 0;
+    if settings.formats.pdf {
+        let style = style_library(settings).map_err(|d| vec![d])?;
+        let compiled = render::typst::compile(
+            settings.library.clone(),
+            settings.fonts.clone(),
+            source.clone(),
+            &style,
+            c.root.clone(),
+            settings.date,
+        )?;
+        pages = compiled.document.pages().len();
+        pdf = Some(render::typst::export_pdf(&compiled.document, &c.name, settings.date).map_err(|d| vec![d])?);
+    }
+    let docx = if settings.formats.docx {
+        Some(render::docx::write_docx(&c.doc, settings.date).map_err(|e| {
+            vec![Diagnostic::error(Location::None, format!("无法生成 DOCX（{e}）"))]
+        })?)
+    } else {
+        None
+    };
+    Ok(Rendered { pdf, docx, typst: source, pages })
+}
+
+/// Writes the rendered files into `out`; returns the paths written.
+pub fn write(c: &Composed, r: &Rendered, out: &Path, settings: &Settings) -> Result<Vec<PathBuf>, Diagnostic> {
+    let mut written = Vec::new();
+    let mut put = |path: PathBuf, bytes: &[u8]| -> Result<(), Diagnostic> {
+        crate::output::write_atomic(&path, bytes).map_err(|e| {
+            Diagnostic::error(Location::File(path.display().to_string()), format!("无法写入文件（{}）", case::io_reason(&e)))
+        })?;
+        written.push(path);
+        Ok(())
+    };
+    if let Some(pdf) = &r.pdf {
+        put(out.join(format!("{}.pdf", c.name)), pdf)?;
+    }
+    if let Some(docx) = &r.docx {
+        put(out.join(format!("{}.docx", c.name)), docx)?;
+    }
+    if settings.emit_typst {
+        let dir = out.join(format!("{}.typ.d", c.name));
+        put(dir.join("main.typ"), r.typst.as_bytes())?;
+        put(dir.join("gongwen.typ"), style_library(settings)?.as_bytes())?;
+        put(dir.join("fonts.typ"), settings.fonts.fonts_module().as_bytes())?;
+    }
+    Ok(written)
+}

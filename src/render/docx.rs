@@ -1,0 +1,479 @@
+//! Document model → DOCX with docx-rs: A4 with the 公文 margins, a 22-line grid,
+//! runs naming the official fonts, odd/even footers with PAGE fields, the red
+//! 版头 rule as a paragraph border, merged table cells as vMerge/gridSpan, and the
+//! 版记 as a bordered block at the foot of the last, even page.
+
+use std::io::Cursor;
+
+use docx_rs::*;
+
+use crate::doc::{self, Align, Block, Document, FontRole};
+use crate::units::{mm_to_twip, pt_to_twip};
+
+/// Line pitch of the body grid (225 mm / 22) in twips.
+const LINE: i32 = 579;
+/// One 字 of 3号 squeezed by 0.25 pt, in twips.
+const CHAR: i32 = 315;
+/// Half-points.
+const SIZE_BODY: usize = 32;
+const SIZE_SMALL: usize = 28;
+const SIZE_TITLE: usize = 44;
+/// Marks a header row so `<w:tblHeader/>` can be written (docx-rs has no setter).
+const HEADER_ROW_MARK: &str = r#"<w:trHeight w:val="1" w:hRule="atLeast" />"#;
+
+struct Writer {
+    next_id: u32,
+}
+
+fn fonts(role: FontRole) -> RunFonts {
+    let name = role.official_name();
+    RunFonts::new().east_asia(name).ascii(name).hi_ansi(name).cs(name)
+}
+
+impl Writer {
+    fn para(&mut self) -> Paragraph {
+        self.next_id += 1;
+        Paragraph::new().id(format!("{:08X}", self.next_id))
+    }
+
+    /// A paragraph on the body grid.
+    fn grid_para(&mut self) -> Paragraph {
+        self.para().line_spacing(LineSpacing::new().line_rule(LineSpacingType::Exact).line(LINE).before(0).after(0))
+    }
+
+    fn run(role: FontRole, text: &str, size: usize) -> Run {
+        let mut r = Run::new().fonts(fonts(role)).size(size).character_spacing(-5);
+        for (i, line) in text.split('\n').enumerate() {
+            if i > 0 {
+                r = r.add_break(BreakType::TextWrapping);
+            }
+            r = r.add_text(line);
+        }
+        r
+    }
+
+    fn blank(&mut self, n: u32) -> Vec<Paragraph> {
+        (0..n).map(|_| self.grid_para()).collect()
+    }
+
+    fn blocks(&mut self, blocks: &[Block], out: &mut Vec<Item>) {
+        for b in blocks {
+            match b {
+                Block::Head(h) => self.head(h, out),
+                Block::Title(lines) => {
+                    let mut p = self.para().align(AlignmentType::Center).line_spacing(
+                        LineSpacing::new().line_rule(LineSpacingType::Exact).line(pt_to_twip(35.0)).before(0).after(0),
+                    );
+                    p = p.add_run(Self::run(FontRole::Title, &lines.join("\n"), SIZE_TITLE).character_spacing(0));
+                    out.push(Item::P(p));
+                }
+                Block::Blank(n) => out.extend(self.blank(*n).into_iter().map(Item::P)),
+                Block::Para { runs, indent } => {
+                    let mut p = self.grid_para().align(AlignmentType::Both);
+                    if *indent {
+                        p = p.indent(None, Some(SpecialIndentType::FirstLine(2 * CHAR)), None, None);
+                    }
+                    for r in runs {
+                        p = p.add_run(Self::run(r.role, &r.text, SIZE_BODY));
+                    }
+                    out.push(Item::P(p));
+                }
+                Block::Attachments(items) => {
+                    let label = "附件：";
+                    for (i, (num, name)) in items.iter().enumerate() {
+                        // hanging alignment: wrapped lines start under the name
+                        let hang = CHAR * 3 + (num.chars().count() as i32 * CHAR / 2);
+                        let mut p = self.grid_para().align(AlignmentType::Both).indent(
+                            Some(2 * CHAR + hang),
+                            Some(SpecialIndentType::Hanging(hang)),
+                            None,
+                            None,
+                        );
+                        let lead = if i == 0 { label.to_string() } else { "\u{3000}\u{3000}\u{3000}".to_string() };
+                        p = p.add_run(Self::run(FontRole::Fang, &format!("{lead}{num}{name}"), SIZE_BODY));
+                        out.push(Item::P(p));
+                    }
+                }
+                Block::Signature { names, date, sealed, .. } => {
+                    out.extend(self.blank(if *sealed { 2 } else { 1 }).into_iter().map(Item::P));
+                    let w = |s: &str| -> i32 {
+                        s.chars().map(|c| if c.is_ascii() { CHAR / 2 } else { CHAR }).sum()
+                    };
+                    let dw = w(date);
+                    let sw = names.iter().map(|n| w(n)).max().unwrap_or(0);
+                    // right indents measured from the 版心's right edge
+                    let (sign_right, date_right) = if *sealed {
+                        let date_right = 4 * CHAR;
+                        (date_right + dw / 2 - sw / 2, date_right)
+                    } else {
+                        let sign_right = 2 * CHAR;
+                        let date_left_gap = 2 * CHAR;
+                        let date_right = sign_right + sw - date_left_gap - dw;
+                        if date_right < 2 * CHAR { (2 * CHAR + dw + date_left_gap - sw, 2 * CHAR) } else { (sign_right, date_right) }
+                    };
+                    for n in names {
+                        let p = self.grid_para().align(AlignmentType::Right).indent(None, None, Some(sign_right.max(0)), None);
+                        out.push(Item::P(p.add_run(Self::run(FontRole::Fang, n, SIZE_BODY))));
+                    }
+                    let p = self.grid_para().align(AlignmentType::Right).indent(None, None, Some(date_right.max(0)), None);
+                    out.push(Item::P(p.add_run(Self::run(FontRole::Fang, date, SIZE_BODY))));
+                }
+                Block::NewFace => {
+                    let p = self.grid_para().add_run(Run::new().add_break(BreakType::Page));
+                    out.push(Item::P(p));
+                }
+                Block::AnnexLabel(l) => {
+                    out.push(Item::P(self.grid_para().add_run(Self::run(FontRole::Hei, l, SIZE_BODY))));
+                }
+                Block::Table(t) => out.push(Item::T(self.table(t, false))),
+                Block::Landscape(inner) => {
+                    out.push(Item::LandscapeStart);
+                    self.blocks(inner, out);
+                    out.push(Item::LandscapeEnd);
+                }
+            }
+        }
+    }
+
+    fn head(&mut self, h: &doc::Head, out: &mut Vec<Item>) {
+        for m in &h.marks {
+            out.push(Item::P(self.grid_para().add_run(Self::run(m.role, &m.text, SIZE_BODY))));
+        }
+        // 发文机关标志: top edge 35 mm below the 版心 top; compressed to fit 156 mm
+        let organ_pt = 36.0;
+        let before = (mm_to_twip(35.0) - h.marks.len() as i32 * LINE).max(0) as u32;
+        let names: Vec<String> = h
+            .organs
+            .iter()
+            .map(|o| if h.organs.len() == 1 { format!("{o}{}", h.wenjian.as_deref().unwrap_or("")) } else { o.clone() })
+            .collect();
+        for (i, name) in names.iter().enumerate() {
+            let width_pt = name.chars().count() as f64 * organ_pt;
+            let scale = ((156.0 / 0.3528) / width_pt * 100.0).min(100.0).floor() as i32;
+            let spacing = LineSpacing::new()
+                .line_rule(LineSpacingType::Exact)
+                .line(pt_to_twip(organ_pt * 1.0))
+                .before(if i == 0 { before } else { 0 })
+                .after(0);
+            let p = self.para().align(AlignmentType::Center).line_spacing(spacing).add_run(
+                Self::run(FontRole::Title, name, (organ_pt * 2.0) as usize).color("FF0000").character_spacing(0).stretch(scale),
+            );
+            out.push(Item::P(p));
+        }
+        if h.organs.len() > 1 {
+            if let Some(w) = &h.wenjian {
+                let p = self.para().align(AlignmentType::Center).add_run(
+                    Self::run(FontRole::Title, w, (organ_pt * 2.0) as usize).color("FF0000").character_spacing(0),
+                );
+                out.push(Item::P(p));
+            }
+        }
+        out.extend(self.blank(2).into_iter().map(Item::P));
+        // 发文字号 with the red rule 4 mm below as a bottom border
+        let border = ParagraphBorder::new(ParagraphBorderPosition::Bottom)
+            .val(BorderType::Single)
+            .size(12)
+            .space(8)
+            .color("FF0000");
+        let mut p = self.grid_para();
+        p.property = p.property.set_border(border);
+        if h.signers.is_empty() {
+            p = p.align(AlignmentType::Center).add_run(Self::run(FontRole::Fang, &h.number, SIZE_BODY));
+        } else {
+            p = p
+                .align(AlignmentType::Both)
+                .indent(Some(CHAR), None, Some(CHAR), None)
+                .add_run(Self::run(FontRole::Fang, &h.number, SIZE_BODY))
+                .add_run(Self::run(FontRole::Fang, "\u{3000}\u{3000}签发人：", SIZE_BODY))
+                .add_run(Self::run(FontRole::Kai, &h.signers.join("\u{3000}"), SIZE_BODY));
+        }
+        out.push(Item::P(p));
+        out.extend(self.blank(2).into_iter().map(Item::P));
+    }
+
+    fn table(&mut self, t: &doc::Table, _landscape: bool) -> Table {
+        let available = 225.0;
+        let widths: Vec<usize> = t.column_widths_mm(available).iter().map(|w| mm_to_twip(*w) as usize).collect();
+        let size = (t.size_pt * 2.0) as usize;
+        let cell_para = |w: &mut Writer, text: &str, role: FontRole, align: Align| {
+            let a = match align {
+                Align::Left => AlignmentType::Left,
+                Align::Center => AlignmentType::Center,
+            };
+            w.para().align(a).add_run(Writer::run(role, text, size).character_spacing(0))
+        };
+        let header_cells = t
+            .header
+            .iter()
+            .enumerate()
+            .map(|(i, h)| {
+                TableCell::new()
+                    .width(widths[i], WidthType::Dxa)
+                    .vertical_align(VAlignType::Center)
+                    .add_paragraph(cell_para(self, h, FontRole::Hei, Align::Center))
+            })
+            .collect();
+        let mut rows = vec![TableRow::new(header_cells).row_height(1.0).height_rule(HeightRule::AtLeast)];
+        let grid = span_grid(&t.rows, t.columns.len());
+        for (r, row) in grid.iter().enumerate() {
+            let mut cells = Vec::new();
+            for slot in row {
+                match slot {
+                    Slot::Start(c) => {
+                        let (ri, ci) = *c;
+                        let cell = &t.rows[r][ri];
+                        let align = cell.align.unwrap_or(t.columns[ci].align);
+                        let w: usize = widths[ci..ci + cell.colspan as usize].iter().sum();
+                        let mut tc = TableCell::new()
+                            .width(w, WidthType::Dxa)
+                            .vertical_align(VAlignType::Center)
+                            .add_paragraph(cell_para(self, &cell.text, FontRole::Fang, align));
+                        if cell.colspan > 1 {
+                            tc = tc.grid_span(cell.colspan as usize);
+                        }
+                        if cell.rowspan > 1 {
+                            tc = tc.vertical_merge(VMergeType::Restart);
+                        }
+                        cells.push(tc);
+                    }
+                    Slot::Covered { col, colspan } => {
+                        let w: usize = widths[*col..*col + *colspan].iter().sum();
+                        let mut tc = TableCell::new()
+                            .width(w, WidthType::Dxa)
+                            .vertical_merge(VMergeType::Continue)
+                            .add_paragraph(self.para());
+                        if *colspan > 1 {
+                            tc = tc.grid_span(*colspan);
+                        }
+                        cells.push(tc);
+                    }
+                    Slot::Inner => {}
+                }
+            }
+            rows.push(TableRow::new(cells).cant_split());
+        }
+        Table::new(rows).set_grid(widths).layout(TableLayoutType::Fixed).align(TableAlignmentType::Center)
+    }
+}
+
+/// What a grid position holds once spans are laid out.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Slot {
+    /// A cell starts here: (index in its row, column).
+    Start((usize, usize)),
+    /// Covered by a cell from a row above (a vMerge continuation of `colspan` columns).
+    Covered {
+        /// First column.
+        col: usize,
+        /// Columns covered.
+        colspan: usize,
+    },
+    /// Covered by a cell starting to the left in the same row (written as gridSpan).
+    Inner,
+}
+
+/// Lays cells with row and column spans out on a full grid, as DOCX needs them.
+pub fn span_grid(rows: &[Vec<doc::Cell>], ncols: usize) -> Vec<Vec<Slot>> {
+    let mut grid: Vec<Vec<Option<Slot>>> = vec![vec![None; ncols]; rows.len()];
+    for (r, row) in rows.iter().enumerate() {
+        let mut col = 0;
+        for (i, cell) in row.iter().enumerate() {
+            while col < ncols && grid[r][col].is_some() {
+                col += 1;
+            }
+            if col >= ncols {
+                break;
+            }
+            let cs = (cell.colspan as usize).clamp(1, ncols - col);
+            grid[r][col] = Some(Slot::Start((i, col)));
+            for c in col + 1..col + cs {
+                grid[r][c] = Some(Slot::Inner);
+            }
+            for rr in r + 1..(r + cell.rowspan as usize).min(rows.len()) {
+                grid[rr][col] = Some(Slot::Covered { col, colspan: cs });
+                for c in col + 1..col + cs {
+                    grid[rr][c] = Some(Slot::Inner);
+                }
+            }
+            col += cs;
+        }
+    }
+    grid.into_iter().map(|row| row.into_iter().map(|s| s.unwrap_or(Slot::Inner)).collect()).collect()
+}
+
+enum Item {
+    P(Paragraph),
+    T(Table),
+    LandscapeStart,
+    LandscapeEnd,
+}
+
+fn page_footer(odd: bool) -> Footer {
+    let p = Paragraph::new()
+        .align(if odd { AlignmentType::Right } else { AlignmentType::Left })
+        .indent(if odd { None } else { Some(pt_to_twip(14.0)) }, None, if odd { Some(pt_to_twip(14.0)) } else { None }, None)
+        .add_run(Writer::run(FontRole::Song, "— ", SIZE_SMALL).character_spacing(0))
+        .add_page_num(PageNum::new())
+        .add_run(Writer::run(FontRole::Song, " —", SIZE_SMALL).character_spacing(0));
+    Footer::new().add_paragraph(p)
+}
+
+fn portrait_margin() -> PageMargin {
+    PageMargin::new()
+        .top(mm_to_twip(37.0))
+        .bottom(mm_to_twip(35.0))
+        .left(mm_to_twip(28.0))
+        .right(mm_to_twip(26.0))
+        .header(mm_to_twip(15.0))
+        .footer(mm_to_twip(23.0))
+}
+
+/// Writes the DOCX bytes of a document.
+pub fn write_docx(doc: &Document, created: chrono::NaiveDate) -> Result<Vec<u8>, String> {
+    let mut w = Writer { next_id: 0 };
+    let mut items = Vec::new();
+    w.blocks(&doc.blocks, &mut items);
+
+    let grid = DocGrid::new().grid_type(DocGridType::Lines).line_pitch(LINE as usize);
+    let mut docx = Docx::new()
+        .page_size(mm_to_twip(210.0) as u32, mm_to_twip(297.0) as u32)
+        .page_margin(portrait_margin())
+        .default_fonts(fonts(FontRole::Fang))
+        .default_size(SIZE_BODY)
+        .default_spacing(-5)
+        .footer(page_footer(true))
+        .even_footer(page_footer(false))
+        .created_at(&format!("{}T00:00:00Z", created.format("%Y-%m-%d")))
+        .updated_at(&format!("{}T00:00:00Z", created.format("%Y-%m-%d")));
+    docx.document.section_property = docx.document.section_property.clone().doc_grid(grid.clone());
+
+    // Sections: landscape table pages get their own section (GB/T 9704 §7).
+    let mut section: Option<Section> = None;
+    for item in items {
+        match item {
+            Item::LandscapeStart => {
+                section = Some(
+                    Section::new()
+                        .page_size(PageSize::new().size(mm_to_twip(297.0) as u32, mm_to_twip(210.0) as u32).orient(PageOrientationType::Landscape))
+                        .page_margin(
+                            PageMargin::new().top(mm_to_twip(28.0)).bottom(mm_to_twip(26.0)).left(mm_to_twip(35.0)).right(mm_to_twip(37.0)).header(mm_to_twip(12.0)).footer(mm_to_twip(12.0)),
+                        )
+                        .doc_grid(grid.clone())
+                        .footer(page_footer(true))
+                        .even_footer(page_footer(false)),
+                );
+            }
+            Item::LandscapeEnd => {
+                if let Some(s) = section.take() {
+                    // the portrait pages before it end their own section
+                    docx = docx.add_section(s);
+                }
+            }
+            Item::P(p) => match section.take() {
+                Some(s) => section = Some(s.add_paragraph(p)),
+                None => docx = docx.add_paragraph(p),
+            },
+            Item::T(t) => match section.take() {
+                Some(s) => section = Some(s.add_table(t)),
+                None => docx = docx.add_table(t),
+            },
+        }
+    }
+    if let Some(b) = &doc.banji {
+        // the 版记 is its own last section starting on an even page, set at its foot
+        docx = close_section_before_banji(docx);
+        for p in banji_paragraphs(&mut w, b) {
+            docx = docx.add_paragraph(p);
+        }
+        docx.document.section_property.section_type = Some(SectionType::EvenPage);
+    }
+    let mut xml = docx.build();
+    let document = String::from_utf8(xml.document).map_err(|e| e.to_string())?;
+    xml.document = mark_header_rows(&document).into_bytes();
+    let mut buf = Cursor::new(Vec::new());
+    xml.pack(&mut buf).map_err(|e| e.to_string())?;
+    Ok(buf.into_inner())
+}
+
+/// docx-rs cannot yet mark a repeating header row; our header rows carry a marker height.
+fn mark_header_rows(xml: &str) -> String {
+    xml.replace(HEADER_ROW_MARK, "<w:tblHeader />")
+}
+
+fn close_section_before_banji(docx: Docx) -> Docx {
+    // everything so far becomes a portrait section; the document's own sectPr is the 版记's
+    let mut s = Section::new().page_margin(portrait_margin());
+    s = s.doc_grid(DocGrid::new().grid_type(DocGridType::Lines).line_pitch(LINE as usize));
+    s = s.footer(page_footer(true)).even_footer(page_footer(false));
+    let mut docx = docx;
+    let children = std::mem::take(&mut docx.document.children);
+    for c in children {
+        match c {
+            DocumentChild::Paragraph(p) => s = s.add_paragraph(*p),
+            DocumentChild::Table(t) => s = s.add_table(*t),
+            DocumentChild::Section(sec) => {
+                docx.document.children.push(DocumentChild::Section(sec));
+            }
+            other => docx.document.children.push(other),
+        }
+    }
+    docx.add_section(s)
+}
+
+fn banji_paragraphs(w: &mut Writer, b: &doc::Banji) -> Vec<Paragraph> {
+    let thick = |pos| ParagraphBorder::new(pos).val(BorderType::Single).size(8).space(4).color("000000");
+    let thin = |pos| ParagraphBorder::new(pos).val(BorderType::Single).size(6).space(4).color("000000");
+    // frame at the foot of the page, as wide as the 版心
+    let frame = || FrameProperty::new().wrap("around").v_anchor("margin").h_anchor("margin").y_align("bottom").x_align("center").width(mm_to_twip(156.0) as u32);
+    let mut out = Vec::new();
+    let spacing = || LineSpacing::new().line_rule(LineSpacingType::Exact).line(pt_to_twip(24.0)).before(0).after(0);
+    if let Some(cc) = &b.cc {
+        let mut p = w.para().line_spacing(spacing()).indent(Some(pt_to_twip(14.0) * 4), Some(SpecialIndentType::Hanging(pt_to_twip(14.0) * 3)), Some(pt_to_twip(14.0)), None);
+        p.property = p.property.frame_property(frame()).set_border(thick(ParagraphBorderPosition::Top)).set_border(thin(ParagraphBorderPosition::Bottom));
+        out.push(p.add_run(Writer::run(FontRole::Fang, &format!("抄送：{cc}"), SIZE_SMALL).character_spacing(0)));
+    }
+    let mut p = w
+        .para()
+        .line_spacing(spacing())
+        .indent(Some(pt_to_twip(14.0)), None, Some(pt_to_twip(14.0)), None)
+        .add_tab(Tab::new().val(TabValueType::Right).pos((mm_to_twip(156.0) - pt_to_twip(28.0)) as usize));
+    p.property = p.property.frame_property(frame()).set_border(thick(ParagraphBorderPosition::Bottom));
+    if b.cc.is_none() {
+        p.property = p.property.set_border(thick(ParagraphBorderPosition::Top));
+    }
+    out.push(
+        p.add_run(Writer::run(FontRole::Fang, &b.printer, SIZE_SMALL).character_spacing(0))
+            .add_run(Run::new().add_tab())
+            .add_run(Writer::run(FontRole::Fang, &b.date, SIZE_SMALL).character_spacing(0)),
+    );
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::doc::Cell;
+
+    #[test]
+    fn spans_become_a_full_grid() {
+        let mut a = Cell::new("一级");
+        a.rowspan = 2;
+        let mut wide = Cell::new("附加项");
+        wide.colspan = 3;
+        let rows = vec![
+            vec![a, Cell::new("x"), Cell::new("y")],
+            vec![Cell::new("x2"), Cell::new("y2")],
+            vec![wide],
+        ];
+        let g = span_grid(&rows, 3);
+        assert_eq!(g[0], vec![Slot::Start((0, 0)), Slot::Start((1, 1)), Slot::Start((2, 2))]);
+        assert_eq!(g[1], vec![Slot::Covered { col: 0, colspan: 1 }, Slot::Start((0, 1)), Slot::Start((1, 2))]);
+        assert_eq!(g[2], vec![Slot::Start((0, 0)), Slot::Inner, Slot::Inner]);
+    }
+
+    #[test]
+    fn header_rows_get_tbl_header() {
+        let xml = format!("<w:tr><w:trPr>{HEADER_ROW_MARK}</w:trPr></w:tr>");
+        assert_eq!(mark_header_rows(&xml), "<w:tr><w:trPr><w:tblHeader /></w:trPr></w:tr>");
+    }
+}

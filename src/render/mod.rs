@@ -1,0 +1,4 @@
+//! Writers: the document model to Typst (and from there PDF) and to DOCX.
+
+pub mod docx;
+pub mod typst;

@@ -1,0 +1,170 @@
+//! Fonts: the free Fandol set built into the binary, system fonts, and folders
+//! given with `--font-path`; one family chosen per role, official fonts first.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use typst::foundations::Bytes;
+use typst::text::{Font, FontBook, FontInfo, FontStyle, FontVariant, FontWeight, FontStretch};
+use typst::utils::LazyHash;
+use typst_kit::fonts::{FontPath, FontStore};
+
+use crate::compose::GlyphCheck;
+use crate::doc::FontRole;
+
+/// The Fandol fonts carried by the repository (GPL with font exception, see fonts/COPYING).
+const BUNDLED: &[(&str, &[u8])] = &[
+    ("FandolSong-Regular.otf", include_bytes!("../../../fonts/FandolSong-Regular.otf")),
+    ("FandolSong-Bold.otf", include_bytes!("../../../fonts/FandolSong-Bold.otf")),
+    ("FandolFang-Regular.otf", include_bytes!("../../../fonts/FandolFang-Regular.otf")),
+    ("FandolHei-Regular.otf", include_bytes!("../../../fonts/FandolHei-Regular.otf")),
+    ("FandolKai-Regular.otf", include_bytes!("../../../fonts/FandolKai-Regular.otf")),
+];
+
+/// Where to look for fonts.
+#[derive(Debug, Clone, Default)]
+pub struct FontOptions {
+    /// Extra folders (`--font-path`, `GONGWEN_FONT_PATHS`).
+    pub paths: Vec<PathBuf>,
+    /// Skip the system's fonts (tests, reproducible builds).
+    pub ignore_system: bool,
+}
+
+/// A family and weight chosen for a role.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Face {
+    /// Family name as Typst knows it.
+    pub family: String,
+    /// Bold or regular.
+    pub bold: bool,
+    /// Whether this is the official font (not a free stand-in).
+    pub official: bool,
+}
+
+/// Candidates per role: official names first, then the bundled stand-in.
+fn candidates(role: FontRole) -> (&'static [&'static str], (&'static str, bool)) {
+    match role {
+        FontRole::Title => (
+            &["方正小标宋简体", "FZXiaoBiaoSong-B05S", "方正小标宋_GBK", "FZXiaoBiaoSong-B05"],
+            ("FandolSong", true),
+        ),
+        FontRole::Fang => {
+            (&["仿宋_GB2312", "FangSong_GB2312", "仿宋", "FangSong"], ("FandolFang R", false))
+        }
+        FontRole::Hei => (&["黑体", "SimHei"], ("FandolHei", false)),
+        FontRole::Kai => (&["楷体_GB2312", "KaiTi_GB2312", "楷体", "KaiTi"], ("FandolKai", false)),
+        FontRole::Song => (&["宋体", "SimSun"], ("FandolSong", false)),
+    }
+}
+
+/// Every font found, with the family chosen for each role.
+pub struct FontSet {
+    store: FontStore,
+    faces: Vec<(FontRole, Face, usize)>,
+    /// Where each font came from, for `gongwen fonts`.
+    origins: Vec<String>,
+}
+
+impl FontSet {
+    /// Loads the bundled fonts, then the system's and the given folders'.
+    pub fn load(opts: &FontOptions) -> Arc<FontSet> {
+        let mut store = FontStore::new();
+        let mut origins = Vec::new();
+        for (name, data) in BUNDLED {
+            for font in Font::iter(Bytes::new(*data)) {
+                let info = font.info().clone();
+                store.push((font, info));
+                origins.push(format!("内置 {name}"));
+            }
+        }
+        let mut push_found = |found: Vec<(FontPath, FontInfo)>, store: &mut FontStore| {
+            for (path, info) in found {
+                origins.push(path.path.display().to_string());
+                store.push((path, info));
+            }
+        };
+        for dir in &opts.paths {
+            push_found(typst_kit::fonts::scan(dir).collect(), &mut store);
+        }
+        if !opts.ignore_system {
+            push_found(typst_kit::fonts::system().collect(), &mut store);
+        }
+        let mut set = FontSet { store, faces: Vec::new(), origins };
+        for role in FontRole::ALL {
+            let (face, index) = set.choose(role);
+            set.faces.push((role, face, index));
+        }
+        Arc::new(set)
+    }
+
+    fn choose(&self, role: FontRole) -> (Face, usize) {
+        let book = self.store.book();
+        let (official, (fallback, bold)) = candidates(role);
+        for name in official {
+            if let Some(idx) = book.select(&name.to_lowercase(), FontVariant::default()) {
+                let family = book.info(idx).map_or(name.to_string(), |i| i.family.clone());
+                return (Face { family, bold: false, official: true }, idx);
+            }
+        }
+        let weight = if bold { FontWeight::BOLD } else { FontWeight::REGULAR };
+        let variant = FontVariant::new(FontStyle::Normal, weight, FontStretch::NORMAL);
+        let idx = book.select(&fallback.to_lowercase(), variant).unwrap_or(0);
+        (Face { family: fallback.to_string(), bold, official: false }, idx)
+    }
+
+    /// The face chosen for a role.
+    pub fn face(&self, role: FontRole) -> &Face {
+        &self.faces.iter().find(|(r, _, _)| *r == role).expect("every role is chosen at load").1
+    }
+
+    /// The font chosen for a role.
+    pub fn role_font(&self, role: FontRole) -> Option<Font> {
+        let idx = self.faces.iter().find(|(r, _, _)| *r == role)?.2;
+        self.store.font(idx)
+    }
+
+    /// Typst's font book.
+    pub fn book(&self) -> &LazyHash<FontBook> {
+        self.store.book()
+    }
+
+    /// A font by index.
+    pub fn font(&self, index: usize) -> Option<Font> {
+        self.store.font(index)
+    }
+
+    /// All families found, with where each came from.
+    pub fn families(&self) -> Vec<(String, String)> {
+        let mut out: Vec<(String, String)> = (0..self.origins.len())
+            .filter_map(|i| Some((self.store.book().info(i)?.family.clone(), self.origins[i].clone())))
+            .collect();
+        out.sort();
+        out.dedup_by(|a, b| a.0 == b.0);
+        out
+    }
+
+    /// The `/fonts.typ` module the style library imports.
+    pub fn fonts_module(&self) -> String {
+        let mut s = String::from("// 本次运行选用的字体（由 gongwen 生成）\n#let fonts = (\n");
+        for role in FontRole::ALL {
+            let f = self.face(role);
+            s.push_str(&format!(
+                "  {}: (family: {}, weight: \"{}\"),\n",
+                role.key(),
+                super::escape::string(&f.family),
+                if f.bold { "bold" } else { "regular" }
+            ));
+        }
+        s.push_str(")\n");
+        s
+    }
+}
+
+impl GlyphCheck for FontSet {
+    fn missing(&self, role: FontRole, text: &str) -> Option<char> {
+        let font = self.role_font(role)?;
+        let coverage = &font.info().coverage;
+        text.chars().find(|c| !coverage.contains(*c as u32))
+    }
+}
+

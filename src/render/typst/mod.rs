@@ -1,0 +1,243 @@
+//! Document model → Typst source → PDF, with the typst crate as a library.
+//!
+//! The generated main file is short: `#import "/gongwen.typ": *` and one call per
+//! block, every text a string literal. Layout rules live in the style library.
+
+pub mod escape;
+pub mod fonts;
+pub mod world;
+
+use std::fmt::Write as _;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use typst::WorldExt;
+use typst::diag::{SourceDiagnostic, Warned};
+use typst::foundations::Smart;
+use typst::layout::FrameItem;
+use typst::utils::LazyHash;
+use typst::Library;
+use typst_layout::PagedDocument;
+use typst_pdf::{PdfOptions, Timestamp};
+
+use crate::diag::{Diagnostic, Location};
+use crate::doc::{Align, Block, Document, Run, Table, Width};
+use escape::string;
+use fonts::FontSet;
+use world::GongwenWorld;
+
+/// Writes the Typst main file for a document.
+pub fn typst_source(doc: &Document) -> String {
+    let mut s = String::new();
+    s.push_str("// 由 gongwen 生成；版式规则见 gongwen.typ\n");
+    s.push_str("#import \"/gongwen.typ\": *\n");
+    let _ = writeln!(s, "#show: gongwen.with(title: {})\n", string(&doc.title));
+    for b in &doc.blocks {
+        s.push('#');
+        block(b, &mut s);
+        s.push('\n');
+    }
+    if let Some(b) = &doc.banji {
+        let cc = b.cc.as_deref().map_or("none".to_string(), string);
+        let _ = writeln!(
+            s,
+            "#banji(cc: {cc}, printer: {}, date: {})",
+            string(&b.printer),
+            string(&b.date)
+        );
+    }
+    s
+}
+
+/// A Typst array literal of already-written items.
+fn array(items: impl IntoIterator<Item = String>) -> String {
+    let items: Vec<String> = items.into_iter().collect();
+    match items.len() {
+        0 => "()".into(),
+        1 => format!("({},)", items[0]),
+        _ => format!("({})", items.join(", ")),
+    }
+}
+
+fn run(r: &Run) -> String {
+    format!("({}, {})", string(r.role.key()), string(&r.text))
+}
+
+/// One block as a code expression (without the leading `#`).
+fn block(b: &Block, s: &mut String) {
+    match b {
+        Block::Head(h) => {
+            let _ = write!(
+                s,
+                "banto(marks: {}, organs: {}, wenjian: {}, number: {}, signers: {})",
+                array(h.marks.iter().map(run)),
+                array(h.organs.iter().map(|o| string(o))),
+                h.wenjian.as_deref().map_or("none".to_string(), string),
+                string(&h.number),
+                array(h.signers.iter().map(|o| string(o))),
+            );
+        }
+        Block::Title(lines) => {
+            let _ = write!(s, "doc-title({})", lines.iter().map(|l| string(l)).collect::<Vec<_>>().join(", "));
+        }
+        Block::Blank(n) => {
+            let _ = write!(s, "blank({n})");
+        }
+        Block::Para { runs, indent } => {
+            let f = if *indent { "para" } else { "flush-para" };
+            let _ = write!(s, "{f}({})", runs.iter().map(run).collect::<Vec<_>>().join(", "));
+        }
+        Block::Attachments(items) => {
+            let _ = write!(
+                s,
+                "attachments({})",
+                items.iter().map(|(n, t)| format!("({}, {})", string(n), string(t))).collect::<Vec<_>>().join(", ")
+            );
+        }
+        Block::Signature { names, date, sealed, seal } => {
+            let seal = seal.as_deref().map_or("none".to_string(), |p| string(&format!("/{p}")));
+            let _ = write!(
+                s,
+                "signature(names: {}, date: {}, sealed: {sealed}, seal: {seal})",
+                array(names.iter().map(|n| string(n))),
+                string(date)
+            );
+        }
+        Block::NewFace => s.push_str("pagebreak()"),
+        Block::AnnexLabel(l) => {
+            let _ = write!(s, "flush(in-font(\"hei\", {}))", string(l));
+        }
+        Block::Table(t) => table(t, s),
+        Block::Landscape(inner) => {
+            s.push_str("landscape({\n");
+            for b in inner {
+                s.push_str("  ");
+                block(b, s);
+                s.push('\n');
+            }
+            s.push_str("})");
+        }
+    }
+}
+
+fn align(a: Align) -> &'static str {
+    match a {
+        Align::Left => "left + horizon",
+        Align::Center => "center + horizon",
+    }
+}
+
+fn table(t: &Table, s: &mut String) {
+    let columns = array(t.columns.iter().map(|c| match c.width {
+        Width::Mm(mm) => format!("{mm}mm"),
+        Width::Fr(f) => format!("{f}fr"),
+    }));
+    let aligns = array(t.columns.iter().map(|c| align(c.align).to_string()));
+    let header = array(t.header.iter().map(|h| string(h)));
+    let _ = writeln!(s, "data-table(columns: {columns}, align: {aligns}, header: {header}, size: {}pt, rows: (", t.size_pt);
+    for row in &t.rows {
+        s.push_str("    ");
+        for c in row {
+            if c.rowspan == 1 && c.colspan == 1 && c.align.is_none() {
+                s.push_str(&string(&c.text));
+            } else {
+                let _ = write!(s, "table.cell(rowspan: {}, colspan: {}", c.rowspan, c.colspan);
+                if let Some(a) = c.align {
+                    let _ = write!(s, ", align: {}", align(a));
+                }
+                let _ = write!(s, ", {})", string(&c.text));
+            }
+            s.push_str(", ");
+        }
+        s.push('\n');
+    }
+    s.push_str("  ))");
+}
+
+/// What a Typst compilation produced.
+pub struct Compiled {
+    /// The laid-out pages.
+    pub document: PagedDocument,
+}
+
+/// Compiles a main source; any Typst error *or warning* is a diagnostic, because a
+/// warning (an unknown font family, say) is the early sign of a wrong page.
+pub fn compile(
+    library: Arc<LazyHash<Library>>,
+    fonts: Arc<FontSet>,
+    source: String,
+    style: &str,
+    root: Option<PathBuf>,
+    today: chrono::NaiveDate,
+) -> Result<Compiled, Vec<Diagnostic>> {
+    let world = GongwenWorld::new(library, fonts, source, style, root, today);
+    let Warned { output, warnings } = typst::compile::<PagedDocument>(&world);
+    let mut diags: Vec<Diagnostic> = warnings.iter().map(|w| convert(&world, w)).collect();
+    match output {
+        Ok(document) if diags.is_empty() => Ok(Compiled { document }),
+        Ok(_) => Err(diags),
+        Err(errors) => {
+            diags.extend(errors.iter().map(|e| convert(&world, e)));
+            Err(diags)
+        }
+    }
+}
+
+/// A Typst diagnostic as ours, located in the generated file; Typst's own English
+/// text passes through unchanged.
+fn convert(world: &GongwenWorld, d: &SourceDiagnostic) -> Diagnostic {
+    let location = d
+        .span
+        .id()
+        .and_then(|id| {
+            let source = world.source_text(id)?;
+            let range = world.range(d.span)?;
+            let text = source.text();
+            let line = text[..range.start].matches('\n').count() + 1;
+            let col = text[..range.start].rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+            Some(Location::Text { file: id.get().vpath().get_with_slash().to_string(), line, col })
+        })
+        .unwrap_or(Location::None);
+    let mut diag = Diagnostic::error(location, format!("排版失败（{}）", d.message));
+    if let Some(h) = d.hints.first() {
+        diag = diag.with_hint(h.v.to_string());
+    }
+    diag
+}
+
+/// Exports a laid-out document as PDF with a fixed creation date.
+pub fn export_pdf(doc: &PagedDocument, ident: &str, date: chrono::NaiveDate) -> Result<Vec<u8>, Diagnostic> {
+    use chrono::Datelike;
+    let dt = typst::foundations::Datetime::from_ymd_hms(date.year(), date.month() as u8, date.day() as u8, 0, 0, 0);
+    let options = PdfOptions {
+        ident: Smart::Custom(ident.to_string()),
+        creator: Smart::Custom(Some(format!("gongwen {}", env!("CARGO_PKG_VERSION")))),
+        timestamp: dt.map(Timestamp::new_utc),
+        ..PdfOptions::default()
+    };
+    typst_pdf::pdf(doc, &options).map_err(|errors| {
+        let msg = errors.iter().map(|e| e.message.to_string()).collect::<Vec<_>>().join("；");
+        Diagnostic::error(Location::None, format!("无法导出 PDF（{msg}）"))
+    })
+}
+
+/// The text on each page, in reading order of the frames (for tests and checks).
+pub fn page_texts(doc: &PagedDocument) -> Vec<String> {
+    fn walk(frame: &typst::layout::Frame, out: &mut String) {
+        for (_, item) in frame.items() {
+            match item {
+                FrameItem::Group(g) => walk(&g.frame, out),
+                FrameItem::Text(t) => out.push_str(&t.text),
+                _ => {}
+            }
+        }
+    }
+    doc.pages()
+        .iter()
+        .map(|p| {
+            let mut s = String::new();
+            walk(&p.frame, &mut s);
+            s
+        })
+        .collect()
+}

@@ -1,0 +1,111 @@
+//! Our Typst World: the generated main file, the style library, the fonts module
+//! and the case folder's images; no packages, no network, a fixed date.
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use typst::diag::{FileError, FileResult};
+use typst::foundations::{Bytes, Datetime, Duration};
+use typst::syntax::{FileId, RootedPath, Source, VirtualPath, VirtualRoot};
+use typst::text::{Font, FontBook};
+use typst::utils::LazyHash;
+use typst::{Library, LibraryExt, World};
+
+use super::fonts::FontSet;
+
+/// The style library, embedded; `--templates DIR` may replace it with `DIR/typst/gongwen.typ`.
+pub const STYLE_LIBRARY: &str = include_str!("../../../templates/typst/gongwen.typ");
+
+/// Virtual path of the generated main file (named so errors say what it is).
+pub const MAIN_PATH: &str = "/生成/公文.typ";
+
+/// One compilation's world.
+pub struct GongwenWorld {
+    /// The standard library, built once.
+    library: Arc<LazyHash<Library>>,
+    /// Fonts, shared across documents of a run.
+    fonts: Arc<FontSet>,
+    /// The generated main file.
+    main: FileId,
+    /// Sources by id: main, style library, fonts module.
+    sources: HashMap<FileId, Source>,
+    /// Folder images are read from (the case folder).
+    root: Option<PathBuf>,
+    /// "Today" for Typst's `datetime.today()`: fixed per run.
+    today: Datetime,
+}
+
+fn id(path: &str) -> FileId {
+    let vpath = VirtualPath::new(path).expect("our own virtual paths are valid");
+    RootedPath::new(VirtualRoot::Project, vpath).intern()
+}
+
+/// The standard library, shared by all documents of a run.
+pub fn library() -> Arc<LazyHash<Library>> {
+    Arc::new(LazyHash::new(Library::default()))
+}
+
+impl GongwenWorld {
+    /// A world for one generated main file.
+    pub fn new(
+        library: Arc<LazyHash<Library>>,
+        fonts: Arc<FontSet>,
+        main_source: String,
+        style: &str,
+        root: Option<PathBuf>,
+        today: chrono::NaiveDate,
+    ) -> Self {
+        use chrono::Datelike;
+        let main = id(MAIN_PATH);
+        let mut sources = HashMap::new();
+        sources.insert(main, Source::new(main, main_source));
+        let lib = id("/gongwen.typ");
+        sources.insert(lib, Source::new(lib, style.to_string()));
+        let fm = id("/fonts.typ");
+        sources.insert(fm, Source::new(fm, fonts.fonts_module()));
+        let today = Datetime::from_ymd(today.year(), today.month() as u8, today.day() as u8)
+            .expect("a chrono date is a valid Typst date");
+        Self { library, fonts, main, sources, root, today }
+    }
+
+    /// The text of a source, for diagnostics.
+    pub fn source_text(&self, id: FileId) -> Option<&Source> {
+        self.sources.get(&id)
+    }
+}
+
+impl World for GongwenWorld {
+    fn library(&self) -> &LazyHash<Library> {
+        &self.library
+    }
+
+    fn book(&self) -> &LazyHash<FontBook> {
+        self.fonts.book()
+    }
+
+    fn main(&self) -> FileId {
+        self.main
+    }
+
+    fn source(&self, id: FileId) -> FileResult<Source> {
+        self.sources.get(&id).cloned().ok_or_else(|| FileError::NotFound(PathBuf::from(format!("{id:?}"))))
+    }
+
+    fn file(&self, id: FileId) -> FileResult<Bytes> {
+        if let Some(s) = self.sources.get(&id) {
+            return Ok(Bytes::from_string(s.clone()));
+        }
+        let root = self.root.as_ref().ok_or(FileError::AccessDenied)?;
+        let path = id.get().vpath().realize(root).map_err(|_| FileError::AccessDenied)?;
+        std::fs::read(&path).map(Bytes::new).map_err(|e| FileError::from_io(e, &path))
+    }
+
+    fn font(&self, index: usize) -> Option<Font> {
+        self.fonts.font(index)
+    }
+
+    fn today(&self, _offset: Option<Duration>) -> Option<Datetime> {
+        Some(self.today)
+    }
+}
