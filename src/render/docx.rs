@@ -99,23 +99,27 @@ impl Writer {
                     let w = |s: &str| -> i32 {
                         s.chars().map(|c| if c.is_ascii() { CHAR / 2 } else { CHAR }).sum()
                     };
-                    let dw = w(date);
                     let sw = names.iter().map(|n| w(n)).max().unwrap_or(0);
-                    // right indents measured from the 版心's right edge
-                    let (sign_right, date_right) = if *sealed {
+                    let dw = w(date);
+                    let text_width = mm_to_twip(156.0);
+                    // Positions are set from the left wherever possible: clients add
+                    // their own gaps between Han characters and digits, so a date's
+                    // width is only an estimate, while the 署名's (all Han) is exact.
+                    let (sign_right, date_left) = if *sealed {
                         let date_right = 4 * CHAR;
-                        (date_right + dw / 2 - sw / 2, date_right)
+                        let date_left = text_width - date_right - dw;
+                        ((date_right + dw / 2 - sw / 2).max(0), date_left)
+                    } else if dw <= sw {
+                        (2 * CHAR, text_width - 2 * CHAR - sw + 2 * CHAR)
                     } else {
-                        let sign_right = 2 * CHAR;
-                        let date_left_gap = 2 * CHAR;
-                        let date_right = sign_right + sw - date_left_gap - dw;
-                        if date_right < 2 * CHAR { (2 * CHAR + dw + date_left_gap - sw, 2 * CHAR) } else { (sign_right, date_right) }
+                        let date_left = text_width - 2 * CHAR - dw;
+                        (text_width - (date_left - 2 * CHAR) - sw, date_left)
                     };
                     for n in names {
                         let p = self.grid_para().align(AlignmentType::Right).indent(None, None, Some(sign_right.max(0)), None);
                         out.push(Item::P(p.add_run(Self::run(FontRole::Fang, n, SIZE_BODY))));
                     }
-                    let p = self.grid_para().align(AlignmentType::Right).indent(None, None, Some(date_right.max(0)), None);
+                    let p = self.grid_para().align(AlignmentType::Left).indent(Some(date_left.max(0)), None, None, None);
                     out.push(Item::P(p.add_run(Self::run(FontRole::Fang, date, SIZE_BODY))));
                 }
                 Block::NewFace => {
@@ -155,7 +159,7 @@ impl Writer {
                 .line(pt_to_twip(organ_pt * 1.0))
                 .before(if i == 0 { before } else { 0 })
                 .after(0);
-            let p = self.para().align(AlignmentType::Center).line_spacing(spacing).add_run(
+            let p = self.para().align(AlignmentType::Center).snap_to_grid(false).line_spacing(spacing).add_run(
                 Self::run(FontRole::Title, name, (organ_pt * 2.0) as usize).color("FF0000").character_spacing(0).stretch(scale),
             );
             out.push(Item::P(p));
@@ -176,7 +180,7 @@ impl Writer {
             .space(8)
             .color("FF0000");
         let mut p = self.grid_para();
-        p.property = p.property.set_border(border);
+        p.property = p.property.set_borders(ParagraphBorders::with_empty().set(border));
         if h.signers.is_empty() {
             p = p.align(AlignmentType::Center).add_run(Self::run(FontRole::Fang, &h.number, SIZE_BODY));
         } else {
@@ -200,7 +204,17 @@ impl Writer {
                 Align::Left => AlignmentType::Left,
                 Align::Center => AlignmentType::Center,
             };
-            w.para().align(a).add_run(Writer::run(role, text, size).character_spacing(0))
+            w.para()
+                .align(a)
+                .snap_to_grid(false)
+                .line_spacing(
+                    LineSpacing::new()
+                        .line_rule(LineSpacingType::Exact)
+                        .line(pt_to_twip(t.size_pt * 1.3))
+                        .before(0)
+                        .after(0),
+                )
+                .add_run(Writer::run(role, text, size).character_spacing(0))
         };
         let header_cells = t
             .header
@@ -347,52 +361,132 @@ pub fn write_docx(doc: &Document, created: chrono::NaiveDate) -> Result<Vec<u8>,
         .updated_at(&format!("{}T00:00:00Z", created.format("%Y-%m-%d")));
     docx.document.section_property = docx.document.section_property.clone().doc_grid(grid.clone());
 
-    // Sections: landscape table pages get their own section (GB/T 9704 §7).
-    let mut section: Option<Section> = None;
+    // Sections: portrait runs and landscape table pages (GB/T 9704 §7) alternate;
+    // the 版记 closes the document in its own section that starts on an even page.
+    let mut parts: Vec<(bool, Vec<Item>)> = vec![(false, Vec::new())];
     for item in items {
         match item {
-            Item::LandscapeStart => {
-                section = Some(
-                    Section::new()
-                        .page_size(PageSize::new().size(mm_to_twip(297.0) as u32, mm_to_twip(210.0) as u32).orient(PageOrientationType::Landscape))
-                        .page_margin(
-                            PageMargin::new().top(mm_to_twip(28.0)).bottom(mm_to_twip(26.0)).left(mm_to_twip(35.0)).right(mm_to_twip(37.0)).header(mm_to_twip(12.0)).footer(mm_to_twip(12.0)),
-                        )
-                        .doc_grid(grid.clone())
-                        .footer(page_footer(true))
-                        .even_footer(page_footer(false)),
-                );
-            }
-            Item::LandscapeEnd => {
-                if let Some(s) = section.take() {
-                    // the portrait pages before it end their own section
-                    docx = docx.add_section(s);
-                }
-            }
-            Item::P(p) => match section.take() {
-                Some(s) => section = Some(s.add_paragraph(p)),
-                None => docx = docx.add_paragraph(p),
-            },
-            Item::T(t) => match section.take() {
-                Some(s) => section = Some(s.add_table(t)),
-                None => docx = docx.add_table(t),
-            },
+            Item::LandscapeStart => parts.push((true, Vec::new())),
+            Item::LandscapeEnd => parts.push((false, Vec::new())),
+            other => parts.last_mut().expect("parts starts non-empty").1.push(other),
         }
     }
-    if let Some(b) = &doc.banji {
-        // the 版记 is its own last section starting on an even page, set at its foot
-        docx = close_section_before_banji(docx);
-        for p in banji_paragraphs(&mut w, b) {
+    parts.retain(|(_, items)| !items.is_empty());
+    let banji = doc.banji.as_ref().map(|b| banji_paragraphs(&mut w, b));
+    let last_in_body = if banji.is_some() { None } else { parts.pop() };
+    for (landscape, items) in parts {
+        let mut section = section_for(landscape, &grid);
+        for item in items {
+            section = match item {
+                Item::P(p) => section.add_paragraph(p),
+                Item::T(t) => section.add_table(t),
+                Item::LandscapeStart | Item::LandscapeEnd => section,
+            };
+        }
+        docx = docx.add_section(section);
+    }
+    if let Some((landscape, items)) = last_in_body {
+        if landscape {
+            docx = docx
+                .page_size(mm_to_twip(297.0) as u32, mm_to_twip(210.0) as u32)
+                .page_orient(PageOrientationType::Landscape)
+                .page_margin(landscape_margin());
+        }
+        for item in items {
+            docx = match item {
+                Item::P(p) => docx.add_paragraph(p),
+                Item::T(t) => docx.add_table(t),
+                Item::LandscapeStart | Item::LandscapeEnd => docx,
+            };
+        }
+    }
+    if let Some(paras) = banji {
+        for p in paras {
             docx = docx.add_paragraph(p);
         }
         docx.document.section_property.section_type = Some(SectionType::EvenPage);
     }
     let mut xml = docx.build();
     let document = String::from_utf8(xml.document).map_err(|e| e.to_string())?;
-    xml.document = mark_header_rows(&document).into_bytes();
+    xml.document = fix_sect_prs(&mark_header_rows(&document))
+        .replace("<w:pPr>", &format!("<w:pPr>{AUTO_SPACE_OFF}"))
+        .into_bytes();
+    let styles = String::from_utf8(xml.styles).map_err(|e| e.to_string())?;
+    xml.styles = no_auto_space(&styles).into_bytes();
     let mut buf = Cursor::new(Vec::new());
     xml.pack(&mut buf).map_err(|e| e.to_string())?;
     Ok(buf.into_inner())
+}
+
+fn landscape_margin() -> PageMargin {
+    PageMargin::new()
+        .top(mm_to_twip(28.0))
+        .bottom(mm_to_twip(26.0))
+        .left(mm_to_twip(35.0))
+        .right(mm_to_twip(37.0))
+        .header(mm_to_twip(12.0))
+        .footer(mm_to_twip(12.0))
+}
+
+fn section_for(landscape: bool, grid: &DocGrid) -> Section {
+    let s = Section::new().doc_grid(grid.clone());
+    if landscape {
+        s.page_size(
+            PageSize::new()
+                .size(mm_to_twip(297.0) as u32, mm_to_twip(210.0) as u32)
+                .orient(PageOrientationType::Landscape),
+        )
+        .page_orient(PageOrientationType::Landscape)
+        .page_margin(landscape_margin())
+    } else {
+        s.page_size(PageSize::new().size(mm_to_twip(210.0) as u32, mm_to_twip(297.0) as u32))
+            .page_margin(portrait_margin())
+    }
+}
+
+/// Every section uses the document's odd and even footers (docx-rs keeps only one
+/// footer per added section), and `w:sectPr` children are put in schema order.
+fn fix_sect_prs(xml: &str) -> String {
+    const ORDER: [&str; 6] = ["w:type", "w:pgSz", "w:pgMar", "w:cols", "w:titlePg", "w:docGrid"];
+    let mut out = String::with_capacity(xml.len() + 1024);
+    let mut rest = xml;
+    while let Some(start) = rest.find("<w:sectPr>") {
+        out.push_str(&rest[..start]);
+        let Some(len) = rest[start..].find("</w:sectPr>") else { break };
+        let inner = &rest[start + "<w:sectPr>".len()..start + len];
+        let children: Vec<&str> = inner
+            .split_inclusive("/>")
+            .map(str::trim)
+            .filter(|c| !c.is_empty())
+            .collect();
+        out.push_str("<w:sectPr>");
+        out.push_str(r#"<w:footerReference w:type="default" r:id="rIdFooter1" />"#);
+        out.push_str(r#"<w:footerReference w:type="even" r:id="rIdFooter2" />"#);
+        for tag in ORDER {
+            for c in children.iter().filter(|c| c.starts_with(&format!("<{tag} "))) {
+                out.push_str(c);
+            }
+        }
+        out.push_str("</w:sectPr>");
+        rest = &rest[start + len + "</w:sectPr>".len()..];
+    }
+    out.push_str(rest);
+    out
+}
+
+/// Word and LibreOffice put a gap between Han characters and digits by default
+/// (`2023 年`); 公文 have none, so the document defaults switch it off.
+const AUTO_SPACE_OFF: &str = r#"<w:autoSpaceDE w:val="0" /><w:autoSpaceDN w:val="0" />"#;
+
+fn no_auto_space(styles: &str) -> String {
+    const OFF: &str = AUTO_SPACE_OFF;
+    styles
+        .replacen("<w:pPrDefault><w:pPr>", &format!("<w:pPrDefault><w:pPr>{OFF}"), 1)
+        .replacen(
+            r#"<w:style w:type="paragraph" w:styleId="Normal"><w:name w:val="Normal" /><w:rPr /><w:pPr>"#,
+            &format!(r#"<w:style w:type="paragraph" w:styleId="Normal"><w:name w:val="Normal" /><w:rPr /><w:pPr>{OFF}"#),
+            1,
+        )
 }
 
 /// docx-rs cannot yet mark a repeating header row; our header rows carry a marker height.
@@ -400,54 +494,78 @@ fn mark_header_rows(xml: &str) -> String {
     xml.replace(HEADER_ROW_MARK, "<w:tblHeader />")
 }
 
-fn close_section_before_banji(docx: Docx) -> Docx {
-    // everything so far becomes a portrait section; the document's own sectPr is the 版记's
-    let mut s = Section::new().page_margin(portrait_margin());
-    s = s.doc_grid(DocGrid::new().grid_type(DocGridType::Lines).line_pitch(LINE as usize));
-    s = s.footer(page_footer(true)).even_footer(page_footer(false));
-    let mut docx = docx;
-    let children = std::mem::take(&mut docx.document.children);
-    for c in children {
-        match c {
-            DocumentChild::Paragraph(p) => s = s.add_paragraph(*p),
-            DocumentChild::Table(t) => s = s.add_table(*t),
-            DocumentChild::Section(sec) => {
-                docx.document.children.push(DocumentChild::Section(sec));
-            }
-            other => docx.document.children.push(other),
-        }
-    }
-    docx.add_section(s)
+/// Line height of the 版记 (4号 text), in points.
+const BANJI_LINE_PT: f64 = 22.0;
+
+/// Width of a text in 字 (half-width characters count half).
+fn text_units(s: &str) -> f64 {
+    s.chars().map(|c| if c.is_ascii() { 0.5 } else { 1.0 }).sum()
 }
 
+/// Lines the 抄送 text takes: the first after `抄送：`, the rest aligned after the colon.
+fn cc_lines(cc: &str) -> usize {
+    // 156 mm less 1 字 inset each side, in 4号 characters
+    let per_line = ((156.0 - 2.0 * 4.94) / 4.94f64).floor();
+    let first = per_line - 3.0;
+    let units = text_units(cc);
+    if units <= first { 1 } else { 1 + ((units - first) / (per_line - 3.0)).ceil() as usize }
+}
+
+/// The 版记 as paragraphs: an exact-height filler that pushes it to the foot of its
+/// (fresh, even) page, then 抄送 and 印发 between rules of the 版心's width. Each rule
+/// is the bottom border of an empty paragraph without indents, so it spans 156 mm
+/// while the text keeps its 1 字 insets.
 fn banji_paragraphs(w: &mut Writer, b: &doc::Banji) -> Vec<Paragraph> {
-    let thick = |pos| ParagraphBorder::new(pos).val(BorderType::Single).size(8).space(4).color("000000");
-    let thin = |pos| ParagraphBorder::new(pos).val(BorderType::Single).size(6).space(4).color("000000");
-    // frame at the foot of the page, as wide as the 版心
-    let frame = || FrameProperty::new().wrap("around").v_anchor("margin").h_anchor("margin").y_align("bottom").x_align("center").width(mm_to_twip(156.0) as u32);
-    let mut out = Vec::new();
-    let spacing = || LineSpacing::new().line_rule(LineSpacingType::Exact).line(pt_to_twip(24.0)).before(0).after(0);
+    let inset = pt_to_twip(14.0);
+    let line = pt_to_twip(BANJI_LINE_PT);
+    let exact = |h: i32| LineSpacing::new().line_rule(LineSpacingType::Exact).line(h).before(0).after(0);
+    let rule = |w: &mut Writer, size: usize| {
+        let mut p = w.para().snap_to_grid(false).line_spacing(exact(RULE_PARA));
+        p.property = p.property.set_borders(ParagraphBorders::with_empty().set(
+            ParagraphBorder::new(ParagraphBorderPosition::Bottom).val(BorderType::Single).size(size).space(0).color("000000"),
+        ));
+        p
+    };
+    let cc = b.cc.as_ref().map_or(0, |cc| cc_lines(cc));
+    let rules = if b.cc.is_some() { 3 } else { 2 };
+    // a rule's thickness adds to its paragraph: 1 pt thick, 0.75 pt thin (in twips)
+    let thickness = if b.cc.is_some() { 20 + 15 + 20 } else { 40 };
+    let height = (cc as i32 + 1) * line + rules * RULE_PARA + thickness;
+    let filler = (mm_to_twip(225.0) - height - BANJI_CALIBRATION).max(20);
+    let mut out = vec![w.para().snap_to_grid(false).line_spacing(exact(filler))];
+    out.push(rule(w, 8));
     if let Some(cc) = &b.cc {
-        let mut p = w.para().line_spacing(spacing()).indent(Some(pt_to_twip(14.0) * 4), Some(SpecialIndentType::Hanging(pt_to_twip(14.0) * 3)), Some(pt_to_twip(14.0)), None);
-        p.property = p.property.frame_property(frame()).set_border(thick(ParagraphBorderPosition::Top)).set_border(thin(ParagraphBorderPosition::Bottom));
+        let p = w.para().snap_to_grid(false).line_spacing(exact(line)).indent(
+            Some(inset * 4),
+            Some(SpecialIndentType::Hanging(inset * 3)),
+            Some(inset),
+            None,
+        );
         out.push(p.add_run(Writer::run(FontRole::Fang, &format!("抄送：{cc}"), SIZE_SMALL).character_spacing(0)));
+        out.push(rule(w, 6));
     }
-    let mut p = w
+    let p = w
         .para()
-        .line_spacing(spacing())
-        .indent(Some(pt_to_twip(14.0)), None, Some(pt_to_twip(14.0)), None)
-        .add_tab(Tab::new().val(TabValueType::Right).pos((mm_to_twip(156.0) - pt_to_twip(28.0)) as usize));
-    p.property = p.property.frame_property(frame()).set_border(thick(ParagraphBorderPosition::Bottom));
-    if b.cc.is_none() {
-        p.property = p.property.set_border(thick(ParagraphBorderPosition::Top));
-    }
+        .snap_to_grid(false)
+        .line_spacing(exact(line))
+        .indent(Some(inset), None, Some(inset), None)
+        // tab stops count from the margin, not from the indent
+        .add_tab(Tab::new().val(TabValueType::Right).pos((mm_to_twip(156.0) - inset) as usize));
     out.push(
         p.add_run(Writer::run(FontRole::Fang, &b.printer, SIZE_SMALL).character_spacing(0))
             .add_run(Run::new().add_tab())
             .add_run(Writer::run(FontRole::Fang, &b.date, SIZE_SMALL).character_spacing(0)),
     );
+    out.push(rule(w, 8));
     out
 }
+
+/// Height of the empty paragraph that carries a 版记 rule, in twips.
+const RULE_PARA: i32 = 120;
+
+/// Measured in LibreOffice 7.4: a bordered paragraph grows by its border and padding
+/// beyond the computed height; this keeps the last rule on the 版心 bottom (twips).
+const BANJI_CALIBRATION: i32 = 140;
 
 #[cfg(test)]
 mod tests {
@@ -469,6 +587,15 @@ mod tests {
         assert_eq!(g[0], vec![Slot::Start((0, 0)), Slot::Start((1, 1)), Slot::Start((2, 2))]);
         assert_eq!(g[1], vec![Slot::Covered { col: 0, colspan: 1 }, Slot::Start((0, 1)), Slot::Start((1, 2))]);
         assert_eq!(g[2], vec![Slot::Start((0, 0)), Slot::Inner, Slot::Inner]);
+    }
+
+    #[test]
+    fn sect_pr_children_in_schema_order_with_both_footers() {
+        let xml = r#"<w:p/><w:sectPr><w:pgSz w:w="1" /><w:docGrid w:type="lines" /><w:footerReference w:type="default" r:id="rIdFooter3" /><w:type w:val="evenPage" /></w:sectPr>"#;
+        assert_eq!(
+            fix_sect_prs(xml),
+            r#"<w:p/><w:sectPr><w:footerReference w:type="default" r:id="rIdFooter1" /><w:footerReference w:type="even" r:id="rIdFooter2" /><w:type w:val="evenPage" /><w:pgSz w:w="1" /><w:docGrid w:type="lines" /></w:sectPr>"#
+        );
     }
 
     #[test]
