@@ -326,10 +326,19 @@ fn page_footer(odd: bool) -> Footer {
     let p = Paragraph::new()
         .align(if odd { AlignmentType::Right } else { AlignmentType::Left })
         .indent(if odd { None } else { Some(pt_to_twip(14.0)) }, None, if odd { Some(pt_to_twip(14.0)) } else { None }, None)
-        .add_run(Writer::run(FontRole::Song, "— ", SIZE_SMALL).character_spacing(0))
-        .add_page_num(PageNum::new())
-        .add_run(Writer::run(FontRole::Song, " —", SIZE_SMALL).character_spacing(0));
+        .add_run(Writer::run(FontRole::Song, "— ", SIZE_SMALL).character_spacing(0));
+    let p = page_field(p).add_run(Writer::run(FontRole::Song, " —", SIZE_SMALL).character_spacing(0));
     Footer::new().add_paragraph(p)
+}
+
+/// A PAGE field whose result is set in 4号 宋体 like the dashes around it.
+fn page_field(p: Paragraph) -> Paragraph {
+    let run = || Run::new().fonts(fonts(FontRole::Song)).size(SIZE_SMALL);
+    p.add_run(run().add_field_char(FieldCharType::Begin, false))
+        .add_run(run().add_instr_text(InstrText::PAGE(InstrPAGE::new())))
+        .add_run(run().add_field_char(FieldCharType::Separate, false))
+        .add_run(run().add_text("1"))
+        .add_run(run().add_field_char(FieldCharType::End, false))
 }
 
 fn portrait_margin() -> PageMargin {
@@ -407,11 +416,12 @@ pub fn write_docx(doc: &Document, created: chrono::NaiveDate) -> Result<Vec<u8>,
         docx.document.section_property.section_type = Some(SectionType::EvenPage);
     }
     let mut xml = docx.build();
-    let document = String::from_utf8(xml.document).map_err(|e| e.to_string())?;
-    xml.document = fix_sect_prs(&mark_header_rows(&document))
+    let document = String::from_utf8(std::mem::take(&mut xml.document)).map_err(|e| e.to_string())?;
+    let landscape_ids = add_landscape_footers(&mut xml)?;
+    xml.document = fix_sect_prs(&mark_header_rows(&document), &landscape_ids)
         .replace("<w:pPr>", &format!("<w:pPr>{AUTO_SPACE_OFF}"))
         .into_bytes();
-    let styles = String::from_utf8(xml.styles).map_err(|e| e.to_string())?;
+    let styles = String::from_utf8(std::mem::take(&mut xml.styles)).map_err(|e| e.to_string())?;
     xml.styles = no_auto_space(&styles).into_bytes();
     let mut buf = Cursor::new(Vec::new());
     xml.pack(&mut buf).map_err(|e| e.to_string())?;
@@ -444,9 +454,87 @@ fn section_for(landscape: bool, grid: &DocGrid) -> Section {
     }
 }
 
+/// Footer of a landscape table page (GB/T 9704 §7): the number keeps its place on
+/// the printed sheet, so on the landscape page it runs down the left edge, turned
+/// clockwise: a one-cell floating table with top-to-bottom text.
+fn landscape_footer(odd: bool) -> Footer {
+    let inset = pt_to_twip(14.0);
+    let mut p = Paragraph::new()
+        .align(if odd { AlignmentType::Right } else { AlignmentType::Left })
+        .line_spacing(LineSpacing::new().line_rule(LineSpacingType::Exact).line(pt_to_twip(14.0)).before(0).after(0))
+        .snap_to_grid(false);
+    p = if odd { p.indent(None, None, Some(inset), None) } else { p.indent(Some(inset), None, None, None) };
+    let p = p.add_run(Writer::run(FontRole::Song, "— ", SIZE_SMALL).character_spacing(0));
+    let p = page_field(p).add_run(Writer::run(FontRole::Song, " —", SIZE_SMALL).character_spacing(0));
+    let width = pt_to_twip(14.0) as usize;
+    let cell = TableCell::new()
+        .width(width, WidthType::Dxa)
+        .text_direction(TextDirectionType::TbRl)
+        .vertical_align(VAlignType::Top)
+        .clear_all_border()
+        .add_paragraph(p);
+    // em box between 23 mm and 28 mm from the landscape page's left edge (the
+    // sheet's 269 mm line), running along the 版心's 156 mm from 28 mm down
+    let x = mm_to_twip(297.0 - 269.0) - pt_to_twip(14.0);
+    let table = Table::new(vec![
+        TableRow::new(vec![cell]).row_height(mm_to_twip(156.0) as f32).height_rule(HeightRule::Exact),
+    ])
+    .set_grid(vec![width])
+    .layout(TableLayoutType::Fixed)
+    .margins(TableCellMargins::new().margin(0, 0, 0, 0))
+    .clear_all_border()
+    .position(
+        TablePositionProperty::new()
+            .horizontal_anchor("page")
+            .vertical_anchor("page")
+            .position_x(x)
+            .position_y(mm_to_twip(28.0))
+            .left_from_text(0)
+            .right_from_text(0),
+    );
+    let tiny = Paragraph::new()
+        .line_spacing(LineSpacing::new().line_rule(LineSpacingType::Exact).line(20).before(0).after(0));
+    Footer::new().add_table(table).add_paragraph(tiny)
+}
+
+/// Adds the two landscape footers as parts of the package; returns their
+/// relationship ids (odd, even). docx-rs registers footers only through sections,
+/// and keeps one per section.
+fn add_landscape_footers(xml: &mut XMLDocx) -> Result<(String, String), String> {
+    let mut ids = Vec::new();
+    for odd in [true, false] {
+        let n = xml.footers.len() + 1;
+        xml.footers.push(landscape_footer(odd).build());
+        xml.footer_rels.push(
+            br#"<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships" />"#
+                .to_vec(),
+        );
+        let id = format!("rIdFooterL{n}");
+        let rels = String::from_utf8(std::mem::take(&mut xml.document_rels)).map_err(|e| e.to_string())?;
+        xml.document_rels = rels
+            .replacen(
+                "</Relationships>",
+                &format!(r#"<Relationship Id="{id}" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/footer" Target="footer{n}.xml" /></Relationships>"#),
+                1,
+            )
+            .into_bytes();
+        let types = String::from_utf8(std::mem::take(&mut xml.content_type)).map_err(|e| e.to_string())?;
+        xml.content_type = types
+            .replacen(
+                "</Types>",
+                &format!(r#"<Override PartName="/word/footer{n}.xml" ContentType="application/vnd.openxmlformats-officedocument.wordprocessingml.footer+xml" /></Types>"#),
+                1,
+            )
+            .into_bytes();
+        ids.push(id);
+    }
+    Ok((ids[0].clone(), ids[1].clone()))
+}
+
 /// Every section uses the document's odd and even footers (docx-rs keeps only one
-/// footer per added section), and `w:sectPr` children are put in schema order.
-fn fix_sect_prs(xml: &str) -> String {
+/// footer per added section), landscape sections their own, and `w:sectPr`
+/// children are put in schema order.
+fn fix_sect_prs(xml: &str, landscape: &(String, String)) -> String {
     const ORDER: [&str; 6] = ["w:type", "w:pgSz", "w:pgMar", "w:cols", "w:titlePg", "w:docGrid"];
     let mut out = String::with_capacity(xml.len() + 1024);
     let mut rest = xml;
@@ -460,8 +548,13 @@ fn fix_sect_prs(xml: &str) -> String {
             .filter(|c| !c.is_empty())
             .collect();
         out.push_str("<w:sectPr>");
-        out.push_str(r#"<w:footerReference w:type="default" r:id="rIdFooter1" />"#);
-        out.push_str(r#"<w:footerReference w:type="even" r:id="rIdFooter2" />"#);
+        let (odd, even) = if inner.contains(r#"w:orient="landscape""#) {
+            (landscape.0.as_str(), landscape.1.as_str())
+        } else {
+            ("rIdFooter1", "rIdFooter2")
+        };
+        out.push_str(&format!(r#"<w:footerReference w:type="default" r:id="{odd}" />"#));
+        out.push_str(&format!(r#"<w:footerReference w:type="even" r:id="{even}" />"#));
         for tag in ORDER {
             for c in children.iter().filter(|c| c.starts_with(&format!("<{tag} "))) {
                 out.push_str(c);
@@ -593,7 +686,7 @@ mod tests {
     fn sect_pr_children_in_schema_order_with_both_footers() {
         let xml = r#"<w:p/><w:sectPr><w:pgSz w:w="1" /><w:docGrid w:type="lines" /><w:footerReference w:type="default" r:id="rIdFooter3" /><w:type w:val="evenPage" /></w:sectPr>"#;
         assert_eq!(
-            fix_sect_prs(xml),
+            fix_sect_prs(xml, &("L1".into(), "L2".into())),
             r#"<w:p/><w:sectPr><w:footerReference w:type="default" r:id="rIdFooter1" /><w:footerReference w:type="even" r:id="rIdFooter2" /><w:type w:val="evenPage" /><w:pgSz w:w="1" /><w:docGrid w:type="lines" /></w:sectPr>"#
         );
     }
