@@ -107,6 +107,8 @@ pub struct Rendered {
     pub typst: String,
     /// Pages in the PDF.
     pub pages: usize,
+    /// The text laid out on each PDF page.
+    pub page_texts: Vec<String>,
 }
 
 /// Renders a composed case into the requested formats (nothing is written).
@@ -114,7 +116,11 @@ pub fn render(c: &Composed, settings: &Settings) -> Result<Rendered, Vec<Diagnos
     let source = render::typst::typst_source(&c.doc);
     let mut pdf = None;
     let mut pages = 0;
-    if settings.formats.pdf {
+    let mut page_texts = Vec::new();
+    let mut placement = render::docx::BanjiPlacement::NextPage;
+    // the DOCX places its 版记 where the Typst layout put it, so lay out even
+    // when only the DOCX is wanted
+    if settings.formats.pdf || (settings.formats.docx && c.doc.banji.is_some()) {
         let style = style_library(settings).map_err(|d| vec![d])?;
         let compiled = render::typst::compile(
             settings.library.clone(),
@@ -125,16 +131,38 @@ pub fn render(c: &Composed, settings: &Settings) -> Result<Rendered, Vec<Diagnos
             settings.date,
         )?;
         pages = compiled.document.pages().len();
-        pdf = Some(render::typst::export_pdf(&compiled.document, &c.name, settings.date).map_err(|d| vec![d])?);
+        page_texts = render::typst::page_texts(&compiled.document);
+        if let Some((page, y)) = render::typst::banji_anchor(&compiled.document) {
+            placement = banji_placement(page, y, &page_texts);
+        }
+        if settings.formats.pdf {
+            pdf = Some(render::typst::export_pdf(&compiled.document, &c.name, settings.date).map_err(|d| vec![d])?);
+        }
     }
     let docx = if settings.formats.docx {
-        Some(render::docx::write_docx(&c.doc, settings.date).map_err(|e| {
+        Some(render::docx::write_docx(&c.doc, settings.date, placement).map_err(|e| {
             vec![Diagnostic::error(Location::None, format!("无法生成 DOCX（{e}）"))]
         })?)
     } else {
         None
     };
-    Ok(Rendered { pdf, docx, typst: source, pages })
+    Ok(Rendered { pdf, docx, typst: source, pages, page_texts })
+}
+
+/// The 版记 placement the Typst layout chose: `page`/`y_mm` is where the content
+/// ends, `texts` the text of every page (the 版记 is on the last).
+pub fn banji_placement(page: usize, y_mm: f64, texts: &[String]) -> render::docx::BanjiPlacement {
+    use render::docx::BanjiPlacement::*;
+    let last = texts.len();
+    // after a landscape page the content "ends" at the top of a fresh page
+    let fresh = y_mm < 37.5;
+    if page == last && !fresh {
+        SamePage { content_end_mm: y_mm }
+    } else if last >= 2 && texts[last - 2].trim().is_empty() {
+        AfterBlank
+    } else {
+        NextPage
+    }
 }
 
 /// Writes the rendered files into `out`; returns the paths written.

@@ -438,6 +438,7 @@ fn load_indicators(dir: &CaseDir, file: &Located<String>, diags: &mut Diagnostic
     };
     let ctx = Ctx::new(&src);
     let mut out = Vec::new();
+    let mut seq_locs = Vec::new();
     if let Some(t) = TableReader::new(&ctx, &root, "") {
         for row in t.tables("指标") {
             let seq = row.req_int("序号", 1..100_000);
@@ -450,6 +451,7 @@ fn load_indicators(dir: &CaseDir, file: &Located<String>, diags: &mut Diagnostic
             let loc = ctx.loc(row.span());
             row.finish();
             if let (Some(seq), Some(text)) = (seq, text) {
+                seq_locs.push(seq.loc.clone());
                 out.push(Indicator {
                     seq: seq.value as u32,
                     kind: kind.map_or(IndicatorKind::Main, |k| IndicatorKind::Extra(k.value)),
@@ -465,7 +467,7 @@ fn load_indicators(dir: &CaseDir, file: &Located<String>, diags: &mut Diagnostic
     }
     // numbering: each list counts 1, 2, 3 … without gaps
     let mut expected: BTreeMap<String, u32> = BTreeMap::new();
-    for ind in &out {
+    for (ind, seq_loc) in out.iter().zip(&seq_locs) {
         let key = match &ind.kind {
             IndicatorKind::Main => String::new(),
             IndicatorKind::Extra(k) => k.clone(),
@@ -473,7 +475,7 @@ fn load_indicators(dir: &CaseDir, file: &Located<String>, diags: &mut Diagnostic
         let next = expected.entry(key).or_insert(1);
         if ind.seq != *next {
             ctx.push(Diagnostic::error(
-                ind.text.loc.clone(),
+                seq_loc.clone(),
                 format!("序号应为 {}，实为 {}", next, ind.seq),
             ));
         }

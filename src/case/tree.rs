@@ -49,7 +49,7 @@ impl Value {
             Value::Str(_) => "文本",
             Value::Int(_) => "整数",
             Value::Float(_) => "小数",
-            Value::Bool(_) => "true/false",
+            Value::Bool(_) => "布尔值",
             Value::Date(_) => "日期",
             Value::Array(_) => "数组",
             Value::Table(_) => "表",
@@ -245,7 +245,7 @@ impl<'a> TableReader<'a> {
         match node.value {
             Value::Bool(b) => Some(b),
             _ => {
-                self.wrong(key, node, "true 或 false");
+                self.wrong(key, node, "布尔值（true 或 false）");
                 None
             }
         }

@@ -207,9 +207,19 @@ fn error_chain(e: &tera::Error) -> String {
         cur = s.source();
     }
     let text = demangle(&parts.join("："));
-    text.replace("Failed to render '__tera_one_off'", "渲染失败")
-        .replace("Variable `", "未定义的变量 `")
-        .replace("` not found in context while rendering", "`，")
+    let text = text
+        .replace("Failed to render '__tera_one_off'：", "")
+        .replace("Failed to render '__tera_one_off'", "渲染失败")
+        .replace("Variable `", "未定义的变量 `");
+    // "… not found in context while rendering 'name'" → "… （模板 name）"
+    match text.find("` not found in context while rendering") {
+        Some(i) => {
+            let tail = &text[i + "` not found in context while rendering".len()..];
+            let name = tail.trim().trim_matches('\'');
+            if name == "__tera_one_off" { format!("{}`", &text[..i]) } else { format!("{}`（模板 {name}）", &text[..i]) }
+        }
+        None => text,
+    }
 }
 
 fn register_filters(tera: &mut Tera) {

@@ -14,6 +14,9 @@ use crate::units::{mm_to_twip, pt_to_twip};
 const LINE: i32 = 579;
 /// One 字 of 3号 squeezed by 0.25 pt, in twips.
 const CHAR: i32 = 315;
+/// Height of the empty paragraph carrying the red 版头 rule (its bottom border), in
+/// twips: the rule then lies 4 mm below the 发文字号 (measured in LibreOffice 7.4).
+const RED_RULE_PARA: i32 = 160;
 /// Half-points.
 const SIZE_BODY: usize = 32;
 const SIZE_SMALL: usize = 28;
@@ -23,6 +26,8 @@ const HEADER_ROW_MARK: &str = r#"<w:trHeight w:val="1" w:hRule="atLeast" />"#;
 
 struct Writer {
     next_id: u32,
+    /// Inside landscape pages (tables may be 225 mm wide).
+    landscape: bool,
 }
 
 fn fonts(role: FontRole) -> RunFonts {
@@ -47,7 +52,7 @@ impl Writer {
             if i > 0 {
                 r = r.add_break(BreakType::TextWrapping);
             }
-            r = r.add_text(line);
+            r = r.add_text(glue_scripts(line));
         }
         r
     }
@@ -109,7 +114,7 @@ impl Writer {
                         let date_right = 4 * CHAR;
                         let date_left = text_width - date_right - dw;
                         ((date_right + dw / 2 - sw / 2).max(0), date_left)
-                    } else if dw <= sw {
+                    } else if dw + 2 * CHAR <= sw {
                         (2 * CHAR, text_width - 2 * CHAR - sw + 2 * CHAR)
                     } else {
                         let date_left = text_width - 2 * CHAR - dw;
@@ -129,10 +134,12 @@ impl Writer {
                 Block::AnnexLabel(l) => {
                     out.push(Item::P(self.grid_para().add_run(Self::run(FontRole::Hei, l, SIZE_BODY))));
                 }
-                Block::Table(t) => out.push(Item::T(self.table(t, false))),
+                Block::Table(t) => out.push(Item::T(self.table(t))),
                 Block::Landscape(inner) => {
                     out.push(Item::LandscapeStart);
+                    self.landscape = true;
                     self.blocks(inner, out);
+                    self.landscape = false;
                     out.push(Item::LandscapeEnd);
                 }
             }
@@ -146,57 +153,108 @@ impl Writer {
         // 发文机关标志: top edge 35 mm below the 版心 top; compressed to fit 156 mm
         let organ_pt = 36.0;
         let before = (mm_to_twip(35.0) - h.marks.len() as i32 * LINE).max(0) as u32;
-        let names: Vec<String> = h
-            .organs
-            .iter()
-            .map(|o| if h.organs.len() == 1 { format!("{o}{}", h.wenjian.as_deref().unwrap_or("")) } else { o.clone() })
-            .collect();
-        for (i, name) in names.iter().enumerate() {
+        let organ_para = |w: &mut Writer, name: &str, before: u32, width_mm: f64| {
             let width_pt = name.chars().count() as f64 * organ_pt;
-            let scale = ((156.0 / 0.3528) / width_pt * 100.0).min(100.0).floor() as i32;
+            let scale = ((width_mm / 0.3528) / width_pt * 100.0).min(100.0).floor() as i32;
             let spacing = LineSpacing::new()
                 .line_rule(LineSpacingType::Exact)
-                .line(pt_to_twip(organ_pt * 1.0))
-                .before(if i == 0 { before } else { 0 })
+                .line(pt_to_twip(organ_pt))
+                .before(before)
                 .after(0);
-            let p = self.para().align(AlignmentType::Center).snap_to_grid(false).line_spacing(spacing).add_run(
-                Self::run(FontRole::Title, name, (organ_pt * 2.0) as usize).color("FF0000").character_spacing(0).stretch(scale),
-            );
-            out.push(Item::P(p));
-        }
-        if h.organs.len() > 1 {
-            if let Some(w) = &h.wenjian {
-                let p = self.para().align(AlignmentType::Center).add_run(
-                    Self::run(FontRole::Title, w, (organ_pt * 2.0) as usize).color("FF0000").character_spacing(0),
-                );
-                out.push(Item::P(p));
+            w.para().align(AlignmentType::Center).snap_to_grid(false).line_spacing(spacing).add_run(
+                Writer::run(FontRole::Title, name, (organ_pt * 2.0) as usize)
+                    .color("FF0000")
+                    .character_spacing(0)
+                    .stretch(scale),
+            )
+        };
+        match (&h.wenjian, h.organs.len()) {
+            (Some(wenjian), n) if n > 1 => {
+                // 联合行文: names stacked, 文件 to their right, centred on them
+                let wj_w = mm_to_twip(2.0 * organ_pt * 0.3528 + 2.0);
+                let names_w = mm_to_twip(156.0) - wj_w;
+                if before > 0 {
+                    let spacer = self.para().snap_to_grid(false).line_spacing(
+                        LineSpacing::new().line_rule(LineSpacingType::Exact).line(before as i32).before(0).after(0),
+                    );
+                    out.push(Item::P(spacer));
+                }
+                let mut names = TableCell::new().width(names_w as usize, WidthType::Dxa).clear_all_border();
+                for (i, o) in h.organs.iter().enumerate() {
+                    let mut p = organ_para(self, o, 0, names_w as f64 / 56.7);
+                    if i > 0 {
+                        p = p.line_spacing(
+                            LineSpacing::new().line_rule(LineSpacingType::Exact).line(pt_to_twip(organ_pt)).before(mm_to_twip(4.0) as u32).after(0),
+                        );
+                    }
+                    names = names.add_paragraph(p);
+                }
+                let wj = TableCell::new()
+                    .width(wj_w as usize, WidthType::Dxa)
+                    .vertical_align(VAlignType::Center)
+                    .clear_all_border()
+                    .add_paragraph(organ_para(self, wenjian, 0, 156.0));
+                let table = Table::new(vec![TableRow::new(vec![names, wj])])
+                    .set_grid(vec![names_w as usize, wj_w as usize])
+                    .layout(TableLayoutType::Fixed)
+                    .margins(TableCellMargins::new().margin(0, 0, 0, 0))
+                    .clear_all_border();
+                out.push(Item::T(table));
+            }
+            _ => {
+                for (i, o) in h.organs.iter().enumerate() {
+                    let name = match (&h.wenjian, h.organs.len()) {
+                        (Some(w), 1) => format!("{o}{w}"),
+                        _ => o.clone(),
+                    };
+                    let gap = if i == 0 { before } else { mm_to_twip(4.0) as u32 };
+                    out.push(Item::P(organ_para(self, &name, gap, 156.0)));
+                }
             }
         }
         out.extend(self.blank(2).into_iter().map(Item::P));
-        // 发文字号 with the red rule 4 mm below as a bottom border
-        let border = ParagraphBorder::new(ParagraphBorderPosition::Bottom)
-            .val(BorderType::Single)
-            .size(12)
-            .space(8)
-            .color("FF0000");
-        let mut p = self.grid_para();
-        p.property = p.property.set_borders(ParagraphBorders::with_empty().set(border));
         if h.signers.is_empty() {
-            p = p.align(AlignmentType::Center).add_run(Self::run(FontRole::Fang, &h.number, SIZE_BODY));
+            let p = self.grid_para().align(AlignmentType::Center);
+            out.push(Item::P(p.add_run(Self::run(FontRole::Fang, &h.number, SIZE_BODY))));
         } else {
-            p = p
-                .align(AlignmentType::Both)
-                .indent(Some(CHAR), None, Some(CHAR), None)
-                .add_run(Self::run(FontRole::Fang, &h.number, SIZE_BODY))
-                .add_run(Self::run(FontRole::Fang, "\u{3000}\u{3000}签发人：", SIZE_BODY))
-                .add_run(Self::run(FontRole::Kai, &h.signers.join("\u{3000}"), SIZE_BODY));
+            // 上行文: 签发人 right (inset 1 字), two names a line; the 发文字号 left
+            // (inset 1 字) on the line of the last names
+            let rows: Vec<&[String]> = h.signers.chunks(2).collect();
+            for (i, names) in rows.iter().enumerate() {
+                let mut p = self
+                    .grid_para()
+                    .align(AlignmentType::Left)
+                    .indent(Some(CHAR), None, Some(CHAR), None)
+                    .add_tab(Tab::new().val(TabValueType::Right).pos((mm_to_twip(156.0) - CHAR) as usize));
+                if i == rows.len() - 1 {
+                    p = p.add_run(Self::run(FontRole::Fang, &h.number, SIZE_BODY));
+                }
+                let label = if i == 0 { "签发人：" } else { "\u{3000}\u{3000}\u{3000}\u{3000}" };
+                p = p
+                    .add_run(Run::new().add_tab())
+                    .add_run(Self::run(FontRole::Fang, label, SIZE_BODY))
+                    .add_run(Self::run(FontRole::Kai, &names.join("\u{3000}"), SIZE_BODY));
+                out.push(Item::P(p));
+            }
         }
-        out.push(Item::P(p));
-        out.extend(self.blank(2).into_iter().map(Item::P));
+        // the red rule 4 mm below the 发文字号, as wide as the 版心
+        let mut rule = self.para().snap_to_grid(false).line_spacing(
+            LineSpacing::new().line_rule(LineSpacingType::Exact).line(RED_RULE_PARA).before(0).after(0),
+        );
+        rule.property = rule.property.set_borders(ParagraphBorders::with_empty().set(
+            ParagraphBorder::new(ParagraphBorderPosition::Bottom).val(BorderType::Single).size(12).space(0).color("FF0000"),
+        ));
+        out.push(Item::P(rule));
+        // two blank lines to the title, less what the rule paragraph took
+        let rest = 2 * LINE - RED_RULE_PARA;
+        out.push(Item::P(self.para().snap_to_grid(false).line_spacing(
+            LineSpacing::new().line_rule(LineSpacingType::Exact).line(rest).before(0).after(0),
+        )));
     }
 
-    fn table(&mut self, t: &doc::Table, _landscape: bool) -> Table {
-        let available = 225.0;
+    fn table(&mut self, t: &doc::Table) -> Table {
+        // a little less than the block: cell borders lie outside the grid widths
+        let available = if self.landscape { 222.0 } else { 154.0 };
         let widths: Vec<usize> = t.column_widths_mm(available).iter().map(|w| mm_to_twip(*w) as usize).collect();
         let size = (t.size_pt * 2.0) as usize;
         let cell_para = |w: &mut Writer, text: &str, role: FontRole, align: Align| {
@@ -210,7 +268,8 @@ impl Writer {
                 .line_spacing(
                     LineSpacing::new()
                         .line_rule(LineSpacingType::Exact)
-                        .line(pt_to_twip(t.size_pt * 1.3))
+                        // as the Typst table: 1 em line boxes 0.4 em apart
+                        .line(pt_to_twip(t.size_pt * 1.4))
                         .before(0)
                         .after(0),
                 )
@@ -266,8 +325,37 @@ impl Writer {
             }
             rows.push(TableRow::new(cells).cant_split());
         }
-        Table::new(rows).set_grid(widths).layout(TableLayoutType::Fixed).align(TableAlignmentType::Center)
+        // rows as tall as in the Typst table: there a cell is 1.8 mm inset plus its
+        // lines with 0.4 em leading between them; here every line is 1.4 em tall,
+        // so the padding gives back the 0.4 em of the line without leading
+        let v = (mm_to_twip(1.8) - pt_to_twip(t.size_pt * 0.2)) as usize;
+        let h = mm_to_twip(1.5) as usize;
+        Table::new(rows)
+            .set_grid(widths)
+            .layout(TableLayoutType::Fixed)
+            .align(TableAlignmentType::Center)
+            .margins(TableCellMargins::new().margin(v, h, v, h))
     }
+}
+
+/// Puts a word joiner (U+2060, invisible, no width) between Han characters and
+/// Latin letters or digits. 公文 set `2023年8月31日` without gaps; Word honours
+/// `w:autoSpaceDE="0"` for that, LibreOffice does not, but neither adds a gap
+/// across a joiner.
+pub fn glue_scripts(text: &str) -> String {
+    let wide = |c: char| !c.is_ascii() && !c.is_whitespace() && c != '\u{2060}';
+    let mut out = String::with_capacity(text.len() + 8);
+    let mut prev: Option<char> = None;
+    for c in text.chars() {
+        if let Some(p) = prev {
+            if (p.is_ascii_alphanumeric() && wide(c)) || (wide(p) && c.is_ascii_alphanumeric()) {
+                out.push('\u{2060}');
+            }
+        }
+        out.push(c);
+        prev = Some(c);
+    }
+    out
 }
 
 /// What a grid position holds once spans are laid out.
@@ -323,7 +411,9 @@ enum Item {
 }
 
 fn page_footer(odd: bool) -> Footer {
+    // fixed ids: docx-rs numbers paragraphs from a process-wide counter otherwise
     let p = Paragraph::new()
+        .id(if odd { "7F000001" } else { "7F000002" })
         .align(if odd { AlignmentType::Right } else { AlignmentType::Left })
         .indent(if odd { None } else { Some(pt_to_twip(14.0)) }, None, if odd { Some(pt_to_twip(14.0)) } else { None }, None)
         .add_run(Writer::run(FontRole::Song, "— ", SIZE_SMALL).character_spacing(0));
@@ -351,9 +441,30 @@ fn portrait_margin() -> PageMargin {
         .footer(mm_to_twip(23.0))
 }
 
+/// Where the 版记 goes, as the Typst layout decided it; the DOCX follows so both
+/// formats paginate the same (Word and WPS then agree; LibreOffice drops the blank
+/// pages that a bare `evenPage` break would ask for, so the blank page is explicit).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum BanjiPlacement {
+    /// At the foot of the last content page (an even page); the content ends at
+    /// this distance from the page top, in mm.
+    SamePage {
+        /// Where the content ends on that page.
+        content_end_mm: f64,
+    },
+    /// On the next page, which is even; it keeps its page number.
+    NextPage,
+    /// After a blank page; neither page is numbered (GB/T 9704-2012 7.5).
+    AfterBlank,
+}
+
 /// Writes the DOCX bytes of a document.
-pub fn write_docx(doc: &Document, created: chrono::NaiveDate) -> Result<Vec<u8>, String> {
-    let mut w = Writer { next_id: 0 };
+pub fn write_docx(
+    doc: &Document,
+    created: chrono::NaiveDate,
+    placement: BanjiPlacement,
+) -> Result<Vec<u8>, String> {
+    let mut w = Writer { next_id: 0, landscape: false };
     let mut items = Vec::new();
     w.blocks(&doc.blocks, &mut items);
 
@@ -381,8 +492,10 @@ pub fn write_docx(doc: &Document, created: chrono::NaiveDate) -> Result<Vec<u8>,
         }
     }
     parts.retain(|(_, items)| !items.is_empty());
-    let banji = doc.banji.as_ref().map(|b| banji_paragraphs(&mut w, b));
-    let last_in_body = if banji.is_some() { None } else { parts.pop() };
+    let banji = doc.banji.as_ref().map(|b| banji_paragraphs(&mut w, b, placement));
+    let same_page = matches!(placement, BanjiPlacement::SamePage { .. });
+    // the last part stays in the body unless the 版记 needs a section of its own
+    let last_in_body = if banji.is_none() || same_page { parts.pop() } else { None };
     for (landscape, items) in parts {
         let mut section = section_for(landscape, &grid);
         for item in items {
@@ -409,15 +522,28 @@ pub fn write_docx(doc: &Document, created: chrono::NaiveDate) -> Result<Vec<u8>,
             };
         }
     }
+    let mut body_footers = ("rIdFooter1".to_string(), "rIdFooter2".to_string());
     if let Some(paras) = banji {
         for p in paras {
             docx = docx.add_paragraph(p);
         }
-        docx.document.section_property.section_type = Some(SectionType::EvenPage);
+        docx.document.section_property.section_type = match placement {
+            BanjiPlacement::SamePage { .. } => None,
+            // the even page Typst chose; Word also fixes the parity if its own
+            // pagination ever differs
+            BanjiPlacement::NextPage => Some(SectionType::EvenPage),
+            // the section opens with the explicit blank (odd) page
+            BanjiPlacement::AfterBlank => Some(SectionType::OddPage),
+        };
+        if placement == BanjiPlacement::AfterBlank {
+            body_footers = (String::from("rIdFooterBlank"), String::from("rIdFooterBlank"));
+        }
     }
     let mut xml = docx.build();
     let document = String::from_utf8(std::mem::take(&mut xml.document)).map_err(|e| e.to_string())?;
     let landscape_ids = add_landscape_footers(&mut xml)?;
+    add_footer_part(&mut xml, "rIdFooterBlank", Footer::new().add_paragraph(Paragraph::new().id("7F000007")))?;
+    let document = body_footers_for_last_sect_pr(&document, &body_footers);
     xml.document = fix_sect_prs(&mark_header_rows(&document), &landscape_ids)
         .replace("<w:pPr>", &format!("<w:pPr>{AUTO_SPACE_OFF}"))
         .into_bytes();
@@ -460,6 +586,7 @@ fn section_for(landscape: bool, grid: &DocGrid) -> Section {
 fn landscape_footer(odd: bool) -> Footer {
     let inset = pt_to_twip(14.0);
     let mut p = Paragraph::new()
+        .id(if odd { "7F000003" } else { "7F000004" })
         .align(if odd { AlignmentType::Right } else { AlignmentType::Left })
         .line_spacing(LineSpacing::new().line_rule(LineSpacingType::Exact).line(pt_to_twip(14.0)).before(0).after(0))
         .snap_to_grid(false);
@@ -493,6 +620,7 @@ fn landscape_footer(odd: bool) -> Footer {
             .right_from_text(0),
     );
     let tiny = Paragraph::new()
+        .id(if odd { "7F000005" } else { "7F000006" })
         .line_spacing(LineSpacing::new().line_rule(LineSpacingType::Exact).line(20).before(0).after(0));
     Footer::new().add_table(table).add_paragraph(tiny)
 }
@@ -501,34 +629,51 @@ fn landscape_footer(odd: bool) -> Footer {
 /// relationship ids (odd, even). docx-rs registers footers only through sections,
 /// and keeps one per section.
 fn add_landscape_footers(xml: &mut XMLDocx) -> Result<(String, String), String> {
-    let mut ids = Vec::new();
-    for odd in [true, false] {
-        let n = xml.footers.len() + 1;
-        xml.footers.push(landscape_footer(odd).build());
-        xml.footer_rels.push(
-            br#"<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships" />"#
-                .to_vec(),
-        );
-        let id = format!("rIdFooterL{n}");
-        let rels = String::from_utf8(std::mem::take(&mut xml.document_rels)).map_err(|e| e.to_string())?;
-        xml.document_rels = rels
-            .replacen(
-                "</Relationships>",
-                &format!(r#"<Relationship Id="{id}" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/footer" Target="footer{n}.xml" /></Relationships>"#),
-                1,
-            )
-            .into_bytes();
-        let types = String::from_utf8(std::mem::take(&mut xml.content_type)).map_err(|e| e.to_string())?;
-        xml.content_type = types
-            .replacen(
-                "</Types>",
-                &format!(r#"<Override PartName="/word/footer{n}.xml" ContentType="application/vnd.openxmlformats-officedocument.wordprocessingml.footer+xml" /></Types>"#),
-                1,
-            )
-            .into_bytes();
-        ids.push(id);
+    add_footer_part(xml, "rIdFooterLandOdd", landscape_footer(true))?;
+    add_footer_part(xml, "rIdFooterLandEven", landscape_footer(false))?;
+    Ok(("rIdFooterLandOdd".into(), "rIdFooterLandEven".into()))
+}
+
+/// Adds a footer part with its relationship and content type.
+fn add_footer_part(xml: &mut XMLDocx, id: &str, footer: Footer) -> Result<(), String> {
+    let n = xml.footers.len() + 1;
+    xml.footers.push(footer.build());
+    xml.footer_rels.push(
+        br#"<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships" />"#
+            .to_vec(),
+    );
+    let rels = String::from_utf8(std::mem::take(&mut xml.document_rels)).map_err(|e| e.to_string())?;
+    xml.document_rels = rels
+        .replacen(
+            "</Relationships>",
+            &format!(r#"<Relationship Id="{id}" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/footer" Target="footer{n}.xml" /></Relationships>"#),
+            1,
+        )
+        .into_bytes();
+    let types = String::from_utf8(std::mem::take(&mut xml.content_type)).map_err(|e| e.to_string())?;
+    xml.content_type = types
+        .replacen(
+            "</Types>",
+            &format!(r#"<Override PartName="/word/footer{n}.xml" ContentType="application/vnd.openxmlformats-officedocument.wordprocessingml.footer+xml" /></Types>"#),
+            1,
+        )
+        .into_bytes();
+    Ok(())
+}
+
+/// Marks the body's own (last) `w:sectPr` with the footers it should use; the
+/// marker is read by [`fix_sect_prs`].
+fn body_footers_for_last_sect_pr(xml: &str, footers: &(String, String)) -> String {
+    match xml.rfind("<w:sectPr>") {
+        Some(i) => format!(
+            "{}<w:sectPr><gongwen:footers odd=\"{}\" even=\"{}\"/>{}",
+            &xml[..i],
+            footers.0,
+            footers.1,
+            &xml[i + "<w:sectPr>".len()..]
+        ),
+        None => xml.to_string(),
     }
-    Ok((ids[0].clone(), ids[1].clone()))
 }
 
 /// Every section uses the document's odd and even footers (docx-rs keeps only one
@@ -548,7 +693,15 @@ fn fix_sect_prs(xml: &str, landscape: &(String, String)) -> String {
             .filter(|c| !c.is_empty())
             .collect();
         out.push_str("<w:sectPr>");
-        let (odd, even) = if inner.contains(r#"w:orient="landscape""#) {
+        let marked = inner.find("<gongwen:footers odd=\"").map(|i| {
+            let rest = &inner[i + "<gongwen:footers odd=\"".len()..];
+            let odd = &rest[..rest.find('"').unwrap_or(0)];
+            let rest = &rest[rest.find("even=\"").map_or(0, |j| j + 6)..];
+            (odd, &rest[..rest.find('"').unwrap_or(0)])
+        });
+        let (odd, even) = if let Some(ids) = marked {
+            ids
+        } else if inner.contains(r#"w:orient="landscape""#) {
             (landscape.0.as_str(), landscape.1.as_str())
         } else {
             ("rIdFooter1", "rIdFooter2")
@@ -608,7 +761,7 @@ fn cc_lines(cc: &str) -> usize {
 /// (fresh, even) page, then 抄送 and 印发 between rules of the 版心's width. Each rule
 /// is the bottom border of an empty paragraph without indents, so it spans 156 mm
 /// while the text keeps its 1 字 insets.
-fn banji_paragraphs(w: &mut Writer, b: &doc::Banji) -> Vec<Paragraph> {
+fn banji_paragraphs(w: &mut Writer, b: &doc::Banji, placement: BanjiPlacement) -> Vec<Paragraph> {
     let inset = pt_to_twip(14.0);
     let line = pt_to_twip(BANJI_LINE_PT);
     let exact = |h: i32| LineSpacing::new().line_rule(LineSpacingType::Exact).line(h).before(0).after(0);
@@ -624,8 +777,22 @@ fn banji_paragraphs(w: &mut Writer, b: &doc::Banji) -> Vec<Paragraph> {
     // a rule's thickness adds to its paragraph: 1 pt thick, 0.75 pt thin (in twips)
     let thickness = if b.cc.is_some() { 20 + 15 + 20 } else { 40 };
     let height = (cc as i32 + 1) * line + rules * RULE_PARA + thickness;
-    let filler = (mm_to_twip(225.0) - height - BANJI_CALIBRATION).max(20);
-    let mut out = vec![w.para().snap_to_grid(false).line_spacing(exact(filler))];
+    let mut out = Vec::new();
+    let room = match placement {
+        BanjiPlacement::SamePage { content_end_mm } => mm_to_twip(262.0 - content_end_mm),
+        BanjiPlacement::NextPage => mm_to_twip(225.0),
+        BanjiPlacement::AfterBlank => {
+            // the blank page: one tiny empty paragraph, then a page break
+            out.push(w.para().snap_to_grid(false).line_spacing(exact(20)));
+            mm_to_twip(225.0)
+        }
+    };
+    let filler = (room - height - BANJI_CALIBRATION).max(20);
+    let mut filler_para = w.para().snap_to_grid(false).line_spacing(exact(filler));
+    if placement == BanjiPlacement::AfterBlank {
+        filler_para = filler_para.page_break_before(true);
+    }
+    out.push(filler_para);
     out.push(rule(w, 8));
     if let Some(cc) = &b.cc {
         let p = w.para().snap_to_grid(false).line_spacing(exact(line)).indent(
@@ -689,6 +856,13 @@ mod tests {
             fix_sect_prs(xml, &("L1".into(), "L2".into())),
             r#"<w:p/><w:sectPr><w:footerReference w:type="default" r:id="rIdFooter1" /><w:footerReference w:type="even" r:id="rIdFooter2" /><w:type w:val="evenPage" /><w:pgSz w:w="1" /><w:docGrid w:type="lines" /></w:sectPr>"#
         );
+    }
+
+    #[test]
+    fn scripts_are_glued_without_gaps() {
+        assert_eq!(glue_scripts("2023年8月31日"), "2023\u{2060}年\u{2060}8\u{2060}月\u{2060}31\u{2060}日");
+        assert_eq!(glue_scripts("— 1 —"), "— 1 —");
+        assert_eq!(glue_scripts("abc"), "abc");
     }
 
     #[test]

@@ -221,6 +221,15 @@ pub fn export_pdf(doc: &PagedDocument, ident: &str, date: chrono::NaiveDate) -> 
     })
 }
 
+/// Where the content before the 版记 ends: (page, distance from the page top in mm).
+pub fn banji_anchor(doc: &PagedDocument) -> Option<(usize, f64)> {
+    let label = typst::foundations::Label::new(typst::utils::PicoStr::intern("gongwen-banji-anchor"))?;
+    let intro = doc.introspector();
+    let content = intro.elements().query_label(label).ok()?;
+    let pos = intro.position(content.location()?)?;
+    Some((pos.page.get(), pos.point.y.to_mm()))
+}
+
 /// The text on each page, in reading order of the frames (for tests and checks).
 pub fn page_texts(doc: &PagedDocument) -> Vec<String> {
     fn walk(frame: &typst::layout::Frame, out: &mut String) {

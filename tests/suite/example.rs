@@ -1,0 +1,166 @@
+//! The built-in example and the small fixture: same text in PDF and DOCX,
+//! numbering and dates as printed, merges, reproducible bytes, literal text.
+
+use gongwen::case::CaseDir;
+use gongwen::doc::{Align, Block, Cell, Column, Document, Table, Width};
+
+use crate::common::*;
+
+fn fixture(name: &str) -> CaseDir {
+    CaseDir::Disk(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures").join(name))
+}
+
+#[test]
+fn example_pdf_and_docx_carry_the_same_text() {
+    let (composed, rendered) = build(&CaseDir::Builtin);
+    let paragraphs = composed.doc.paragraphs();
+    assert!(paragraphs.len() > 400, "{}", paragraphs.len());
+    assert_in_order(&paragraphs, &pdf_text(&rendered), "PDF");
+    let docx = docx_paragraphs(rendered.docx.as_ref().unwrap());
+    let docx_text: String = docx.iter().map(|p| normalize(p)).collect();
+    assert_in_order(&paragraphs, &docx_text, "DOCX");
+    // and nothing else: the DOCX holds exactly the document's paragraphs
+    let doc_text: String = paragraphs.iter().map(|p| normalize(p)).collect();
+    assert_eq!(docx_text, doc_text);
+    // the 版记 closes an even page
+    assert_eq!(rendered.pages % 2, 0, "{} pages", rendered.pages);
+}
+
+#[test]
+fn example_prints_numbering_dates_and_all_indicators() {
+    let (composed, rendered) = build(&CaseDir::Builtin);
+    let p = composed.doc.paragraphs();
+    let has = |s: &str| p.iter().any(|x| x == s);
+    let starts = |s: &str| p.iter().any(|x| x.starts_with(s));
+    assert!(has("夏法政办〔2023〕12号"));
+    assert!(has("关于印发《夏邑县创建全省法治政府建设示范县工作推进方案》的通知"));
+    assert!(has("各乡（镇）党委政府，县直各有关单位："));
+    assert!(has("2023年8月31日"));
+    assert!(has("一、指导思想"));
+    assert!(has("四、创建步骤"));
+    assert!(starts("（二）全面自查（2023年9月底前）。各乡（镇）"));
+    assert!(starts("（三）限期整改（2023年10月初）。"));
+    assert!(starts("（六）集中申报（按照市部署时间）。"));
+    assert!(starts("（二）创建目标。经委托第三方机构评估认定，《河南省法治政府建设示范指标体系（2023年版）》完成度达90％以上，2024年第二季度前成功申创全省"));
+    assert!(has("附件：夏邑县争创河南省法治政府建设示范县填报材料责任清单"));
+    assert!(has("附件"));
+    assert!(has("抄送：县委办公室，县人大常委会办公室，县政协办公室，县人民法院，县人民检察院。"));
+    assert!(has("2023年8月31日印发"));
+    // 100 numbered indicators, then 加分项 and 否决项 with their own numbering
+    let table = composed.doc.blocks.iter().find_map(|b| match b {
+        Block::Landscape(inner) => inner.iter().find_map(|b| match b {
+            Block::Table(t) => Some(t.clone()),
+            _ => None,
+        }),
+        _ => None,
+    });
+    let table = table.expect("the 责任清单 table");
+    let numbers: Vec<&str> = table.rows.iter().filter(|r| r.len() == 4).map(|r| r[0].text.as_str()).collect();
+    assert_eq!(numbers.len(), 104);
+    assert_eq!(numbers[..100], (1..=100).map(|i| i.to_string()).collect::<Vec<_>>().iter().map(String::as_str).collect::<Vec<_>>()[..]);
+    assert_eq!(numbers[100..], ["1", "2", "1", "2"]);
+    assert!(table.rows.iter().all(|r| r.iter().all(|c| c.rowspan >= 1)));
+    // the PDF shows the last indicator's text
+    assert!(pdf_text(&rendered).contains(&normalize("创建周期内，政府领导班子成员没有因严重违法犯罪受到追究。")));
+}
+
+#[test]
+fn same_input_same_bytes() {
+    let (_, a) = build(&CaseDir::Builtin);
+    let (_, b) = build(&CaseDir::Builtin);
+    assert!(a.pdf == b.pdf, "PDF bytes differ between two runs");
+    assert!(a.docx == b.docx, "DOCX bytes differ between two runs");
+}
+
+#[test]
+fn small_fixture_snapshots() {
+    let (composed, rendered) = build(&fixture("small"));
+    insta::assert_snapshot!("small_typst", rendered.typst);
+    let xml = document_xml(rendered.docx.as_ref().unwrap()).replace("<w:p ", "\n<w:p ").replace("<w:tbl>", "\n<w:tbl>");
+    insta::assert_snapshot!("small_document_xml", xml);
+    let p = composed.doc.paragraphs();
+    for expected in [
+        "000123",
+        "机密★1年",
+        "特急",
+        "某县人民政府",
+        "某县司法局",
+        "文件",
+        "某政发〔2024〕5号",
+        "签发人：张三李四",
+        "一、主要任务",
+        "（一）依法履职",
+        "1.权责清单",
+        "二、创建步骤",
+        "三、指标任务",
+        "（一）编制并公布权责清单。（责任单位：县司法局\n县政府办）",
+        "（此件公开发布）",
+        "附件：某县责任清单",
+        "附加项：加分项",
+    ] {
+        assert!(p.iter().any(|x| x == expected), "missing {expected:?} in {p:#?}");
+    }
+    assert!(p.iter().any(|x| x == "（1）公开。按时公开权责清单。"));
+    assert!(p.iter().any(|x| x == "（一）动员部署（2024年3月底前）。召开动员会议。"));
+    assert_in_order(&p, &pdf_text(&rendered), "PDF");
+}
+
+#[test]
+fn docx_merges_are_vmerge_and_gridspan() {
+    let mut lead = Cell::new("一、依法履职");
+    lead.rowspan = 2;
+    let mut wide = Cell::new("附加项：加分项");
+    wide.colspan = 3;
+    let table = Table {
+        columns: vec![
+            Column { width: Width::Mm(30.0), align: Align::Center },
+            Column { width: Width::Fr(1), align: Align::Left },
+            Column { width: Width::Mm(30.0), align: Align::Center },
+        ],
+        header: vec!["一级指标".into(), "三级指标".into(), "责任单位".into()],
+        rows: vec![
+            vec![lead, Cell::new("甲"), Cell::new("司法局")],
+            vec![Cell::new("乙"), Cell::new("政府办")],
+            vec![wide],
+        ],
+        size_pt: 12.0,
+    };
+    let doc = Document { title: "表".into(), blocks: vec![Block::Table(table)], banji: None };
+    let bytes = gongwen::render::docx::write_docx(
+        &doc,
+        chrono::NaiveDate::from_ymd_opt(2023, 8, 31).unwrap(),
+        gongwen::render::docx::BanjiPlacement::NextPage,
+    )
+    .unwrap();
+    let xml = document_xml(&bytes);
+    assert_eq!(xml.matches(r#"<w:vMerge w:val="restart" />"#).count(), 1, "{xml}");
+    assert_eq!(xml.matches(r#"<w:vMerge w:val="continue" />"#).count(), 1);
+    assert_eq!(xml.matches(r#"<w:gridSpan w:val="3" />"#).count(), 1);
+    assert_eq!(xml.matches("<w:tblHeader />").count(), 1);
+    // every cell holds a paragraph, even a covered one
+    for tc in xml.split("<w:tc>").skip(1) {
+        assert!(tc.contains("<w:p "), "{tc}");
+    }
+    assert_eq!(docx_paragraphs(&bytes), ["一级指标", "三级指标", "责任单位", "一、依法履职", "甲", "司法局", "乙", "政府办", "附加项：加分项"]);
+}
+
+#[test]
+fn markup_characters_are_printed_literally() {
+    let dir = tempfile::tempdir().unwrap();
+    write_example(dir.path());
+    let case = std::fs::read_to_string(dir.path().join("case.toml")).unwrap();
+    let nasty = r##"#set text(red) *粗* _斜_ @ref $x$ [链] <标> \\ \" `代码` ~ = - + / 《》"##;
+    let case = case.replace(
+        "现印发给你们，请结合工作实际，认真贯彻落实。",
+        &format!("现印发给你们，请结合工作实际，认真贯彻落实。{nasty}"),
+    );
+    let case = case.replace("\"县委办公室\", ", &format!("\"县委{}办公室\", ", r#"#[x]<w:t>&amp;"#));
+    std::fs::write(dir.path().join("case.toml"), case).unwrap();
+    let (_, rendered) = build(&CaseDir::Disk(dir.path().to_path_buf()));
+    let printed = r##"#set text(red) *粗* _斜_ @ref $x$ [链] <标> \ " `代码` ~ = - + / 《》"##;
+    assert!(pdf_text(&rendered).contains(&normalize(printed)), "PDF lost the literal text");
+    let docx = docx_paragraphs(rendered.docx.as_ref().unwrap());
+    assert!(docx.iter().any(|p| p.ends_with(printed)), "DOCX lost the literal text");
+    assert!(docx.iter().any(|p| p.contains("县委#[x]<w:t>&amp;办公室")));
+    assert!(pdf_text(&rendered).contains("县委#[x]<w:t>&amp;办公室"));
+}
