@@ -117,10 +117,10 @@ pub fn render(c: &Composed, settings: &Settings) -> Result<Rendered, Vec<Diagnos
     let mut pdf = None;
     let mut pages = 0;
     let mut page_texts = Vec::new();
-    let mut placement = render::docx::BanjiPlacement::NextPage;
-    // the DOCX places its 版记 where the Typst layout put it, so lay out even
-    // when only the DOCX is wanted
-    if settings.formats.pdf || (settings.formats.docx && c.doc.banji.is_some()) {
+    let mut layout = render::docx::DocxLayout::default();
+    // the DOCX paginates as the Typst layout did, so lay out even when only the
+    // DOCX is wanted
+    if settings.formats.pdf || settings.formats.docx {
         let style = style_library(settings).map_err(|d| vec![d])?;
         let compiled = render::typst::compile(
             settings.library.clone(),
@@ -133,14 +133,15 @@ pub fn render(c: &Composed, settings: &Settings) -> Result<Rendered, Vec<Diagnos
         pages = compiled.document.pages().len();
         page_texts = render::typst::page_texts(&compiled.document);
         if let Some((page, y)) = render::typst::banji_anchor(&compiled.document) {
-            placement = banji_placement(page, y, &page_texts);
+            layout.banji = banji_placement(page, y, &page_texts);
         }
+        layout.table_breaks = render::typst::table_breaks(&compiled.document);
         if settings.formats.pdf {
             pdf = Some(render::typst::export_pdf(&compiled.document, &c.name, settings.date).map_err(|d| vec![d])?);
         }
     }
     let docx = if settings.formats.docx {
-        Some(render::docx::write_docx(&c.doc, settings.date, placement).map_err(|e| {
+        Some(render::docx::write_docx(&c.doc, settings.date, layout).map_err(|e| {
             vec![Diagnostic::error(Location::None, format!("无法生成 DOCX（{e}）"))]
         })?)
     } else {

@@ -28,6 +28,10 @@ struct Writer {
     next_id: u32,
     /// Inside landscape pages (tables may be 225 mm wide).
     landscape: bool,
+    /// Pagination decided by the Typst layout.
+    layout: DocxLayout,
+    /// Tables written so far.
+    tables: usize,
 }
 
 fn fonts(role: FontRole) -> RunFonts {
@@ -134,7 +138,7 @@ impl Writer {
                 Block::AnnexLabel(l) => {
                     out.push(Item::P(self.grid_para().add_run(Self::run(FontRole::Hei, l, SIZE_BODY))));
                 }
-                Block::Table(t) => out.push(Item::T(self.table(t))),
+                Block::Table(t) => self.table(t, out),
                 Block::Landscape(inner) => {
                     out.push(Item::LandscapeStart);
                     self.landscape = true;
@@ -252,7 +256,31 @@ impl Writer {
         )));
     }
 
-    fn table(&mut self, t: &doc::Table) -> Table {
+    /// A table, cut where the Typst layout turned the page: one DOCX table per
+    /// page, each opening with the header row, a forced page break between them,
+    /// so both formats put the same rows on the same pages. A merged cell cut by a
+    /// page break is restarted with its label on the new page.
+    fn table(&mut self, t: &doc::Table, out: &mut Vec<Item>) {
+        let breaks = self.layout.table_breaks.get(self.tables).cloned().unwrap_or_default();
+        self.tables += 1;
+        let mut bounds = vec![0];
+        bounds.extend(breaks.into_iter().filter(|r| *r > 0 && *r < t.rows.len()));
+        bounds.push(t.rows.len());
+        bounds.dedup();
+        let grid = span_grid(&t.rows, t.columns.len());
+        for (k, w) in bounds.windows(2).enumerate() {
+            if k > 0 {
+                let mut p = self.para().snap_to_grid(false).line_spacing(
+                    LineSpacing::new().line_rule(LineSpacingType::Exact).line(20).before(0).after(0),
+                );
+                p = p.page_break_before(true);
+                out.push(Item::P(p));
+            }
+            out.push(Item::T(self.table_chunk(t, &grid, w[0], w[1])));
+        }
+    }
+
+    fn table_chunk(&mut self, t: &doc::Table, grid: &[Vec<Slot>], from: usize, to: usize) -> Table {
         // a little less than the block: cell borders lie outside the grid widths
         let available = if self.landscape { 222.0 } else { 154.0 };
         let widths: Vec<usize> = t.column_widths_mm(available).iter().map(|w| mm_to_twip(*w) as usize).collect();
@@ -287,29 +315,36 @@ impl Writer {
             })
             .collect();
         let mut rows = vec![TableRow::new(header_cells).row_height(1.0).height_rule(HeightRule::AtLeast)];
-        let grid = span_grid(&t.rows, t.columns.len());
-        for (r, row) in grid.iter().enumerate() {
+        for r in from..to {
             let mut cells = Vec::new();
-            for slot in row {
-                match slot {
-                    Slot::Start(c) => {
-                        let (ri, ci) = *c;
-                        let cell = &t.rows[r][ri];
+            for slot in &grid[r] {
+                // the cell that starts here, or restarts here at the top of a page
+                let start = match slot {
+                    Slot::Start((i, col)) => Some((r, *i, *col)),
+                    Slot::Covered { origin, col, .. } if r == from => Some((origin.0, origin.1, *col)),
+                    _ => None,
+                };
+                match (start, slot) {
+                    (Some((orow, i, ci)), _) => {
+                        let cell = &t.rows[orow][i];
                         let align = cell.align.unwrap_or(t.columns[ci].align);
-                        let w: usize = widths[ci..ci + cell.colspan as usize].iter().sum();
+                        let cs = (cell.colspan as usize).clamp(1, widths.len() - ci);
+                        let w: usize = widths[ci..ci + cs].iter().sum();
                         let mut tc = TableCell::new()
                             .width(w, WidthType::Dxa)
                             .vertical_align(VAlignType::Center)
                             .add_paragraph(cell_para(self, &cell.text, FontRole::Fang, align));
-                        if cell.colspan > 1 {
-                            tc = tc.grid_span(cell.colspan as usize);
+                        if cs > 1 {
+                            tc = tc.grid_span(cs);
                         }
-                        if cell.rowspan > 1 {
+                        // rows of the merge left on this page
+                        let left = (orow + cell.rowspan as usize).min(to).saturating_sub(r);
+                        if left > 1 {
                             tc = tc.vertical_merge(VMergeType::Restart);
                         }
                         cells.push(tc);
                     }
-                    Slot::Covered { col, colspan } => {
+                    (None, Slot::Covered { col, colspan, .. }) => {
                         let w: usize = widths[*col..*col + *colspan].iter().sum();
                         let mut tc = TableCell::new()
                             .width(w, WidthType::Dxa)
@@ -320,15 +355,16 @@ impl Writer {
                         }
                         cells.push(tc);
                     }
-                    Slot::Inner => {}
+                    _ => {}
                 }
             }
             rows.push(TableRow::new(cells).cant_split());
         }
         // rows as tall as in the Typst table: there a cell is 1.8 mm inset plus its
         // lines with 0.4 em leading between them; here every line is 1.4 em tall,
-        // so the padding gives back the 0.4 em of the line without leading
-        let v = (mm_to_twip(1.8) - pt_to_twip(t.size_pt * 0.2)) as usize;
+        // so the padding gives back the 0.4 em of the line without leading (and a
+        // hair more, so that a page Typst filled never overflows here)
+        let v = (mm_to_twip(1.8) - pt_to_twip(t.size_pt * 0.2) - 4) as usize;
         let h = mm_to_twip(1.5) as usize;
         Table::new(rows)
             .set_grid(widths)
@@ -365,6 +401,8 @@ pub enum Slot {
     Start((usize, usize)),
     /// Covered by a cell from a row above (a vMerge continuation of `colspan` columns).
     Covered {
+        /// The covering cell: (row, index in its row).
+        origin: (usize, usize),
         /// First column.
         col: usize,
         /// Columns covered.
@@ -392,7 +430,7 @@ pub fn span_grid(rows: &[Vec<doc::Cell>], ncols: usize) -> Vec<Vec<Slot>> {
                 grid[r][c] = Some(Slot::Inner);
             }
             for rr in r + 1..(r + cell.rowspan as usize).min(rows.len()) {
-                grid[rr][col] = Some(Slot::Covered { col, colspan: cs });
+                grid[rr][col] = Some(Slot::Covered { origin: (r, i), col, colspan: cs });
                 for c in col + 1..col + cs {
                     grid[rr][c] = Some(Slot::Inner);
                 }
@@ -458,13 +496,25 @@ pub enum BanjiPlacement {
     AfterBlank,
 }
 
+/// Pagination the DOCX takes over from the Typst layout.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct DocxLayout {
+    /// Where the 版记 goes.
+    pub banji: BanjiPlacement,
+    /// Per table (document order), the rows that open a new page.
+    pub table_breaks: Vec<Vec<usize>>,
+}
+
+impl Default for BanjiPlacement {
+    fn default() -> Self {
+        BanjiPlacement::NextPage
+    }
+}
+
 /// Writes the DOCX bytes of a document.
-pub fn write_docx(
-    doc: &Document,
-    created: chrono::NaiveDate,
-    placement: BanjiPlacement,
-) -> Result<Vec<u8>, String> {
-    let mut w = Writer { next_id: 0, landscape: false };
+pub fn write_docx(doc: &Document, created: chrono::NaiveDate, layout: DocxLayout) -> Result<Vec<u8>, String> {
+    let placement = layout.banji;
+    let mut w = Writer { next_id: 0, landscape: false, layout, tables: 0 };
     let mut items = Vec::new();
     w.blocks(&doc.blocks, &mut items);
 
@@ -565,9 +615,10 @@ fn landscape_margin() -> PageMargin {
 }
 
 fn section_for(landscape: bool, grid: &DocGrid) -> Section {
-    let s = Section::new().doc_grid(grid.clone());
     if landscape {
-        s.page_size(
+        // no line grid on table pages: LibreOffice centres a grid that does not
+        // fill the 156 mm block, which would move the table down
+        Section::new().page_size(
             PageSize::new()
                 .size(mm_to_twip(297.0) as u32, mm_to_twip(210.0) as u32)
                 .orient(PageOrientationType::Landscape),
@@ -575,7 +626,9 @@ fn section_for(landscape: bool, grid: &DocGrid) -> Section {
         .page_orient(PageOrientationType::Landscape)
         .page_margin(landscape_margin())
     } else {
-        s.page_size(PageSize::new().size(mm_to_twip(210.0) as u32, mm_to_twip(297.0) as u32))
+        Section::new()
+            .doc_grid(grid.clone())
+            .page_size(PageSize::new().size(mm_to_twip(210.0) as u32, mm_to_twip(297.0) as u32))
             .page_margin(portrait_margin())
     }
 }
@@ -845,7 +898,7 @@ mod tests {
         ];
         let g = span_grid(&rows, 3);
         assert_eq!(g[0], vec![Slot::Start((0, 0)), Slot::Start((1, 1)), Slot::Start((2, 2))]);
-        assert_eq!(g[1], vec![Slot::Covered { col: 0, colspan: 1 }, Slot::Start((0, 1)), Slot::Start((1, 2))]);
+        assert_eq!(g[1], vec![Slot::Covered { origin: (0, 0), col: 0, colspan: 1 }, Slot::Start((0, 1)), Slot::Start((1, 2))]);
         assert_eq!(g[2], vec![Slot::Start((0, 0)), Slot::Inner, Slot::Inner]);
     }
 

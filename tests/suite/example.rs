@@ -129,7 +129,7 @@ fn docx_merges_are_vmerge_and_gridspan() {
     let bytes = gongwen::render::docx::write_docx(
         &doc,
         chrono::NaiveDate::from_ymd_opt(2023, 8, 31).unwrap(),
-        gongwen::render::docx::BanjiPlacement::NextPage,
+        gongwen::render::docx::DocxLayout::default(),
     )
     .unwrap();
     let xml = document_xml(&bytes);

@@ -32,9 +32,10 @@ pub fn typst_source(doc: &Document) -> String {
     s.push_str("// 由 gongwen 生成；版式规则见 gongwen.typ\n");
     s.push_str("#import \"/gongwen.typ\": *\n");
     let _ = writeln!(s, "#show: gongwen.with(title: {})\n", string(&doc.title));
+    let mut tables = 0;
     for b in &doc.blocks {
         s.push('#');
-        block(b, &mut s);
+        block(b, &mut s, &mut tables);
         s.push('\n');
     }
     if let Some(b) = &doc.banji {
@@ -63,8 +64,9 @@ fn run(r: &Run) -> String {
     format!("({}, {})", string(r.role.key()), string(&r.text))
 }
 
-/// One block as a code expression (without the leading `#`).
-fn block(b: &Block, s: &mut String) {
+/// One block as a code expression (without the leading `#`); `tables` counts the
+/// tables written so far, to name their rows.
+fn block(b: &Block, s: &mut String, tables: &mut usize) {
     match b {
         Block::Head(h) => {
             let _ = write!(
@@ -107,12 +109,15 @@ fn block(b: &Block, s: &mut String) {
         Block::AnnexLabel(l) => {
             let _ = write!(s, "flush(in-font(\"hei\", {}))", string(l));
         }
-        Block::Table(t) => table(t, s),
+        Block::Table(t) => {
+            table(t, *tables, s);
+            *tables += 1;
+        }
         Block::Landscape(inner) => {
             s.push_str("landscape({\n");
             for b in inner {
                 s.push_str("  ");
-                block(b, s);
+                block(b, s, tables);
                 s.push('\n');
             }
             s.push_str("})");
@@ -127,7 +132,11 @@ fn align(a: Align) -> &'static str {
     }
 }
 
-fn table(t: &Table, s: &mut String) {
+/// Label of the marker in each body row's first cell: `(table, row)`, so the page
+/// each row lands on can be read back (the DOCX breaks its tables there too).
+pub const ROW_LABEL: &str = "gongwen-row";
+
+fn table(t: &Table, index: usize, s: &mut String) {
     let columns = array(t.columns.iter().map(|c| match c.width {
         Width::Mm(mm) => format!("{mm}mm"),
         Width::Fr(f) => format!("{f}fr"),
@@ -135,17 +144,22 @@ fn table(t: &Table, s: &mut String) {
     let aligns = array(t.columns.iter().map(|c| align(c.align).to_string()));
     let header = array(t.header.iter().map(|h| string(h)));
     let _ = writeln!(s, "data-table(columns: {columns}, align: {aligns}, header: {header}, size: {}pt, rows: (", t.size_pt);
-    for row in &t.rows {
+    for (r, row) in t.rows.iter().enumerate() {
         s.push_str("    ");
-        for c in row {
-            if c.rowspan == 1 && c.colspan == 1 && c.align.is_none() {
-                s.push_str(&string(&c.text));
+        for (i, c) in row.iter().enumerate() {
+            let body = if i == 0 {
+                format!("[#metadata(({index}, {r})) <{ROW_LABEL}>] + {}", string(&c.text))
+            } else {
+                string(&c.text)
+            };
+            if c.rowspan == 1 && c.colspan == 1 && c.align.is_none() && i > 0 {
+                s.push_str(&body);
             } else {
                 let _ = write!(s, "table.cell(rowspan: {}, colspan: {}", c.rowspan, c.colspan);
                 if let Some(a) = c.align {
                     let _ = write!(s, ", align: {}", align(a));
                 }
-                let _ = write!(s, ", {})", string(&c.text));
+                let _ = write!(s, ", {body})");
             }
             s.push_str(", ");
         }
@@ -228,6 +242,38 @@ pub fn banji_anchor(doc: &PagedDocument) -> Option<(usize, f64)> {
     let content = intro.elements().query_label(label).ok()?;
     let pos = intro.position(content.location()?)?;
     Some((pos.page.get(), pos.point.y.to_mm()))
+}
+
+/// For each table (in document order), the rows that open a new page in the
+/// Typst layout (not counting the table's first row).
+pub fn table_breaks(doc: &PagedDocument) -> Vec<Vec<usize>> {
+    use typst::foundations::{Label, Selector, Value};
+    let Some(label) = Label::new(typst::utils::PicoStr::intern(ROW_LABEL)) else { return Vec::new() };
+    let intro = doc.introspector();
+    let mut rows: Vec<(usize, usize, usize)> = Vec::new();
+    for content in intro.elements().query(&Selector::Label(label)) {
+        let Ok(Value::Array(pair)) = content.field_by_name("value") else { continue };
+        let num = |i: usize| match pair.at(i as i64, None) {
+            Ok(Value::Int(n)) => Some(n as usize),
+            _ => None,
+        };
+        let (Some(t), Some(r)) = (num(0), num(1)) else { continue };
+        let Some(page) = content.location().and_then(|l| intro.position(l)) else { continue };
+        rows.push((t, r, page.page.get()));
+    }
+    rows.sort();
+    let mut out: Vec<Vec<usize>> = Vec::new();
+    for w in rows.windows(2) {
+        let (t0, _, p0) = w[0];
+        let (t1, r1, p1) = w[1];
+        while out.len() <= t1 {
+            out.push(Vec::new());
+        }
+        if t0 == t1 && p1 != p0 {
+            out[t1].push(r1);
+        }
+    }
+    out
 }
 
 /// The text on each page, in reading order of the frames (for tests and checks).
