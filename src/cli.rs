@@ -94,13 +94,19 @@ fn font_options(f: &FontArgs) -> FontOptions {
 }
 
 /// The run date: `--date`, else `SOURCE_DATE_EPOCH`, else today.
-pub fn resolve_date(arg: Option<&str>, today: chrono::NaiveDate) -> Result<chrono::NaiveDate, String> {
+pub fn resolve_date(
+    arg: Option<&str>,
+    today: chrono::NaiveDate,
+) -> Result<chrono::NaiveDate, String> {
     if let Some(s) = arg {
         return chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d")
             .map_err(|_| format!("无法识别 --date {s}（应写作 YYYY-MM-DD）"));
     }
     if let Ok(epoch) = std::env::var("SOURCE_DATE_EPOCH") {
-        let secs: i64 = epoch.trim().parse().map_err(|_| format!("无法识别 SOURCE_DATE_EPOCH={epoch}"))?;
+        let secs: i64 = epoch
+            .trim()
+            .parse()
+            .map_err(|_| format!("无法识别 SOURCE_DATE_EPOCH={epoch}"))?;
         return chrono::DateTime::from_timestamp(secs, 0)
             .map(|d| d.date_naive())
             .ok_or_else(|| format!("SOURCE_DATE_EPOCH={epoch} 超出范围"));
@@ -169,7 +175,11 @@ pub fn build_one(dir: &CaseDir, out: &Path, settings: &Settings) -> bool {
     let start = std::time::Instant::now();
     let result = pipeline::compose_dir(dir, settings)
         .and_then(|c| pipeline::render(&c, settings).map(|r| (c, r)))
-        .and_then(|(c, r)| pipeline::write(&c, &r, out, settings).map(|w| (w, r.pages)).map_err(|d| vec![d]));
+        .and_then(|(c, r)| {
+            pipeline::write(&c, &r, out, settings)
+                .map(|w| (w, r.pages))
+                .map_err(|d| vec![d])
+        });
     match result {
         Ok((written, pages)) => {
             for p in &written {
@@ -218,7 +228,11 @@ fn init(dir: &Path) -> Result<bool, String> {
         crate::output::write_atomic(&dir.join(name), text.as_bytes())
             .map_err(|e| format!("无法写入 {}（{e}）", dir.join(name).display()))?;
     }
-    println!("已在 {} 写出示例案卷；编辑 case.toml 后运行 gongwen build {}", dir.display(), dir.display());
+    println!(
+        "已在 {} 写出示例案卷；编辑 case.toml 后运行 gongwen build {}",
+        dir.display(),
+        dir.display()
+    );
     Ok(true)
 }
 
@@ -229,7 +243,14 @@ fn fonts(a: &FontArgs) {
         let f = set.face(role);
         let kind = if f.official { "正式字体" } else { "免费替代字体" };
         let weight = if f.bold { "（粗）" } else { "" };
-        println!("  {}：{}{}（{}；DOCX 中写作 {}）", role.label(), f.family, weight, kind, role.official_name());
+        println!(
+            "  {}：{}{}（{}；DOCX 中写作 {}）",
+            role.label(),
+            f.family,
+            weight,
+            kind,
+            role.official_name()
+        );
     }
     println!("找到的字体族：");
     for (family, origin) in set.families() {

@@ -64,7 +64,10 @@ const QUARTERS: [&str; 4] = ["一", "二", "三", "四"];
 
 impl Deadline {
     /// Parses the Chinese forms; `default_year` fills a year-less date.
-    pub fn parse(text: &str, default_year: Option<i32>) -> Result<Deadline, DeadlineError> {
+    pub fn parse(
+        text: &str,
+        default_year: Option<i32>,
+    ) -> Result<Deadline, DeadlineError> {
         let t: String = text.trim().chars().filter(|c| !c.is_whitespace()).collect();
         if t.is_empty() {
             return Err(DeadlineError("时限为空".into()));
@@ -81,12 +84,15 @@ impl Deadline {
                 let mut q = Parser { s: b, year: Some(from.year()) };
                 let to = q.day_with_month(b, from.month()).ok_or_else(bad)?;
                 if to < from {
-                    return Err(DeadlineError(format!("时限\"{text}\"的结束日早于开始日")));
+                    return Err(DeadlineError(format!(
+                        "时限\"{text}\"的结束日早于开始日"
+                    )));
                 }
                 return Ok(Deadline::Range { from, to });
             }
         }
-        if let Some(rest) = t.strip_suffix("季度前").or_else(|| t.strip_suffix("季度")) {
+        if let Some(rest) = t.strip_suffix("季度前").or_else(|| t.strip_suffix("季度"))
+        {
             let (year, rest) = p.take_year(rest).ok_or_else(bad)?;
             let q = rest.strip_prefix('第').unwrap_or(rest);
             let idx = QUARTERS.iter().position(|x| *x == q).ok_or_else(bad)?;
@@ -300,7 +306,13 @@ mod tests {
 
     #[test]
     fn nonsense_is_rejected() {
-        for text in ["2023年13月", "2023年2月30日", "2023年9月八日", "9999年1月1日", "2023年9月1日至8月1日"] {
+        for text in [
+            "2023年13月",
+            "2023年2月30日",
+            "2023年9月八日",
+            "9999年1月1日",
+            "2023年9月1日至8月1日",
+        ] {
             assert!(Deadline::parse(text, None).is_err(), "{text}");
         }
     }

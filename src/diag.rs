@@ -61,7 +61,12 @@ impl Diagnostic {
 
     /// A warning at a location.
     pub fn warning(location: Location, message: impl Into<String>) -> Self {
-        Self { severity: Severity::Warning, location, message: message.into(), hint: None }
+        Self {
+            severity: Severity::Warning,
+            location,
+            message: message.into(),
+            hint: None,
+        }
     }
 
     /// Adds a hint.
@@ -180,7 +185,11 @@ mod tests {
     #[test]
     fn display_has_location_label_and_hint() {
         let d = Diagnostic::error(
-            Location::Cell { file: "责任清单.xlsx".into(), sheet: "任务表".into(), cell: "C12".into() },
+            Location::Cell {
+                file: "责任清单.xlsx".into(),
+                sheet: "任务表".into(),
+                cell: "C12".into(),
+            },
             "未登记的单位\"县司发局\"",
         )
         .with_hint("是否为\"县司法局\"？");

@@ -205,8 +205,11 @@ impl Table {
             .iter()
             .map(|c| if let Width::Mm(w) = c.width { w } else { 0.0 })
             .sum();
-        let frs: u32 =
-            self.columns.iter().map(|c| if let Width::Fr(f) = c.width { f } else { 0 }).sum();
+        let frs: u32 = self
+            .columns
+            .iter()
+            .map(|c| if let Width::Fr(f) = c.width { f } else { 0 })
+            .sum();
         let rest = (available_mm - fixed).max(0.0);
         self.columns
             .iter()

@@ -3,8 +3,8 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use typst::utils::LazyHash;
 use typst::Library;
+use typst::utils::LazyHash;
 
 use crate::case::{self, CaseDir};
 use crate::compose::{self, prose::Prose};
@@ -49,7 +49,10 @@ pub struct Composed {
 }
 
 /// Loads, checks and composes a case; all problems are returned together.
-pub fn compose_dir(dir: &CaseDir, settings: &Settings) -> Result<Composed, Vec<Diagnostic>> {
+pub fn compose_dir(
+    dir: &CaseDir,
+    settings: &Settings,
+) -> Result<Composed, Vec<Diagnostic>> {
     let case = case::load_case(dir)?;
     let prose = Prose::new(settings.templates.as_deref()).map_err(|d| vec![d])?;
     let mut diags = Vec::new();
@@ -72,13 +75,24 @@ pub fn compose_dir(dir: &CaseDir, settings: &Settings) -> Result<Composed, Vec<D
 fn check_image(path: &Path, loc: &Location, diags: &mut Vec<Diagnostic>) {
     const LIMIT: u64 = 20 * 1024 * 1024;
     match std::fs::metadata(path) {
-        Err(e) => diags.push(Diagnostic::error(loc.clone(), format!("无法读取印章图片 {}（{}）", path.display(), case::io_reason(&e)))),
-        Ok(m) if m.len() > LIMIT => diags.push(Diagnostic::error(loc.clone(), "印章图片超过 20 MB")),
+        Err(e) => diags.push(Diagnostic::error(
+            loc.clone(),
+            format!("无法读取印章图片 {}（{}）", path.display(), case::io_reason(&e)),
+        )),
+        Ok(m) if m.len() > LIMIT => {
+            diags.push(Diagnostic::error(loc.clone(), "印章图片超过 20 MB"))
+        }
         Ok(_) => {
             let head = std::fs::read(path).unwrap_or_default();
-            let is_image = head.starts_with(b"\x89PNG") || head.starts_with(&[0xFF, 0xD8]) || head.starts_with(b"<svg") || head.starts_with(b"<?xml");
+            let is_image = head.starts_with(b"\x89PNG")
+                || head.starts_with(&[0xFF, 0xD8])
+                || head.starts_with(b"<svg")
+                || head.starts_with(b"<?xml");
             if !is_image {
-                diags.push(Diagnostic::error(loc.clone(), format!("{} 不是 PNG、JPEG 或 SVG 图片", path.display())));
+                diags.push(Diagnostic::error(
+                    loc.clone(),
+                    format!("{} 不是 PNG、JPEG 或 SVG 图片", path.display()),
+                ));
             }
         }
     }
@@ -90,7 +104,10 @@ pub fn style_library(settings: &Settings) -> Result<String, Diagnostic> {
         let p = dir.join("typst").join("gongwen.typ");
         if p.is_file() {
             return std::fs::read_to_string(&p).map_err(|e| {
-                Diagnostic::error(Location::File(p.display().to_string()), format!("无法读取样式库（{e}）"))
+                Diagnostic::error(
+                    Location::File(p.display().to_string()),
+                    format!("无法读取样式库（{e}）"),
+                )
             });
         }
     }
@@ -137,7 +154,10 @@ pub fn render(c: &Composed, settings: &Settings) -> Result<Rendered, Vec<Diagnos
         }
         layout.table_breaks = render::typst::table_breaks(&compiled.document);
         if settings.formats.pdf {
-            pdf = Some(render::typst::export_pdf(&compiled.document, &c.name, settings.date).map_err(|d| vec![d])?);
+            pdf = Some(
+                render::typst::export_pdf(&compiled.document, &c.name, settings.date)
+                    .map_err(|d| vec![d])?,
+            );
         }
     }
     let docx = if settings.formats.docx {
@@ -152,7 +172,11 @@ pub fn render(c: &Composed, settings: &Settings) -> Result<Rendered, Vec<Diagnos
 
 /// The 版记 placement the Typst layout chose: `page`/`y_mm` is where the content
 /// ends, `texts` the text of every page (the 版记 is on the last).
-pub fn banji_placement(page: usize, y_mm: f64, texts: &[String]) -> render::docx::BanjiPlacement {
+pub fn banji_placement(
+    page: usize,
+    y_mm: f64,
+    texts: &[String],
+) -> render::docx::BanjiPlacement {
     use render::docx::BanjiPlacement::*;
     let last = texts.len();
     // after a landscape page the content "ends" at the top of a fresh page
@@ -167,11 +191,19 @@ pub fn banji_placement(page: usize, y_mm: f64, texts: &[String]) -> render::docx
 }
 
 /// Writes the rendered files into `out`; returns the paths written.
-pub fn write(c: &Composed, r: &Rendered, out: &Path, settings: &Settings) -> Result<Vec<PathBuf>, Diagnostic> {
+pub fn write(
+    c: &Composed,
+    r: &Rendered,
+    out: &Path,
+    settings: &Settings,
+) -> Result<Vec<PathBuf>, Diagnostic> {
     let mut written = Vec::new();
     let mut put = |path: PathBuf, bytes: &[u8]| -> Result<(), Diagnostic> {
         crate::output::write_atomic(&path, bytes).map_err(|e| {
-            Diagnostic::error(Location::File(path.display().to_string()), format!("无法写入文件（{}）", case::io_reason(&e)))
+            Diagnostic::error(
+                Location::File(path.display().to_string()),
+                format!("无法写入文件（{}）", case::io_reason(&e)),
+            )
         })?;
         written.push(path);
         Ok(())

@@ -41,19 +41,31 @@ impl CaseDir {
                 .find(|(n, _)| *n == name)
                 .map(|(n, t)| SourceText::new(format!("<内置示例>/{n}"), *t))
                 .ok_or_else(|| {
-                    Diagnostic::error(Location::None, format!("内置示例中没有文件 {name}"))
+                    Diagnostic::error(
+                        Location::None,
+                        format!("内置示例中没有文件 {name}"),
+                    )
                 }),
             CaseDir::Disk(dir) => {
                 let path = dir.join(name);
                 let shown = display_path(&path);
                 let bytes = std::fs::read(&path).map_err(|e| {
-                    Diagnostic::error(Location::File(shown.clone()), format!("无法读取文件（{}）", io_reason(&e)))
+                    Diagnostic::error(
+                        Location::File(shown.clone()),
+                        format!("无法读取文件（{}）", io_reason(&e)),
+                    )
                 })?;
                 let text = String::from_utf8(bytes).map_err(|_| {
-                    Diagnostic::error(Location::File(shown.clone()), "无法读取文件（不是 UTF-8 编码的文本）")
-                        .with_hint("请用 UTF-8 编码另存此文件")
+                    Diagnostic::error(
+                        Location::File(shown.clone()),
+                        "无法读取文件（不是 UTF-8 编码的文本）",
+                    )
+                    .with_hint("请用 UTF-8 编码另存此文件")
                 })?;
-                Ok(SourceText::new(shown, text.trim_start_matches('\u{feff}').to_string()))
+                Ok(SourceText::new(
+                    shown,
+                    text.trim_start_matches('\u{feff}').to_string(),
+                ))
             }
         }
     }
@@ -108,7 +120,11 @@ pub fn load_case(dir: &CaseDir) -> Result<Case, Vec<Diagnostic>> {
     }
 }
 
-fn read_case(t: &TableReader<'_>, dir: &CaseDir, diags: &mut Diagnostics) -> Option<Case> {
+fn read_case(
+    t: &TableReader<'_>,
+    dir: &CaseDir,
+    diags: &mut Diagnostics,
+) -> Option<Case> {
     let name = t.opt_str("输出名");
     let vars = t.opt_table("变量").map(|v| {
         let map: BTreeMap<String, Located<String>> =
@@ -171,8 +187,14 @@ fn read_case(t: &TableReader<'_>, dir: &CaseDir, diags: &mut Diagnostics) -> Opt
         }
     }
     let name = name.map(|n| n.value).unwrap_or_else(|| header.number.to_string());
-    if let Some(bad) = name.chars().find(|c| matches!(c, '/' | '\\' | ':' | '*' | '?' | '"' | '<' | '>' | '|') || c.is_control()) {
-        diags.push(Diagnostic::error(Location::None, format!("输出名\"{name}\"含有不能用于文件名的字符\"{bad}\"")));
+    if let Some(bad) = name.chars().find(|c| {
+        matches!(c, '/' | '\\' | ':' | '*' | '?' | '"' | '<' | '>' | '|')
+            || c.is_control()
+    }) {
+        diags.push(Diagnostic::error(
+            Location::None,
+            format!("输出名\"{name}\"含有不能用于文件名的字符\"{bad}\""),
+        ));
     }
     Some(Case {
         name,
@@ -194,15 +216,20 @@ fn read_header(t: &TableReader<'_>) -> Option<Header> {
     if let Some(c) = &copy_no {
         if c.value.len() != 6 || !c.value.chars().all(|c| c.is_ascii_digit()) {
             ctx.push(
-                Diagnostic::error(c.loc.clone(), format!("份号\"{}\"应为 6 位阿拉伯数字", c.value))
-                    .with_hint("例如 份号 = \"000123\""),
+                Diagnostic::error(
+                    c.loc.clone(),
+                    format!("份号\"{}\"应为 6 位阿拉伯数字", c.value),
+                )
+                .with_hint("例如 份号 = \"000123\""),
             );
         }
     }
     let secret = t.opt_str("密级");
     let period = t.opt_str("保密期限");
     let secret = match (secret, period) {
-        (Some(s), Some(p)) => Some(Located::new(format!("{}★{}", s.value, p.value), s.loc)),
+        (Some(s), Some(p)) => {
+            Some(Located::new(format!("{}★{}", s.value, p.value), s.loc))
+        }
         (Some(s), None) => Some(s),
         (None, Some(p)) => {
             ctx.push(Diagnostic::error(p.loc.clone(), "有保密期限却没有密级"));
@@ -257,7 +284,8 @@ fn read_notice(t: &TableReader<'_>) -> Option<Notice> {
     if seal.is_some() && !sealed {
         let s = seal.as_ref().map(|s| s.loc.clone()).unwrap_or(Location::None);
         t.ctx().push(
-            Diagnostic::error(s, "给出了印章图片，但\"盖章\"不是 true").with_hint("加上 盖章 = true"),
+            Diagnostic::error(s, "给出了印章图片，但\"盖章\"不是 true")
+                .with_hint("加上 盖章 = true"),
         );
     }
     let note = t.opt_str("附注");
@@ -302,22 +330,23 @@ fn read_section(t: &TableReader<'_>, level: usize) -> Option<Section> {
     let source = match t.opt_str("来源") {
         None => SectionSource::Written,
         Some(s) if s.value == "创建步骤" => SectionSource::Stages,
-        Some(s) if s.value == "指标" => {
-            match t.opt_str("模板") {
-                Some(template) => SectionSource::Indicators { template },
-                None => {
-                    t.ctx().push(
+        Some(s) if s.value == "指标" => match t.opt_str("模板") {
+            Some(template) => SectionSource::Indicators { template },
+            None => {
+                t.ctx().push(
                         Diagnostic::error(s.loc.clone(), "来源为\"指标\"的章节需要\"模板\"")
                             .with_hint("例如 模板 = \"{{ 指标.三级指标 }}（责任单位：{{ 指标.责任单位 }}）\""),
                     );
-                    SectionSource::Written
-                }
+                SectionSource::Written
             }
-        }
+        },
         Some(s) => {
             t.ctx().push(
-                Diagnostic::error(s.loc.clone(), format!("未知的章节来源\"{}\"", s.value))
-                    .with_hint("可用的来源：创建步骤、指标"),
+                Diagnostic::error(
+                    s.loc.clone(),
+                    format!("未知的章节来源\"{}\"", s.value),
+                )
+                .with_hint("可用的来源：创建步骤、指标"),
             );
             SectionSource::Written
         }
@@ -326,7 +355,8 @@ fn read_section(t: &TableReader<'_>, level: usize) -> Option<Section> {
         read_sections(t, CHILD_KEYS[level], level + 1)
     } else {
         if t.has(CHILD_KEYS[MAX_LEVEL - 1]) {
-            t.ctx().error(t.span(), "章节层级过深：公文标题最多四级（一、（一）1.（1））");
+            t.ctx()
+                .error(t.span(), "章节层级过深：公文标题最多四级（一、（一）1.（1））");
         }
         Vec::new()
     };
@@ -370,8 +400,7 @@ fn read_annex(t: &TableReader<'_>) -> Option<Annex> {
         None => None,
     };
     let body = body?;
-    let landscape =
-        landscape.unwrap_or(matches!(body, AnnexBody::ResponsibilityList));
+    let landscape = landscape.unwrap_or(matches!(body, AnnexBody::ResponsibilityList));
     Some(Annex { title: title?, notes, landscape, body })
 }
 
@@ -383,7 +412,11 @@ fn read_banji(t: &TableReader<'_>) -> Option<Banji> {
 }
 
 /// Stages must follow each other in time and none may end before the notice is dated.
-fn check_stages(stages: &[Stage], date: &Located<chrono::NaiveDate>, diags: &mut Diagnostics) {
+fn check_stages(
+    stages: &[Stage],
+    date: &Located<chrono::NaiveDate>,
+    diags: &mut Diagnostics,
+) {
     let mut prev: Option<&Stage> = None;
     for s in stages {
         let Some(start) = s.deadline.value.earliest_day() else { continue };
@@ -408,7 +441,10 @@ fn check_stages(stages: &[Stage], date: &Located<chrono::NaiveDate>, diags: &mut
                             s.deadline.loc.clone(),
                             format!(
                                 "创建步骤顺序颠倒：\"{}\"（{}）排在\"{}\"（{}）之后",
-                                s.name.value, s.deadline.value, p.name.value, p.deadline.value
+                                s.name.value,
+                                s.deadline.value,
+                                p.name.value,
+                                p.deadline.value
                             ),
                         )
                         .with_hint("按时间先后排列创建步骤"),
@@ -421,7 +457,11 @@ fn check_stages(stages: &[Stage], date: &Located<chrono::NaiveDate>, diags: &mut
 }
 
 /// Reads the indicator file (`[[指标]]` rows).
-fn load_indicators(dir: &CaseDir, file: &Located<String>, diags: &mut Diagnostics) -> Vec<Indicator> {
+fn load_indicators(
+    dir: &CaseDir,
+    file: &Located<String>,
+    diags: &mut Diagnostics,
+) -> Vec<Indicator> {
     let src = match dir.read_text(&file.value) {
         Ok(s) => s,
         Err(d) => {
@@ -454,12 +494,15 @@ fn load_indicators(dir: &CaseDir, file: &Located<String>, diags: &mut Diagnostic
                 seq_locs.push(seq.loc.clone());
                 out.push(Indicator {
                     seq: seq.value as u32,
-                    kind: kind.map_or(IndicatorKind::Main, |k| IndicatorKind::Extra(k.value)),
+                    kind: kind
+                        .map_or(IndicatorKind::Main, |k| IndicatorKind::Extra(k.value)),
                     level1,
                     level2,
                     text,
-                    materials: materials.unwrap_or_else(|| Located::new(String::new(), loc.clone())),
-                    units: units.unwrap_or_else(|| Located::new(String::new(), loc.clone())),
+                    materials: materials
+                        .unwrap_or_else(|| Located::new(String::new(), loc.clone())),
+                    units: units
+                        .unwrap_or_else(|| Located::new(String::new(), loc.clone())),
                 });
             }
         }

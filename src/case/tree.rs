@@ -60,12 +60,15 @@ impl Value {
 fn convert(value: &DeValue<'_>, span: Range<usize>) -> Node {
     let value = match value {
         DeValue::String(s) => Value::Str(s.to_string()),
-        DeValue::Integer(i) => match i64::from_str_radix(&i.as_str().replace('_', ""), i.radix())
-        {
-            Ok(v) => Value::Int(v),
-            Err(_) => Value::Str(i.as_str().to_string()),
-        },
-        DeValue::Float(f) => Value::Float(f.as_str().replace('_', "").parse().unwrap_or(f64::NAN)),
+        DeValue::Integer(i) => {
+            match i64::from_str_radix(&i.as_str().replace('_', ""), i.radix()) {
+                Ok(v) => Value::Int(v),
+                Err(_) => Value::Str(i.as_str().to_string()),
+            }
+        }
+        DeValue::Float(f) => {
+            Value::Float(f.as_str().replace('_', "").parse().unwrap_or(f64::NAN))
+        }
         DeValue::Boolean(b) => Value::Bool(*b),
         DeValue::Datetime(d) => Value::Date(d.to_string()),
         DeValue::Array(a) => {
@@ -93,15 +96,20 @@ pub fn parse(src: &SourceText) -> Result<Node, Vec<Diagnostic>> {
         return Err(errors
             .iter()
             .map(|e| {
-                let loc = e.span().map_or(Location::File(src.name.clone()), |s| {
-                    src.span_location(&s)
-                });
+                let loc = e
+                    .span()
+                    .map_or(Location::File(src.name.clone()), |s| src.span_location(&s));
                 let d = Diagnostic::error(
                     loc,
-                    format!("无法解析 TOML（{}）", e.message().trim().trim_end_matches('.')),
+                    format!(
+                        "无法解析 TOML（{}）",
+                        e.message().trim().trim_end_matches('.')
+                    ),
                 );
                 if e.message().contains("unquoted key") {
-                    d.with_hint("中文键名须加英文双引号，例如 \"标题\" = \"…\"、[\"版头\"]")
+                    d.with_hint(
+                        "中文键名须加英文双引号，例如 \"标题\" = \"…\"、[\"版头\"]",
+                    )
                 } else {
                     d
                 }
@@ -153,7 +161,11 @@ pub struct TableReader<'a> {
 
 impl<'a> TableReader<'a> {
     /// Reads a node that must be a table.
-    pub fn new(ctx: &'a Ctx<'a>, node: &'a Node, path: impl Into<String>) -> Option<Self> {
+    pub fn new(
+        ctx: &'a Ctx<'a>,
+        node: &'a Node,
+        path: impl Into<String>,
+    ) -> Option<Self> {
         let path = path.into();
         match &node.value {
             Value::Table(entries) => Some(Self {
@@ -164,7 +176,10 @@ impl<'a> TableReader<'a> {
                 asked: RefCell::new(BTreeSet::new()),
             }),
             other => {
-                ctx.error(&node.span, format!("\"{path}\"应为表，而不是{}", other.kind()));
+                ctx.error(
+                    &node.span,
+                    format!("\"{path}\"应为表，而不是{}", other.kind()),
+                );
                 None
             }
         }
@@ -181,7 +196,11 @@ impl<'a> TableReader<'a> {
     }
 
     fn full(&self, key: &str) -> String {
-        if self.path.is_empty() { key.to_string() } else { format!("{}.{key}", self.path) }
+        if self.path.is_empty() {
+            key.to_string()
+        } else {
+            format!("{}.{key}", self.path)
+        }
     }
 
     fn get(&self, key: &'static str) -> Option<&'a Node> {
@@ -330,11 +349,17 @@ impl<'a> TableReader<'a> {
             Value::Array(items) => items
                 .iter()
                 .filter_map(|item| match &item.value {
-                    Value::Str(s) => Some(Located::new(s.clone(), self.ctx.loc(&item.span))),
+                    Value::Str(s) => {
+                        Some(Located::new(s.clone(), self.ctx.loc(&item.span)))
+                    }
                     other => {
                         self.ctx.error(
                             &item.span,
-                            format!("\"{}\"的各项应为文本，而不是{}", self.full(key), other.kind()),
+                            format!(
+                                "\"{}\"的各项应为文本，而不是{}",
+                                self.full(key),
+                                other.kind()
+                            ),
                         );
                         None
                     }
@@ -377,7 +402,11 @@ impl<'a> TableReader<'a> {
                 .iter()
                 .enumerate()
                 .filter_map(|(i, item)| {
-                    TableReader::new(self.ctx, item, format!("{}[{}]", self.full(key), i + 1))
+                    TableReader::new(
+                        self.ctx,
+                        item,
+                        format!("{}[{}]", self.full(key), i + 1),
+                    )
                 })
                 .collect(),
             _ => {

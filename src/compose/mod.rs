@@ -51,7 +51,14 @@ pub fn compose_case(
     prose: Prose,
     glyphs: &dyn GlyphCheck,
 ) -> Result<Document, Vec<Diagnostic>> {
-    let mut c = Composer { case, prose, vars: serde_json::Map::new(), ctx: Context::new(), glyphs, diags: Vec::new() };
+    let mut c = Composer {
+        case,
+        prose,
+        vars: serde_json::Map::new(),
+        ctx: Context::new(),
+        glyphs,
+        diags: Vec::new(),
+    };
     c.build_context();
     let doc = c.document();
     if c.diags.iter().any(Diagnostic::is_error) { Err(c.diags) } else { Ok(doc) }
@@ -103,11 +110,15 @@ impl Composer<'_> {
 
     /// Checks the characters of printed text: no control characters, a glyph for each.
     fn check_text(&mut self, text: &str, role: FontRole, loc: &Location) {
-        if let Some(c) = text.chars().find(|c| c.is_control() && *c != '\n' && *c != '\t') {
-            self.diags.push(Diagnostic::error(
-                loc.clone(),
-                format!("文字中含有控制字符 U+{:04X}", c as u32),
-            ).with_hint("删去这个看不见的字符"));
+        if let Some(c) = text.chars().find(|c| c.is_control() && *c != '\n' && *c != '\t')
+        {
+            self.diags.push(
+                Diagnostic::error(
+                    loc.clone(),
+                    format!("文字中含有控制字符 U+{:04X}", c as u32),
+                )
+                .with_hint("删去这个看不见的字符"),
+            );
             return;
         }
         let printable: String = text.chars().filter(|c| needs_glyph(*c)).collect();
@@ -115,7 +126,11 @@ impl Composer<'_> {
             self.diags.push(
                 Diagnostic::error(
                     loc.clone(),
-                    format!("字体（{}）中没有字符\"{c}\"（U+{:04X}）", role.label(), c as u32),
+                    format!(
+                        "字体（{}）中没有字符\"{c}\"（U+{:04X}）",
+                        role.label(),
+                        c as u32
+                    ),
                 )
                 .with_hint("换用常用字，或用 --font-path 提供含有此字的字体"),
             );
@@ -158,7 +173,10 @@ impl Composer<'_> {
                 .map(|a| self.literal(a, FontRole::Fang))
                 .collect();
             let text = format!("{}：", names.join("，").trim_end_matches(['：', ':']));
-            blocks.push(Block::Para { runs: vec![Run::new(FontRole::Fang, text)], indent: false });
+            blocks.push(Block::Para {
+                runs: vec![Run::new(FontRole::Fang, text)],
+                indent: false,
+            });
         }
         for p in &case.notice.body {
             if let Some(t) = self.render(p, FontRole::Fang) {
@@ -170,8 +188,12 @@ impl Composer<'_> {
             blocks.push(Block::Blank(1));
             blocks.push(attachments(&annex_titles));
         }
-        let names =
-            case.notice.signature.iter().map(|s| self.literal(s, FontRole::Fang)).collect();
+        let names = case
+            .notice
+            .signature
+            .iter()
+            .map(|s| self.literal(s, FontRole::Fang))
+            .collect();
         blocks.push(Block::Signature {
             names,
             date: cn_date(case.notice.date.value),
@@ -202,13 +224,19 @@ impl Composer<'_> {
             }
         }
         for (i, annex) in case.annexes.iter().enumerate() {
-            let label =
-                if case.annexes.len() == 1 { "附件".to_string() } else { format!("附件{}", i + 1) };
+            let label = if case.annexes.len() == 1 {
+                "附件".to_string()
+            } else {
+                format!("附件{}", i + 1)
+            };
             let mut inner = vec![Block::AnnexLabel(label), Block::Blank(1)];
             inner.push(Block::Title(title::balance_title(&annex_titles[i])));
             inner.push(Block::Blank(1));
             if !annex.notes.is_empty() {
-                inner.push(Block::Para { runs: vec![Run::new(FontRole::Fang, "说明：")], indent: true });
+                inner.push(Block::Para {
+                    runs: vec![Run::new(FontRole::Fang, "说明：")],
+                    indent: true,
+                });
                 for n in &annex.notes {
                     if let Some(t) = self.render(n, FontRole::Fang) {
                         inner.push(para(t));
@@ -216,7 +244,9 @@ impl Composer<'_> {
                 }
             }
             match &annex.body {
-                AnnexBody::ResponsibilityList => inner.push(Block::Table(self.responsibility_table())),
+                AnnexBody::ResponsibilityList => {
+                    inner.push(Block::Table(self.responsibility_table()))
+                }
                 AnnexBody::Text(paras) => {
                     for p in paras {
                         if let Some(t) = self.render(p, FontRole::Fang) {
@@ -233,7 +263,8 @@ impl Composer<'_> {
             }
         }
         let banji = case.banji.as_ref().map(|b| {
-            let cc: Vec<String> = b.cc.iter().map(|c| self.literal(c, FontRole::Fang)).collect();
+            let cc: Vec<String> =
+                b.cc.iter().map(|c| self.literal(c, FontRole::Fang)).collect();
             doc::Banji {
                 cc: if cc.is_empty() {
                     None
@@ -316,7 +347,11 @@ impl Composer<'_> {
                             .as_object()
                             .expect("a JSON object literal"),
                     );
-                    let heading = match self.prose.render_named("stage_heading.tera", &ctx, &st.name.loc) {
+                    let heading = match self.prose.render_named(
+                        "stage_heading.tera",
+                        &ctx,
+                        &st.name.loc,
+                    ) {
                         Ok(h) => h,
                         Err(d) => {
                             self.diags.push(d);
@@ -324,17 +359,28 @@ impl Composer<'_> {
                         }
                     };
                     self.check_text(&heading, child_role, &st.name.loc);
-                    let Some(body) = self.render(&st.text, FontRole::Fang) else { continue };
-                    let phrase = format!("{}{}。", heading_number(child_level, i as u32 + 1), heading.trim());
+                    let Some(body) = self.render(&st.text, FontRole::Fang) else {
+                        continue;
+                    };
+                    let phrase = format!(
+                        "{}{}。",
+                        heading_number(child_level, i as u32 + 1),
+                        heading.trim()
+                    );
                     out.push(Block::Para {
-                        runs: vec![Run::new(child_role, phrase), Run::new(FontRole::Fang, body)],
+                        runs: vec![
+                            Run::new(child_role, phrase),
+                            Run::new(FontRole::Fang, body),
+                        ],
                         indent: true,
                     });
                 }
             }
             SectionSource::Indicators { template } => {
                 let mut n = 0;
-                for ind in self.case.indicators.iter().filter(|i| i.kind == IndicatorKind::Main) {
+                for ind in
+                    self.case.indicators.iter().filter(|i| i.kind == IndicatorKind::Main)
+                {
                     n += 1;
                     let mut vars = self.vars.clone();
                     vars.insert(
@@ -353,7 +399,11 @@ impl Composer<'_> {
                         }
                     };
                     self.check_text(&text, FontRole::Fang, &ind.text.loc);
-                    out.push(para(format!("{}{}", heading_number(child_level, n), text.trim())));
+                    out.push(para(format!(
+                        "{}{}",
+                        heading_number(child_level, n),
+                        text.trim()
+                    )));
                 }
             }
         }
@@ -393,7 +443,9 @@ impl Composer<'_> {
                 Column { width: Width::Fr(3), align: Align::Left },
                 Column { width: Width::Mm(40.0), align: Align::Center },
             ],
-            header: ["序号", "三级指标", "填报材料", "责任单位"].map(String::from).to_vec(),
+            header: ["序号", "三级指标", "填报材料", "责任单位"]
+                .map(String::from)
+                .to_vec(),
             rows,
             size_pt: 12.0,
         }
@@ -409,7 +461,11 @@ fn attachments(titles: &[String]) -> Block {
         Block::Attachments(vec![(String::new(), titles[0].replace('\n', ""))])
     } else {
         Block::Attachments(
-            titles.iter().enumerate().map(|(i, t)| (format!("{}.", i + 1), t.replace('\n', ""))).collect(),
+            titles
+                .iter()
+                .enumerate()
+                .map(|(i, t)| (format!("{}.", i + 1), t.replace('\n', "")))
+                .collect(),
         )
     }
 }

@@ -11,7 +11,11 @@ pub fn cn_number(n: u32) -> String {
         10..=19 => format!("十{}", if n == 10 { "" } else { DIGITS[(n - 10) as usize] }),
         20..=99 => {
             let (t, u) = (n / 10, n % 10);
-            format!("{}十{}", DIGITS[t as usize], if u == 0 { "" } else { DIGITS[u as usize] })
+            format!(
+                "{}十{}",
+                DIGITS[t as usize],
+                if u == 0 { "" } else { DIGITS[u as usize] }
+            )
         }
         _ => n.to_string(),
     }

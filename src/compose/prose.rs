@@ -58,7 +58,10 @@ fn demangle(text: &str) -> String {
         while j < bytes.len() {
             if bytes[j] == b'_' {
                 if let Some(end) = tail[j + 1..].find('_') {
-                    if let Some(c) = u32::from_str_radix(&tail[j + 1..j + 1 + end], 16).ok().and_then(char::from_u32) {
+                    if let Some(c) = u32::from_str_radix(&tail[j + 1..j + 1 + end], 16)
+                        .ok()
+                        .and_then(char::from_u32)
+                    {
                         name.push(c);
                         j += end + 2;
                         continue;
@@ -97,7 +100,8 @@ pub fn mangle_template(src: &str) -> String {
         out.push_str(&rest[..start + 2]);
         let close_pat = if &rest[start..start + 2] == "{{" { "}}" } else { "%}" };
         let body_start = start + 2;
-        let end = rest[body_start..].find(close_pat).map_or(rest.len(), |e| body_start + e);
+        let end =
+            rest[body_start..].find(close_pat).map_or(rest.len(), |e| body_start + e);
         let body = &rest[body_start..end];
         let mut ident = String::new();
         let mut quote: Option<char> = None;
@@ -144,7 +148,9 @@ fn mangle_value(v: &serde_json::Value) -> serde_json::Value {
         serde_json::Value::Object(m) => serde_json::Value::Object(
             m.iter().map(|(k, v)| (mangle_ident(k), mangle_value(v))).collect(),
         ),
-        serde_json::Value::Array(a) => serde_json::Value::Array(a.iter().map(mangle_value).collect()),
+        serde_json::Value::Array(a) => {
+            serde_json::Value::Array(a.iter().map(mangle_value).collect())
+        }
         other => other.clone(),
     }
 }
@@ -170,23 +176,39 @@ impl Prose {
                     shown = path.display().to_string();
                 }
             }
-            tera.add_raw_template(name, &mangle_template(text.trim_end_matches('\n'))).map_err(|e| {
-                Diagnostic::error(Location::File(shown), format!("模板有误（{}）", error_chain(&e)))
-            })?;
+            tera.add_raw_template(name, &mangle_template(text.trim_end_matches('\n')))
+                .map_err(|e| {
+                    Diagnostic::error(
+                        Location::File(shown),
+                        format!("模板有误（{}）", error_chain(&e)),
+                    )
+                })?;
         }
         Ok(Self { tera })
     }
 
     /// Renders a named built-in (or overridden) template.
-    pub fn render_named(&self, name: &str, ctx: &Context, at: &Location) -> Result<String, Diagnostic> {
+    pub fn render_named(
+        &self,
+        name: &str,
+        ctx: &Context,
+        at: &Location,
+    ) -> Result<String, Diagnostic> {
         self.tera.render(name, ctx).map_err(|e| {
-            Diagnostic::error(at.clone(), format!("无法套用模板 {name}（{}）", error_chain(&e)))
+            Diagnostic::error(
+                at.clone(),
+                format!("无法套用模板 {name}（{}）", error_chain(&e)),
+            )
         })
     }
 
     /// Renders a text of the case file as a template. Text without template
     /// syntax is returned unchanged, whatever characters it holds.
-    pub fn render_text(&mut self, text: &Located<String>, ctx: &Context) -> Result<String, Diagnostic> {
+    pub fn render_text(
+        &mut self,
+        text: &Located<String>,
+        ctx: &Context,
+    ) -> Result<String, Diagnostic> {
         let t = &text.value;
         if !(t.contains("{{") || t.contains("{%") || t.contains("{#")) {
             return Ok(t.clone());
@@ -216,28 +238,44 @@ fn error_chain(e: &tera::Error) -> String {
         Some(i) => {
             let tail = &text[i + "` not found in context while rendering".len()..];
             let name = tail.trim().trim_matches('\'');
-            if name == "__tera_one_off" { format!("{}`", &text[..i]) } else { format!("{}`（模板 {name}）", &text[..i]) }
+            if name == "__tera_one_off" {
+                format!("{}`", &text[..i])
+            } else {
+                format!("{}`（模板 {name}）", &text[..i])
+            }
         }
         None => text,
     }
 }
 
 fn register_filters(tera: &mut Tera) {
-    tera.register_filter("cn_number", |v: &tera::Value, _: &HashMap<String, tera::Value>| {
-        let n = v.as_u64().ok_or_else(|| tera::Error::msg("cn_number 需要一个整数"))?;
-        Ok(tera::Value::String(super::numbering::cn_number(n as u32)))
-    });
-    tera.register_filter("cn_date", |v: &tera::Value, _: &HashMap<String, tera::Value>| {
-        let s = v.as_str().ok_or_else(|| tera::Error::msg("cn_date 需要一个日期"))?;
-        let d = crate::case::tree::parse_date(s)
-            .ok_or_else(|| tera::Error::msg(format!("cn_date 无法识别日期 {s}")))?;
-        Ok(tera::Value::String(crate::deadline::cn_date(d)))
-    });
-    tera.register_filter("join_units", |v: &tera::Value, _: &HashMap<String, tera::Value>| {
-        let items = v.as_array().ok_or_else(|| tera::Error::msg("join_units 需要一个列表"))?;
-        let names: Vec<&str> = items.iter().filter_map(|x| x.as_str()).collect();
-        Ok(tera::Value::String(names.join("、")))
-    });
+    tera.register_filter(
+        "cn_number",
+        |v: &tera::Value, _: &HashMap<String, tera::Value>| {
+            let n =
+                v.as_u64().ok_or_else(|| tera::Error::msg("cn_number 需要一个整数"))?;
+            Ok(tera::Value::String(super::numbering::cn_number(n as u32)))
+        },
+    );
+    tera.register_filter(
+        "cn_date",
+        |v: &tera::Value, _: &HashMap<String, tera::Value>| {
+            let s = v.as_str().ok_or_else(|| tera::Error::msg("cn_date 需要一个日期"))?;
+            let d = crate::case::tree::parse_date(s)
+                .ok_or_else(|| tera::Error::msg(format!("cn_date 无法识别日期 {s}")))?;
+            Ok(tera::Value::String(crate::deadline::cn_date(d)))
+        },
+    );
+    tera.register_filter(
+        "join_units",
+        |v: &tera::Value, _: &HashMap<String, tera::Value>| {
+            let items = v
+                .as_array()
+                .ok_or_else(|| tera::Error::msg("join_units 需要一个列表"))?;
+            let names: Vec<&str> = items.iter().filter_map(|x| x.as_str()).collect();
+            Ok(tera::Value::String(names.join("、")))
+        },
+    );
 }
 
 #[cfg(test)]
@@ -246,8 +284,14 @@ mod tests {
 
     #[test]
     fn mangling_round_trips_and_spares_strings() {
-        assert_eq!(mangle_template("甲{{ 县名 | default(value=\"县名\") }}乙"), format!("甲{{{{ {} | default(value=\"县名\") }}}}乙", mangle_ident("县名")));
-        assert_eq!(demangle(&format!("Variable `{}` not found", mangle_ident("县名"))), "Variable `县名` not found");
+        assert_eq!(
+            mangle_template("甲{{ 县名 | default(value=\"县名\") }}乙"),
+            format!("甲{{{{ {} | default(value=\"县名\") }}}}乙", mangle_ident("县名"))
+        );
+        assert_eq!(
+            demangle(&format!("Variable `{}` not found", mangle_ident("县名"))),
+            "Variable `县名` not found"
+        );
     }
 
     fn loc() -> Location {
@@ -258,10 +302,30 @@ mod tests {
     fn variables_and_filters() {
         let mut p = Prose::new(None).unwrap();
         let ctx = mangled_context(
-            serde_json::json!({"县名": "夏邑县", "单位": ["司法局", "政府办"]}).as_object().unwrap(),
+            serde_json::json!({"县名": "夏邑县", "单位": ["司法局", "政府办"]})
+                .as_object()
+                .unwrap(),
         );
         let t = Located::new("{{ 县名 }}：{{ 12 | cn_number }}、{{ 单位 | join_units }}、{{ \"2023-08-31\" | cn_date }}".to_string(), loc());
-        assert_eq!(p.render_text(&t, &ctx).unwrap(), "夏邑县：十二、司法局、政府办、2023年8月31日");
+        assert_eq!(
+            p.render_text(&t, &ctx).unwrap(),
+            "夏邑县：十二、司法局、政府办、2023年8月31日"
+        );
+    }
+
+    #[test]
+    fn loops_over_indicator_data_with_chinese_names() {
+        let mut p = Prose::new(None).unwrap();
+        let ctx = mangled_context(
+            serde_json::json!({"指标": [{"序号": 1, "责任单位": "司法局"}, {"序号": 2, "责任单位": "政府办"}]})
+                .as_object()
+                .unwrap(),
+        );
+        let t = Located::new(
+            "{% for 项 in 指标 %}{{ 项.序号 | cn_number }}：{{ 项.责任单位 }}{% if not loop.last %}；{% endif %}{% endfor %}".to_string(),
+            loc(),
+        );
+        assert_eq!(p.render_text(&t, &ctx).unwrap(), "一：司法局；二：政府办");
     }
 
     #[test]

@@ -9,7 +9,11 @@ pub const TITLE_LINE_CHARS: usize = 20;
 /// lines come out most even and preferring a break after 》，、 or before 的通知/工作/方案.
 pub fn balance_title(text: &str) -> Vec<String> {
     if text.contains('\n') {
-        return text.split('\n').map(|l| l.trim().to_string()).filter(|l| !l.is_empty()).collect();
+        return text
+            .split('\n')
+            .map(|l| l.trim().to_string())
+            .filter(|l| !l.is_empty())
+            .collect();
     }
     let chars: Vec<char> = text.trim().chars().collect();
     let width = |c: &char| if c.is_ascii() { 0.5 } else { 1.0 };
@@ -26,7 +30,9 @@ pub fn balance_title(text: &str) -> Vec<String> {
         let mut acc: f64 = chars[..start].iter().map(width).sum();
         for i in start + 1..chars.len() {
             acc += width(&chars[i - 1]);
-            if acc - chars[..start].iter().map(width).sum::<f64>() > TITLE_LINE_CHARS as f64 {
+            if acc - chars[..start].iter().map(width).sum::<f64>()
+                > TITLE_LINE_CHARS as f64
+            {
                 break;
             }
             if !can_break(&chars, i) {
@@ -77,7 +83,10 @@ mod tests {
 
     #[test]
     fn short_titles_stay_on_one_line() {
-        assert_eq!(balance_title("关于开展督察工作的通知"), vec!["关于开展督察工作的通知"]);
+        assert_eq!(
+            balance_title("关于开展督察工作的通知"),
+            vec!["关于开展督察工作的通知"]
+        );
     }
 
     #[test]

@@ -47,7 +47,13 @@ impl Writer {
 
     /// A paragraph on the body grid.
     fn grid_para(&mut self) -> Paragraph {
-        self.para().line_spacing(LineSpacing::new().line_rule(LineSpacingType::Exact).line(LINE).before(0).after(0))
+        self.para().line_spacing(
+            LineSpacing::new()
+                .line_rule(LineSpacingType::Exact)
+                .line(LINE)
+                .before(0)
+                .after(0),
+        )
     }
 
     fn run(role: FontRole, text: &str, size: usize) -> Run {
@@ -71,16 +77,28 @@ impl Writer {
                 Block::Head(h) => self.head(h, out),
                 Block::Title(lines) => {
                     let mut p = self.para().align(AlignmentType::Center).line_spacing(
-                        LineSpacing::new().line_rule(LineSpacingType::Exact).line(pt_to_twip(35.0)).before(0).after(0),
+                        LineSpacing::new()
+                            .line_rule(LineSpacingType::Exact)
+                            .line(pt_to_twip(35.0))
+                            .before(0)
+                            .after(0),
                     );
-                    p = p.add_run(Self::run(FontRole::Title, &lines.join("\n"), SIZE_TITLE).character_spacing(0));
+                    p = p.add_run(
+                        Self::run(FontRole::Title, &lines.join("\n"), SIZE_TITLE)
+                            .character_spacing(0),
+                    );
                     out.push(Item::P(p));
                 }
                 Block::Blank(n) => out.extend(self.blank(*n).into_iter().map(Item::P)),
                 Block::Para { runs, indent } => {
                     let mut p = self.grid_para().align(AlignmentType::Both);
                     if *indent {
-                        p = p.indent(None, Some(SpecialIndentType::FirstLine(2 * CHAR)), None, None);
+                        p = p.indent(
+                            None,
+                            Some(SpecialIndentType::FirstLine(2 * CHAR)),
+                            None,
+                            None,
+                        );
                     }
                     for r in runs {
                         p = p.add_run(Self::run(r.role, &r.text, SIZE_BODY));
@@ -98,15 +116,27 @@ impl Writer {
                             None,
                             None,
                         );
-                        let lead = if i == 0 { label.to_string() } else { "\u{3000}\u{3000}\u{3000}".to_string() };
-                        p = p.add_run(Self::run(FontRole::Fang, &format!("{lead}{num}{name}"), SIZE_BODY));
+                        let lead = if i == 0 {
+                            label.to_string()
+                        } else {
+                            "\u{3000}\u{3000}\u{3000}".to_string()
+                        };
+                        p = p.add_run(Self::run(
+                            FontRole::Fang,
+                            &format!("{lead}{num}{name}"),
+                            SIZE_BODY,
+                        ));
                         out.push(Item::P(p));
                     }
                 }
                 Block::Signature { names, date, sealed, .. } => {
-                    out.extend(self.blank(if *sealed { 2 } else { 1 }).into_iter().map(Item::P));
+                    out.extend(
+                        self.blank(if *sealed { 2 } else { 1 }).into_iter().map(Item::P),
+                    );
                     let w = |s: &str| -> i32 {
-                        s.chars().map(|c| if c.is_ascii() { CHAR / 2 } else { CHAR }).sum()
+                        s.chars()
+                            .map(|c| if c.is_ascii() { CHAR / 2 } else { CHAR })
+                            .sum()
                     };
                     let sw = names.iter().map(|n| w(n)).max().unwrap_or(0);
                     let dw = w(date);
@@ -125,18 +155,41 @@ impl Writer {
                         (text_width - (date_left - 2 * CHAR) - sw, date_left)
                     };
                     for n in names {
-                        let p = self.grid_para().align(AlignmentType::Right).indent(None, None, Some(sign_right.max(0)), None);
-                        out.push(Item::P(p.add_run(Self::run(FontRole::Fang, n, SIZE_BODY))));
+                        let p = self.grid_para().align(AlignmentType::Right).indent(
+                            None,
+                            None,
+                            Some(sign_right.max(0)),
+                            None,
+                        );
+                        out.push(Item::P(p.add_run(Self::run(
+                            FontRole::Fang,
+                            n,
+                            SIZE_BODY,
+                        ))));
                     }
-                    let p = self.grid_para().align(AlignmentType::Left).indent(Some(date_left.max(0)), None, None, None);
-                    out.push(Item::P(p.add_run(Self::run(FontRole::Fang, date, SIZE_BODY))));
+                    let p = self.grid_para().align(AlignmentType::Left).indent(
+                        Some(date_left.max(0)),
+                        None,
+                        None,
+                        None,
+                    );
+                    out.push(Item::P(p.add_run(Self::run(
+                        FontRole::Fang,
+                        date,
+                        SIZE_BODY,
+                    ))));
                 }
                 Block::NewFace => {
-                    let p = self.grid_para().add_run(Run::new().add_break(BreakType::Page));
+                    let p =
+                        self.grid_para().add_run(Run::new().add_break(BreakType::Page));
                     out.push(Item::P(p));
                 }
                 Block::AnnexLabel(l) => {
-                    out.push(Item::P(self.grid_para().add_run(Self::run(FontRole::Hei, l, SIZE_BODY))));
+                    out.push(Item::P(self.grid_para().add_run(Self::run(
+                        FontRole::Hei,
+                        l,
+                        SIZE_BODY,
+                    ))));
                 }
                 Block::Table(t) => self.table(t, out),
                 Block::Landscape(inner) => {
@@ -152,25 +205,32 @@ impl Writer {
 
     fn head(&mut self, h: &doc::Head, out: &mut Vec<Item>) {
         for m in &h.marks {
-            out.push(Item::P(self.grid_para().add_run(Self::run(m.role, &m.text, SIZE_BODY))));
+            out.push(Item::P(
+                self.grid_para().add_run(Self::run(m.role, &m.text, SIZE_BODY)),
+            ));
         }
         // 发文机关标志: top edge 35 mm below the 版心 top; compressed to fit 156 mm
         let organ_pt = 36.0;
         let before = (mm_to_twip(35.0) - h.marks.len() as i32 * LINE).max(0) as u32;
         let organ_para = |w: &mut Writer, name: &str, before: u32, width_mm: f64| {
             let width_pt = name.chars().count() as f64 * organ_pt;
-            let scale = ((width_mm / 0.3528) / width_pt * 100.0).min(100.0).floor() as i32;
+            let scale =
+                ((width_mm / 0.3528) / width_pt * 100.0).min(100.0).floor() as i32;
             let spacing = LineSpacing::new()
                 .line_rule(LineSpacingType::Exact)
                 .line(pt_to_twip(organ_pt))
                 .before(before)
                 .after(0);
-            w.para().align(AlignmentType::Center).snap_to_grid(false).line_spacing(spacing).add_run(
-                Writer::run(FontRole::Title, name, (organ_pt * 2.0) as usize)
-                    .color("FF0000")
-                    .character_spacing(0)
-                    .stretch(scale),
-            )
+            w.para()
+                .align(AlignmentType::Center)
+                .snap_to_grid(false)
+                .line_spacing(spacing)
+                .add_run(
+                    Writer::run(FontRole::Title, name, (organ_pt * 2.0) as usize)
+                        .color("FF0000")
+                        .character_spacing(0)
+                        .stretch(scale),
+                )
         };
         match (&h.wenjian, h.organs.len()) {
             (Some(wenjian), n) if n > 1 => {
@@ -179,16 +239,26 @@ impl Writer {
                 let names_w = mm_to_twip(156.0) - wj_w;
                 if before > 0 {
                     let spacer = self.para().snap_to_grid(false).line_spacing(
-                        LineSpacing::new().line_rule(LineSpacingType::Exact).line(before as i32).before(0).after(0),
+                        LineSpacing::new()
+                            .line_rule(LineSpacingType::Exact)
+                            .line(before as i32)
+                            .before(0)
+                            .after(0),
                     );
                     out.push(Item::P(spacer));
                 }
-                let mut names = TableCell::new().width(names_w as usize, WidthType::Dxa).clear_all_border();
+                let mut names = TableCell::new()
+                    .width(names_w as usize, WidthType::Dxa)
+                    .clear_all_border();
                 for (i, o) in h.organs.iter().enumerate() {
                     let mut p = organ_para(self, o, 0, names_w as f64 / 56.7);
                     if i > 0 {
                         p = p.line_spacing(
-                            LineSpacing::new().line_rule(LineSpacingType::Exact).line(pt_to_twip(organ_pt)).before(mm_to_twip(4.0) as u32).after(0),
+                            LineSpacing::new()
+                                .line_rule(LineSpacingType::Exact)
+                                .line(pt_to_twip(organ_pt))
+                                .before(mm_to_twip(4.0) as u32)
+                                .after(0),
                         );
                     }
                     names = names.add_paragraph(p);
@@ -229,31 +299,59 @@ impl Writer {
                     .grid_para()
                     .align(AlignmentType::Left)
                     .indent(Some(CHAR), None, Some(CHAR), None)
-                    .add_tab(Tab::new().val(TabValueType::Right).pos((mm_to_twip(156.0) - CHAR) as usize));
+                    .add_tab(
+                        Tab::new()
+                            .val(TabValueType::Right)
+                            .pos((mm_to_twip(156.0) - CHAR) as usize),
+                    );
                 if i == rows.len() - 1 {
                     p = p.add_run(Self::run(FontRole::Fang, &h.number, SIZE_BODY));
                 }
-                let label = if i == 0 { "签发人：" } else { "\u{3000}\u{3000}\u{3000}\u{3000}" };
+                let label = if i == 0 {
+                    "签发人："
+                } else {
+                    "\u{3000}\u{3000}\u{3000}\u{3000}"
+                };
                 p = p
                     .add_run(Run::new().add_tab())
                     .add_run(Self::run(FontRole::Fang, label, SIZE_BODY))
-                    .add_run(Self::run(FontRole::Kai, &names.join("\u{3000}"), SIZE_BODY));
+                    .add_run(Self::run(
+                        FontRole::Kai,
+                        &names.join("\u{3000}"),
+                        SIZE_BODY,
+                    ));
                 out.push(Item::P(p));
             }
         }
         // the red rule 4 mm below the 发文字号, as wide as the 版心
         let mut rule = self.para().snap_to_grid(false).line_spacing(
-            LineSpacing::new().line_rule(LineSpacingType::Exact).line(RED_RULE_PARA).before(0).after(0),
+            LineSpacing::new()
+                .line_rule(LineSpacingType::Exact)
+                .line(RED_RULE_PARA)
+                .before(0)
+                .after(0),
         );
-        rule.property = rule.property.set_borders(ParagraphBorders::with_empty().set(
-            ParagraphBorder::new(ParagraphBorderPosition::Bottom).val(BorderType::Single).size(12).space(0).color("FF0000"),
-        ));
+        rule.property = rule.property.set_borders(
+            ParagraphBorders::with_empty().set(
+                ParagraphBorder::new(ParagraphBorderPosition::Bottom)
+                    .val(BorderType::Single)
+                    .size(12)
+                    .space(0)
+                    .color("FF0000"),
+            ),
+        );
         out.push(Item::P(rule));
         // two blank lines to the title, less what the rule paragraph took
         let rest = 2 * LINE - RED_RULE_PARA;
-        out.push(Item::P(self.para().snap_to_grid(false).line_spacing(
-            LineSpacing::new().line_rule(LineSpacingType::Exact).line(rest).before(0).after(0),
-        )));
+        out.push(Item::P(
+            self.para().snap_to_grid(false).line_spacing(
+                LineSpacing::new()
+                    .line_rule(LineSpacingType::Exact)
+                    .line(rest)
+                    .before(0)
+                    .after(0),
+            ),
+        ));
     }
 
     /// A table, cut where the Typst layout turned the page: one DOCX table per
@@ -261,7 +359,8 @@ impl Writer {
     /// so both formats put the same rows on the same pages. A merged cell cut by a
     /// page break is restarted with its label on the new page.
     fn table(&mut self, t: &doc::Table, out: &mut Vec<Item>) {
-        let breaks = self.layout.table_breaks.get(self.tables).cloned().unwrap_or_default();
+        let breaks =
+            self.layout.table_breaks.get(self.tables).cloned().unwrap_or_default();
         self.tables += 1;
         let mut bounds = vec![0];
         bounds.extend(breaks.into_iter().filter(|r| *r > 0 && *r < t.rows.len()));
@@ -271,7 +370,11 @@ impl Writer {
         for (k, w) in bounds.windows(2).enumerate() {
             if k > 0 {
                 let mut p = self.para().snap_to_grid(false).line_spacing(
-                    LineSpacing::new().line_rule(LineSpacingType::Exact).line(20).before(0).after(0),
+                    LineSpacing::new()
+                        .line_rule(LineSpacingType::Exact)
+                        .line(20)
+                        .before(0)
+                        .after(0),
                 );
                 p = p.page_break_before(true);
                 out.push(Item::P(p));
@@ -280,10 +383,20 @@ impl Writer {
         }
     }
 
-    fn table_chunk(&mut self, t: &doc::Table, grid: &[Vec<Slot>], from: usize, to: usize) -> Table {
+    fn table_chunk(
+        &mut self,
+        t: &doc::Table,
+        grid: &[Vec<Slot>],
+        from: usize,
+        to: usize,
+    ) -> Table {
         // a little less than the block: cell borders lie outside the grid widths
         let available = if self.landscape { 222.0 } else { 154.0 };
-        let widths: Vec<usize> = t.column_widths_mm(available).iter().map(|w| mm_to_twip(*w) as usize).collect();
+        let widths: Vec<usize> = t
+            .column_widths_mm(available)
+            .iter()
+            .map(|w| mm_to_twip(*w) as usize)
+            .collect();
         let size = (t.size_pt * 2.0) as usize;
         let cell_para = |w: &mut Writer, text: &str, role: FontRole, align: Align| {
             let a = match align {
@@ -314,14 +427,18 @@ impl Writer {
                     .add_paragraph(cell_para(self, h, FontRole::Hei, Align::Center))
             })
             .collect();
-        let mut rows = vec![TableRow::new(header_cells).row_height(1.0).height_rule(HeightRule::AtLeast)];
+        let mut rows = vec![
+            TableRow::new(header_cells).row_height(1.0).height_rule(HeightRule::AtLeast),
+        ];
         for r in from..to {
             let mut cells = Vec::new();
             for slot in &grid[r] {
                 // the cell that starts here, or restarts here at the top of a page
                 let start = match slot {
                     Slot::Start((i, col)) => Some((r, *i, *col)),
-                    Slot::Covered { origin, col, .. } if r == from => Some((origin.0, origin.1, *col)),
+                    Slot::Covered { origin, col, .. } if r == from => {
+                        Some((origin.0, origin.1, *col))
+                    }
                     _ => None,
                 };
                 match (start, slot) {
@@ -333,12 +450,18 @@ impl Writer {
                         let mut tc = TableCell::new()
                             .width(w, WidthType::Dxa)
                             .vertical_align(VAlignType::Center)
-                            .add_paragraph(cell_para(self, &cell.text, FontRole::Fang, align));
+                            .add_paragraph(cell_para(
+                                self,
+                                &cell.text,
+                                FontRole::Fang,
+                                align,
+                            ));
                         if cs > 1 {
                             tc = tc.grid_span(cs);
                         }
                         // rows of the merge left on this page
-                        let left = (orow + cell.rowspan as usize).min(to).saturating_sub(r);
+                        let left =
+                            (orow + cell.rowspan as usize).min(to).saturating_sub(r);
                         if left > 1 {
                             tc = tc.vertical_merge(VMergeType::Restart);
                         }
@@ -384,7 +507,9 @@ pub fn glue_scripts(text: &str) -> String {
     let mut prev: Option<char> = None;
     for c in text.chars() {
         if let Some(p) = prev {
-            if (p.is_ascii_alphanumeric() && wide(c)) || (wide(p) && c.is_ascii_alphanumeric()) {
+            if (p.is_ascii_alphanumeric() && wide(c))
+                || (wide(p) && c.is_ascii_alphanumeric())
+            {
                 out.push('\u{2060}');
             }
         }
@@ -438,7 +563,9 @@ pub fn span_grid(rows: &[Vec<doc::Cell>], ncols: usize) -> Vec<Vec<Slot>> {
             col += cs;
         }
     }
-    grid.into_iter().map(|row| row.into_iter().map(|s| s.unwrap_or(Slot::Inner)).collect()).collect()
+    grid.into_iter()
+        .map(|row| row.into_iter().map(|s| s.unwrap_or(Slot::Inner)).collect())
+        .collect()
 }
 
 enum Item {
@@ -453,9 +580,15 @@ fn page_footer(odd: bool) -> Footer {
     let p = Paragraph::new()
         .id(if odd { "7F000001" } else { "7F000002" })
         .align(if odd { AlignmentType::Right } else { AlignmentType::Left })
-        .indent(if odd { None } else { Some(pt_to_twip(14.0)) }, None, if odd { Some(pt_to_twip(14.0)) } else { None }, None)
+        .indent(
+            if odd { None } else { Some(pt_to_twip(14.0)) },
+            None,
+            if odd { Some(pt_to_twip(14.0)) } else { None },
+            None,
+        )
         .add_run(Writer::run(FontRole::Song, "— ", SIZE_SMALL).character_spacing(0));
-    let p = page_field(p).add_run(Writer::run(FontRole::Song, " —", SIZE_SMALL).character_spacing(0));
+    let p = page_field(p)
+        .add_run(Writer::run(FontRole::Song, " —", SIZE_SMALL).character_spacing(0));
     Footer::new().add_paragraph(p)
 }
 
@@ -512,7 +645,11 @@ impl Default for BanjiPlacement {
 }
 
 /// Writes the DOCX bytes of a document.
-pub fn write_docx(doc: &Document, created: chrono::NaiveDate, layout: DocxLayout) -> Result<Vec<u8>, String> {
+pub fn write_docx(
+    doc: &Document,
+    created: chrono::NaiveDate,
+    layout: DocxLayout,
+) -> Result<Vec<u8>, String> {
     let placement = layout.banji;
     let mut w = Writer { next_id: 0, landscape: false, layout, tables: 0 };
     let mut items = Vec::new();
@@ -529,7 +666,8 @@ pub fn write_docx(doc: &Document, created: chrono::NaiveDate, layout: DocxLayout
         .even_footer(page_footer(false))
         .created_at(&format!("{}T00:00:00Z", created.format("%Y-%m-%d")))
         .updated_at(&format!("{}T00:00:00Z", created.format("%Y-%m-%d")));
-    docx.document.section_property = docx.document.section_property.clone().doc_grid(grid.clone());
+    docx.document.section_property =
+        docx.document.section_property.clone().doc_grid(grid.clone());
 
     // Sections: portrait runs and landscape table pages (GB/T 9704 §7) alternate;
     // the 版记 closes the document in its own section that starts on an even page.
@@ -586,18 +724,25 @@ pub fn write_docx(doc: &Document, created: chrono::NaiveDate, layout: DocxLayout
             BanjiPlacement::AfterBlank => Some(SectionType::OddPage),
         };
         if placement == BanjiPlacement::AfterBlank {
-            body_footers = (String::from("rIdFooterBlank"), String::from("rIdFooterBlank"));
+            body_footers =
+                (String::from("rIdFooterBlank"), String::from("rIdFooterBlank"));
         }
     }
     let mut xml = docx.build();
-    let document = String::from_utf8(std::mem::take(&mut xml.document)).map_err(|e| e.to_string())?;
+    let document = String::from_utf8(std::mem::take(&mut xml.document))
+        .map_err(|e| e.to_string())?;
     let landscape_ids = add_landscape_footers(&mut xml)?;
-    add_footer_part(&mut xml, "rIdFooterBlank", Footer::new().add_paragraph(Paragraph::new().id("7F000007")))?;
+    add_footer_part(
+        &mut xml,
+        "rIdFooterBlank",
+        Footer::new().add_paragraph(Paragraph::new().id("7F000007")),
+    )?;
     let document = body_footers_for_last_sect_pr(&document, &body_footers);
     xml.document = fix_sect_prs(&mark_header_rows(&document), &landscape_ids)
         .replace("<w:pPr>", &format!("<w:pPr>{AUTO_SPACE_OFF}"))
         .into_bytes();
-    let styles = String::from_utf8(std::mem::take(&mut xml.styles)).map_err(|e| e.to_string())?;
+    let styles =
+        String::from_utf8(std::mem::take(&mut xml.styles)).map_err(|e| e.to_string())?;
     xml.styles = no_auto_space(&styles).into_bytes();
     let mut buf = Cursor::new(Vec::new());
     xml.pack(&mut buf).map_err(|e| e.to_string())?;
@@ -618,17 +763,20 @@ fn section_for(landscape: bool, grid: &DocGrid) -> Section {
     if landscape {
         // no line grid on table pages: LibreOffice centres a grid that does not
         // fill the 156 mm block, which would move the table down
-        Section::new().page_size(
-            PageSize::new()
-                .size(mm_to_twip(297.0) as u32, mm_to_twip(210.0) as u32)
-                .orient(PageOrientationType::Landscape),
-        )
-        .page_orient(PageOrientationType::Landscape)
-        .page_margin(landscape_margin())
+        Section::new()
+            .page_size(
+                PageSize::new()
+                    .size(mm_to_twip(297.0) as u32, mm_to_twip(210.0) as u32)
+                    .orient(PageOrientationType::Landscape),
+            )
+            .page_orient(PageOrientationType::Landscape)
+            .page_margin(landscape_margin())
     } else {
         Section::new()
             .doc_grid(grid.clone())
-            .page_size(PageSize::new().size(mm_to_twip(210.0) as u32, mm_to_twip(297.0) as u32))
+            .page_size(
+                PageSize::new().size(mm_to_twip(210.0) as u32, mm_to_twip(297.0) as u32),
+            )
             .page_margin(portrait_margin())
     }
 }
@@ -641,11 +789,22 @@ fn landscape_footer(odd: bool) -> Footer {
     let mut p = Paragraph::new()
         .id(if odd { "7F000003" } else { "7F000004" })
         .align(if odd { AlignmentType::Right } else { AlignmentType::Left })
-        .line_spacing(LineSpacing::new().line_rule(LineSpacingType::Exact).line(pt_to_twip(14.0)).before(0).after(0))
+        .line_spacing(
+            LineSpacing::new()
+                .line_rule(LineSpacingType::Exact)
+                .line(pt_to_twip(14.0))
+                .before(0)
+                .after(0),
+        )
         .snap_to_grid(false);
-    p = if odd { p.indent(None, None, Some(inset), None) } else { p.indent(Some(inset), None, None, None) };
+    p = if odd {
+        p.indent(None, None, Some(inset), None)
+    } else {
+        p.indent(Some(inset), None, None, None)
+    };
     let p = p.add_run(Writer::run(FontRole::Song, "— ", SIZE_SMALL).character_spacing(0));
-    let p = page_field(p).add_run(Writer::run(FontRole::Song, " —", SIZE_SMALL).character_spacing(0));
+    let p = page_field(p)
+        .add_run(Writer::run(FontRole::Song, " —", SIZE_SMALL).character_spacing(0));
     let width = pt_to_twip(14.0) as usize;
     let cell = TableCell::new()
         .width(width, WidthType::Dxa)
@@ -657,7 +816,9 @@ fn landscape_footer(odd: bool) -> Footer {
     // sheet's 269 mm line), running along the 版心's 156 mm from 28 mm down
     let x = mm_to_twip(297.0 - 269.0) - pt_to_twip(14.0);
     let table = Table::new(vec![
-        TableRow::new(vec![cell]).row_height(mm_to_twip(156.0) as f32).height_rule(HeightRule::Exact),
+        TableRow::new(vec![cell])
+            .row_height(mm_to_twip(156.0) as f32)
+            .height_rule(HeightRule::Exact),
     ])
     .set_grid(vec![width])
     .layout(TableLayoutType::Fixed)
@@ -672,9 +833,14 @@ fn landscape_footer(odd: bool) -> Footer {
             .left_from_text(0)
             .right_from_text(0),
     );
-    let tiny = Paragraph::new()
-        .id(if odd { "7F000005" } else { "7F000006" })
-        .line_spacing(LineSpacing::new().line_rule(LineSpacingType::Exact).line(20).before(0).after(0));
+    let tiny =
+        Paragraph::new().id(if odd { "7F000005" } else { "7F000006" }).line_spacing(
+            LineSpacing::new()
+                .line_rule(LineSpacingType::Exact)
+                .line(20)
+                .before(0)
+                .after(0),
+        );
     Footer::new().add_table(table).add_paragraph(tiny)
 }
 
@@ -695,7 +861,8 @@ fn add_footer_part(xml: &mut XMLDocx, id: &str, footer: Footer) -> Result<(), St
         br#"<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships" />"#
             .to_vec(),
     );
-    let rels = String::from_utf8(std::mem::take(&mut xml.document_rels)).map_err(|e| e.to_string())?;
+    let rels = String::from_utf8(std::mem::take(&mut xml.document_rels))
+        .map_err(|e| e.to_string())?;
     xml.document_rels = rels
         .replacen(
             "</Relationships>",
@@ -703,7 +870,8 @@ fn add_footer_part(xml: &mut XMLDocx, id: &str, footer: Footer) -> Result<(), St
             1,
         )
         .into_bytes();
-    let types = String::from_utf8(std::mem::take(&mut xml.content_type)).map_err(|e| e.to_string())?;
+    let types = String::from_utf8(std::mem::take(&mut xml.content_type))
+        .map_err(|e| e.to_string())?;
     xml.content_type = types
         .replacen(
             "</Types>",
@@ -733,7 +901,8 @@ fn body_footers_for_last_sect_pr(xml: &str, footers: &(String, String)) -> Strin
 /// footer per added section), landscape sections their own, and `w:sectPr`
 /// children are put in schema order.
 fn fix_sect_prs(xml: &str, landscape: &(String, String)) -> String {
-    const ORDER: [&str; 6] = ["w:type", "w:pgSz", "w:pgMar", "w:cols", "w:titlePg", "w:docGrid"];
+    const ORDER: [&str; 6] =
+        ["w:type", "w:pgSz", "w:pgMar", "w:cols", "w:titlePg", "w:docGrid"];
     let mut out = String::with_capacity(xml.len() + 1024);
     let mut rest = xml;
     while let Some(start) = rest.find("<w:sectPr>") {
@@ -807,22 +976,38 @@ fn cc_lines(cc: &str) -> usize {
     let per_line = ((156.0 - 2.0 * 4.94) / 4.94f64).floor();
     let first = per_line - 3.0;
     let units = text_units(cc);
-    if units <= first { 1 } else { 1 + ((units - first) / (per_line - 3.0)).ceil() as usize }
+    if units <= first {
+        1
+    } else {
+        1 + ((units - first) / (per_line - 3.0)).ceil() as usize
+    }
 }
 
 /// The 版记 as paragraphs: an exact-height filler that pushes it to the foot of its
 /// (fresh, even) page, then 抄送 and 印发 between rules of the 版心's width. Each rule
 /// is the bottom border of an empty paragraph without indents, so it spans 156 mm
 /// while the text keeps its 1 字 insets.
-fn banji_paragraphs(w: &mut Writer, b: &doc::Banji, placement: BanjiPlacement) -> Vec<Paragraph> {
+fn banji_paragraphs(
+    w: &mut Writer,
+    b: &doc::Banji,
+    placement: BanjiPlacement,
+) -> Vec<Paragraph> {
     let inset = pt_to_twip(14.0);
     let line = pt_to_twip(BANJI_LINE_PT);
-    let exact = |h: i32| LineSpacing::new().line_rule(LineSpacingType::Exact).line(h).before(0).after(0);
+    let exact = |h: i32| {
+        LineSpacing::new().line_rule(LineSpacingType::Exact).line(h).before(0).after(0)
+    };
     let rule = |w: &mut Writer, size: usize| {
         let mut p = w.para().snap_to_grid(false).line_spacing(exact(RULE_PARA));
-        p.property = p.property.set_borders(ParagraphBorders::with_empty().set(
-            ParagraphBorder::new(ParagraphBorderPosition::Bottom).val(BorderType::Single).size(size).space(0).color("000000"),
-        ));
+        p.property = p.property.set_borders(
+            ParagraphBorders::with_empty().set(
+                ParagraphBorder::new(ParagraphBorderPosition::Bottom)
+                    .val(BorderType::Single)
+                    .size(size)
+                    .space(0)
+                    .color("000000"),
+            ),
+        );
         p
     };
     let cc = b.cc.as_ref().map_or(0, |cc| cc_lines(cc));
@@ -854,7 +1039,12 @@ fn banji_paragraphs(w: &mut Writer, b: &doc::Banji, placement: BanjiPlacement) -
             Some(inset),
             None,
         );
-        out.push(p.add_run(Writer::run(FontRole::Fang, &format!("抄送：{cc}"), SIZE_SMALL).character_spacing(0)));
+        out.push(
+            p.add_run(
+                Writer::run(FontRole::Fang, &format!("抄送：{cc}"), SIZE_SMALL)
+                    .character_spacing(0),
+            ),
+        );
         out.push(rule(w, 6));
     }
     let p = w
@@ -863,11 +1053,15 @@ fn banji_paragraphs(w: &mut Writer, b: &doc::Banji, placement: BanjiPlacement) -
         .line_spacing(exact(line))
         .indent(Some(inset), None, Some(inset), None)
         // tab stops count from the margin, not from the indent
-        .add_tab(Tab::new().val(TabValueType::Right).pos((mm_to_twip(156.0) - inset) as usize));
+        .add_tab(
+            Tab::new().val(TabValueType::Right).pos((mm_to_twip(156.0) - inset) as usize),
+        );
     out.push(
-        p.add_run(Writer::run(FontRole::Fang, &b.printer, SIZE_SMALL).character_spacing(0))
-            .add_run(Run::new().add_tab())
-            .add_run(Writer::run(FontRole::Fang, &b.date, SIZE_SMALL).character_spacing(0)),
+        p.add_run(
+            Writer::run(FontRole::Fang, &b.printer, SIZE_SMALL).character_spacing(0),
+        )
+        .add_run(Run::new().add_tab())
+        .add_run(Writer::run(FontRole::Fang, &b.date, SIZE_SMALL).character_spacing(0)),
     );
     out.push(rule(w, 8));
     out
@@ -897,8 +1091,18 @@ mod tests {
             vec![wide],
         ];
         let g = span_grid(&rows, 3);
-        assert_eq!(g[0], vec![Slot::Start((0, 0)), Slot::Start((1, 1)), Slot::Start((2, 2))]);
-        assert_eq!(g[1], vec![Slot::Covered { origin: (0, 0), col: 0, colspan: 1 }, Slot::Start((0, 1)), Slot::Start((1, 2))]);
+        assert_eq!(
+            g[0],
+            vec![Slot::Start((0, 0)), Slot::Start((1, 1)), Slot::Start((2, 2))]
+        );
+        assert_eq!(
+            g[1],
+            vec![
+                Slot::Covered { origin: (0, 0), col: 0, colspan: 1 },
+                Slot::Start((0, 1)),
+                Slot::Start((1, 2))
+            ]
+        );
         assert_eq!(g[2], vec![Slot::Start((0, 0)), Slot::Inner, Slot::Inner]);
     }
 
@@ -913,7 +1117,10 @@ mod tests {
 
     #[test]
     fn scripts_are_glued_without_gaps() {
-        assert_eq!(glue_scripts("2023年8月31日"), "2023\u{2060}年\u{2060}8\u{2060}月\u{2060}31\u{2060}日");
+        assert_eq!(
+            glue_scripts("2023年8月31日"),
+            "2023\u{2060}年\u{2060}8\u{2060}月\u{2060}31\u{2060}日"
+        );
         assert_eq!(glue_scripts("— 1 —"), "— 1 —");
         assert_eq!(glue_scripts("abc"), "abc");
     }
@@ -921,6 +1128,9 @@ mod tests {
     #[test]
     fn header_rows_get_tbl_header() {
         let xml = format!("<w:tr><w:trPr>{HEADER_ROW_MARK}</w:trPr></w:tr>");
-        assert_eq!(mark_header_rows(&xml), "<w:tr><w:trPr><w:tblHeader /></w:trPr></w:tr>");
+        assert_eq!(
+            mark_header_rows(&xml),
+            "<w:tr><w:trPr><w:tblHeader /></w:trPr></w:tr>"
+        );
     }
 }

@@ -21,13 +21,18 @@ fn build_without_input_writes_the_example() {
     let out = gongwen(&["build", "--date", "2023-08-31"], dir.path());
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     for ext in ["pdf", "docx"] {
-        let p = dir.path().join("out").join(format!("夏邑县创建示范县工作推进方案.{ext}"));
+        let p =
+            dir.path().join("out").join(format!("夏邑县创建示范县工作推进方案.{ext}"));
         assert!(std::fs::metadata(&p).unwrap().len() > 10_000, "{p:?}");
     }
-    let pdf = std::fs::read(dir.path().join("out/夏邑县创建示范县工作推进方案.pdf")).unwrap();
+    let pdf =
+        std::fs::read(dir.path().join("out/夏邑县创建示范县工作推进方案.pdf")).unwrap();
     assert!(pdf.starts_with(b"%PDF-"));
     // no temporary files left behind
-    let names: Vec<_> = std::fs::read_dir(dir.path().join("out")).unwrap().map(|e| e.unwrap().file_name()).collect();
+    let names: Vec<_> = std::fs::read_dir(dir.path().join("out"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
     assert_eq!(names.len(), 2, "{names:?}");
 }
 
@@ -36,11 +41,27 @@ fn init_then_build_a_case_folder_with_emitted_typst() {
     let dir = tempfile::tempdir().unwrap();
     let out = gongwen(&["init", "案卷"], dir.path());
     assert!(out.status.success());
-    let out = gongwen(&["build", "案卷", "--out", "成品", "--format", "pdf", "--date", "2023-08-31", "--emit-typst"], dir.path());
+    let out = gongwen(
+        &[
+            "build",
+            "案卷",
+            "--out",
+            "成品",
+            "--format",
+            "pdf",
+            "--date",
+            "2023-08-31",
+            "--emit-typst",
+        ],
+        dir.path(),
+    );
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     assert!(dir.path().join("成品/夏邑县创建示范县工作推进方案.pdf").exists());
     assert!(!dir.path().join("成品/夏邑县创建示范县工作推进方案.docx").exists());
-    let main = std::fs::read_to_string(dir.path().join("成品/夏邑县创建示范县工作推进方案.typ.d/main.typ")).unwrap();
+    let main = std::fs::read_to_string(
+        dir.path().join("成品/夏邑县创建示范县工作推进方案.typ.d/main.typ"),
+    )
+    .unwrap();
     assert!(main.starts_with("// 由 gongwen 生成"));
     assert!(main.contains("#import \"/gongwen.typ\": *"));
     // init refuses to overwrite
@@ -57,12 +78,25 @@ fn bad_case_exits_1_and_keeps_previous_outputs() {
     let pdf_path = dir.path().join("out/夏邑县创建示范县工作推进方案.pdf");
     let before = std::fs::read(&pdf_path).unwrap();
     let case = std::fs::read_to_string(dir.path().join("case.toml")).unwrap();
-    std::fs::write(dir.path().join("case.toml"), case.replace("\"年份\" = 2023", "\"年份\" = \"2023\"").replace("\"盖章\" = false", "\"盖章\" = \"否\"")).unwrap();
+    std::fs::write(
+        dir.path().join("case.toml"),
+        case.replace("\"年份\" = 2023", "\"年份\" = \"2023\"")
+            .replace("\"盖章\" = false", "\"盖章\" = \"否\""),
+    )
+    .unwrap();
     let bad = gongwen(&["build", ".", "--date", "2023-08-31"], dir.path());
     assert_eq!(bad.status.code(), Some(1));
     let stderr = String::from_utf8(bad.stderr).unwrap();
-    assert!(stderr.contains("case.toml:20:8: 错误：\"版头.年份\"应为整数，而不是文本"), "{stderr}");
-    assert!(stderr.contains("case.toml:29:8: 错误：\"通知.盖章\"应为布尔值（true 或 false），而不是文本"), "{stderr}");
+    assert!(
+        stderr.contains("case.toml:20:8: 错误：\"版头.年份\"应为整数，而不是文本"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains(
+            "case.toml:29:8: 错误：\"通知.盖章\"应为布尔值（true 或 false），而不是文本"
+        ),
+        "{stderr}"
+    );
     assert!(stderr.contains("共 2 个错误，未写出任何文件"), "{stderr}");
     assert_eq!(std::fs::read(&pdf_path).unwrap(), before);
 }
@@ -72,11 +106,18 @@ fn check_reports_without_writing_and_fonts_lists_roles() {
     let dir = tempfile::tempdir().unwrap();
     let out = gongwen(&["check"], dir.path());
     assert!(out.status.success());
-    assert!(String::from_utf8(out.stdout).unwrap().starts_with("检查通过：夏邑县创建示范县工作推进方案"));
+    assert!(
+        String::from_utf8(out.stdout)
+            .unwrap()
+            .starts_with("检查通过：夏邑县创建示范县工作推进方案")
+    );
     assert!(!dir.path().join("out").exists());
     let fonts = gongwen(&["fonts"], dir.path());
     let text = String::from_utf8(fonts.stdout).unwrap();
-    assert!(text.contains("仿宋：FandolFang R（免费替代字体；DOCX 中写作 仿宋_GB2312）"), "{text}");
+    assert!(
+        text.contains("仿宋：FandolFang R（免费替代字体；DOCX 中写作 仿宋_GB2312）"),
+        "{text}"
+    );
     assert!(text.contains("小标宋：FandolSong（粗）"), "{text}");
 }
 
@@ -95,6 +136,9 @@ fn source_date_epoch_fixes_the_date() {
     assert!(run("b").status.success());
     for ext in ["pdf", "docx"] {
         let name = format!("夏邑县创建示范县工作推进方案.{ext}");
-        assert_eq!(std::fs::read(dir.path().join("a").join(&name)).unwrap(), std::fs::read(dir.path().join("b").join(&name)).unwrap());
+        assert_eq!(
+            std::fs::read(dir.path().join("a").join(&name)).unwrap(),
+            std::fs::read(dir.path().join("b").join(&name)).unwrap()
+        );
     }
 }

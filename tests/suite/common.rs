@@ -12,7 +12,11 @@ use gongwen::render::typst::fonts::{FontOptions, FontSet};
 /// The fonts every test uses: only the ones the repository carries.
 pub fn fonts() -> Arc<FontSet> {
     static FONTS: OnceLock<Arc<FontSet>> = OnceLock::new();
-    FONTS.get_or_init(|| FontSet::load(&FontOptions { paths: vec![], ignore_system: true })).clone()
+    FONTS
+        .get_or_init(|| {
+            FontSet::load(&FontOptions { paths: vec![], ignore_system: true })
+        })
+        .clone()
 }
 
 /// Settings of a reproducible run.

@@ -7,7 +7,11 @@ use gongwen::doc::{Align, Block, Cell, Column, Document, Table, Width};
 use crate::common::*;
 
 fn fixture(name: &str) -> CaseDir {
-    CaseDir::Disk(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures").join(name))
+    CaseDir::Disk(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/fixtures")
+            .join(name),
+    )
 }
 
 #[test]
@@ -23,7 +27,10 @@ fn example_pdf_and_docx_carry_the_same_text() {
     // table's header row once per page aside
     let header = normalize("序号三级指标填报材料责任单位");
     let doc_text: String = paragraphs.iter().map(|p| normalize(p)).collect();
-    assert_eq!(docx_text.matches(&header).count(), pdf_text(&rendered).matches(&header).count());
+    assert_eq!(
+        docx_text.matches(&header).count(),
+        pdf_text(&rendered).matches(&header).count()
+    );
     assert_eq!(docx_text.replace(&header, ""), doc_text.replace(&header, ""));
     // the 版记 closes an even page
     assert_eq!(rendered.pages % 2, 0, "{} pages", rendered.pages);
@@ -44,10 +51,14 @@ fn example_prints_numbering_dates_and_all_indicators() {
     assert!(starts("（二）全面自查（2023年9月底前）。各乡（镇）"));
     assert!(starts("（三）限期整改（2023年10月初）。"));
     assert!(starts("（六）集中申报（按照市部署时间）。"));
-    assert!(starts("（二）创建目标。经委托第三方机构评估认定，《河南省法治政府建设示范指标体系（2023年版）》完成度达90％以上，2024年第二季度前成功申创全省"));
+    assert!(starts(
+        "（二）创建目标。经委托第三方机构评估认定，《河南省法治政府建设示范指标体系（2023年版）》完成度达90％以上，2024年第二季度前成功申创全省"
+    ));
     assert!(has("附件：夏邑县争创河南省法治政府建设示范县填报材料责任清单"));
     assert!(has("附件"));
-    assert!(has("抄送：县委办公室，县人大常委会办公室，县政协办公室，县人民法院，县人民检察院。"));
+    assert!(has(
+        "抄送：县委办公室，县人大常委会办公室，县政协办公室，县人民法院，县人民检察院。"
+    ));
     assert!(has("2023年8月31日印发"));
     // 100 numbered indicators, then 加分项 and 否决项 with their own numbering
     let table = composed.doc.blocks.iter().find_map(|b| match b {
@@ -58,13 +69,24 @@ fn example_prints_numbering_dates_and_all_indicators() {
         _ => None,
     });
     let table = table.expect("the 责任清单 table");
-    let numbers: Vec<&str> = table.rows.iter().filter(|r| r.len() == 4).map(|r| r[0].text.as_str()).collect();
+    let numbers: Vec<&str> =
+        table.rows.iter().filter(|r| r.len() == 4).map(|r| r[0].text.as_str()).collect();
     assert_eq!(numbers.len(), 104);
-    assert_eq!(numbers[..100], (1..=100).map(|i| i.to_string()).collect::<Vec<_>>().iter().map(String::as_str).collect::<Vec<_>>()[..]);
+    assert_eq!(
+        numbers[..100],
+        (1..=100)
+            .map(|i| i.to_string())
+            .collect::<Vec<_>>()
+            .iter()
+            .map(String::as_str)
+            .collect::<Vec<_>>()[..]
+    );
     assert_eq!(numbers[100..], ["1", "2", "1", "2"]);
     assert!(table.rows.iter().all(|r| r.iter().all(|c| c.rowspan >= 1)));
     // the PDF shows the last indicator's text
-    assert!(pdf_text(&rendered).contains(&normalize("创建周期内，政府领导班子成员没有因严重违法犯罪受到追究。")));
+    assert!(pdf_text(&rendered).contains(&normalize(
+        "创建周期内，政府领导班子成员没有因严重违法犯罪受到追究。"
+    )));
 }
 
 #[test]
@@ -79,7 +101,9 @@ fn same_input_same_bytes() {
 fn small_fixture_snapshots() {
     let (composed, rendered) = build(&fixture("small"));
     insta::assert_snapshot!("small_typst", rendered.typst);
-    let xml = document_xml(rendered.docx.as_ref().unwrap()).replace("<w:p ", "\n<w:p ").replace("<w:tbl>", "\n<w:tbl>");
+    let xml = document_xml(rendered.docx.as_ref().unwrap())
+        .replace("<w:p ", "\n<w:p ")
+        .replace("<w:tbl>", "\n<w:tbl>");
     insta::assert_snapshot!("small_document_xml", xml);
     let p = composed.doc.paragraphs();
     for expected in [
@@ -128,7 +152,8 @@ fn docx_merges_are_vmerge_and_gridspan() {
         ],
         size_pt: 12.0,
     };
-    let doc = Document { title: "表".into(), blocks: vec![Block::Table(table)], banji: None };
+    let doc =
+        Document { title: "表".into(), blocks: vec![Block::Table(table)], banji: None };
     let bytes = gongwen::render::docx::write_docx(
         &doc,
         chrono::NaiveDate::from_ymd_opt(2023, 8, 31).unwrap(),
@@ -144,7 +169,20 @@ fn docx_merges_are_vmerge_and_gridspan() {
     for tc in xml.split("<w:tc>").skip(1) {
         assert!(tc.contains("<w:p "), "{tc}");
     }
-    assert_eq!(docx_paragraphs(&bytes), ["一级指标", "三级指标", "责任单位", "一、依法履职", "甲", "司法局", "乙", "政府办", "附加项：加分项"]);
+    assert_eq!(
+        docx_paragraphs(&bytes),
+        [
+            "一级指标",
+            "三级指标",
+            "责任单位",
+            "一、依法履职",
+            "甲",
+            "司法局",
+            "乙",
+            "政府办",
+            "附加项：加分项"
+        ]
+    );
 }
 
 #[test]
@@ -152,16 +190,22 @@ fn markup_characters_are_printed_literally() {
     let dir = tempfile::tempdir().unwrap();
     write_example(dir.path());
     let case = std::fs::read_to_string(dir.path().join("case.toml")).unwrap();
-    let nasty = r##"#set text(red) *粗* _斜_ @ref $x$ [链] <标> \\ \" `代码` ~ = - + / 《》"##;
+    let nasty =
+        r##"#set text(red) *粗* _斜_ @ref $x$ [链] <标> \\ \" `代码` ~ = - + / 《》"##;
     let case = case.replace(
         "现印发给你们，请结合工作实际，认真贯彻落实。",
         &format!("现印发给你们，请结合工作实际，认真贯彻落实。{nasty}"),
     );
-    let case = case.replace("\"县委办公室\", ", &format!("\"县委{}办公室\", ", r#"#[x]<w:t>&amp;"#));
+    let case = case
+        .replace("\"县委办公室\", ", &format!("\"县委{}办公室\", ", r#"#[x]<w:t>&amp;"#));
     std::fs::write(dir.path().join("case.toml"), case).unwrap();
     let (_, rendered) = build(&CaseDir::Disk(dir.path().to_path_buf()));
-    let printed = r##"#set text(red) *粗* _斜_ @ref $x$ [链] <标> \ " `代码` ~ = - + / 《》"##;
-    assert!(pdf_text(&rendered).contains(&normalize(printed)), "PDF lost the literal text");
+    let printed =
+        r##"#set text(red) *粗* _斜_ @ref $x$ [链] <标> \ " `代码` ~ = - + / 《》"##;
+    assert!(
+        pdf_text(&rendered).contains(&normalize(printed)),
+        "PDF lost the literal text"
+    );
     let docx = docx_paragraphs(rendered.docx.as_ref().unwrap());
     assert!(docx.iter().any(|p| p.ends_with(printed)), "DOCX lost the literal text");
     assert!(docx.iter().any(|p| p.contains("县委#[x]<w:t>&amp;办公室")));

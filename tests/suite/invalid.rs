@@ -101,7 +101,11 @@ fn stages_out_of_order_and_missing_keys() {
 fn toml_syntax_errors_are_located_and_explained() {
     let ds = diagnostics("[版头]\n");
     assert!(ds[0].starts_with("DIR/case.toml:1:2: 错误：无法解析 TOML（"), "{ds:?}");
-    assert!(ds[0].ends_with("提示：中文键名须加英文双引号，例如 \"标题\" = \"…\"、[\"版头\"]"), "{ds:?}");
+    assert!(
+        ds[0]
+            .ends_with("提示：中文键名须加英文双引号，例如 \"标题\" = \"…\"、[\"版头\"]"),
+        "{ds:?}"
+    );
 }
 
 #[test]
@@ -117,7 +121,9 @@ fn characters_without_glyphs_are_errors_not_tofu() {
     let ds = diagnostics(&case);
     assert_eq!(
         ds,
-        ["DIR/case.toml:8:9: 错误：字体（仿宋）中没有字符\"😀\"（U+1F600）\n  提示：换用常用字，或用 --font-path 提供含有此字的字体"]
+        [
+            "DIR/case.toml:8:9: 错误：字体（仿宋）中没有字符\"😀\"（U+1F600）\n  提示：换用常用字，或用 --font-path 提供含有此字的字体"
+        ]
     );
 }
 
@@ -132,7 +138,11 @@ fn control_characters_and_unknown_template_variables() {
 "#
     );
     let ds = diagnostics(&case);
-    assert!(ds.iter().any(|d| d.starts_with("DIR/case.toml:7:8: 错误：无法套用模板（未定义的变量 `县明`）")), "{ds:?}");
+    assert!(
+        ds.iter().any(|d| d
+            .starts_with("DIR/case.toml:7:8: 错误：无法套用模板（未定义的变量 `县明`）")),
+        "{ds:?}"
+    );
     assert!(ds.iter().any(|d| d == "DIR/case.toml:8:9: 错误：文字中含有控制字符 U+0007\n  提示：删去这个看不见的字符"), "{ds:?}");
 }
 
@@ -158,10 +168,19 @@ fn indicator_numbering_is_checked() {
         "[[\"指标\"]]\n\"序号\" = 1\n\"三级指标\" = \"甲\"\n[[\"指标\"]]\n\"序号\" = 3\n\"三级指标\" = \"乙\"\n\"责任单元\" = \"司法局\"\n",
     )
     .unwrap();
-    let ds: Vec<String> = match pipeline::compose_dir(&CaseDir::Disk(dir.path().to_path_buf()), &settings()) {
+    let ds: Vec<String> = match pipeline::compose_dir(
+        &CaseDir::Disk(dir.path().to_path_buf()),
+        &settings(),
+    ) {
         Ok(_) => panic!("accepted"),
-        Err(ds) => ds.iter().map(|d| d.to_string().replace(&dir.path().display().to_string(), "DIR")).collect(),
+        Err(ds) => ds
+            .iter()
+            .map(|d| d.to_string().replace(&dir.path().display().to_string(), "DIR"))
+            .collect(),
     };
     assert!(ds.contains(&"DIR/指标.toml:7:1: 错误：未知的键\"指标[2].责任单元\"\n  提示：是否为\"责任单位\"？".to_string()), "{ds:?}");
-    assert!(ds.contains(&"DIR/指标.toml:5:8: 错误：序号应为 2，实为 3".to_string()), "{ds:?}");
+    assert!(
+        ds.contains(&"DIR/指标.toml:5:8: 错误：序号应为 2，实为 3".to_string()),
+        "{ds:?}"
+    );
 }

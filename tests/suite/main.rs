@@ -1,6 +1,6 @@
 //! Integration tests: one binary, one module per feature.
 
+mod cli;
 mod common;
 mod example;
 mod invalid;
-mod cli;

@@ -5,7 +5,9 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use typst::foundations::Bytes;
-use typst::text::{Font, FontBook, FontInfo, FontStyle, FontVariant, FontWeight, FontStretch};
+use typst::text::{
+    Font, FontBook, FontInfo, FontStretch, FontStyle, FontVariant, FontWeight,
+};
 use typst::utils::LazyHash;
 use typst_kit::fonts::{FontPath, FontStore};
 
@@ -45,14 +47,22 @@ pub struct Face {
 fn candidates(role: FontRole) -> (&'static [&'static str], (&'static str, bool)) {
     match role {
         FontRole::Title => (
-            &["方正小标宋简体", "FZXiaoBiaoSong-B05S", "方正小标宋_GBK", "FZXiaoBiaoSong-B05"],
+            &[
+                "方正小标宋简体",
+                "FZXiaoBiaoSong-B05S",
+                "方正小标宋_GBK",
+                "FZXiaoBiaoSong-B05",
+            ],
             ("FandolSong", true),
         ),
-        FontRole::Fang => {
-            (&["仿宋_GB2312", "FangSong_GB2312", "仿宋", "FangSong"], ("FandolFang R", false))
-        }
+        FontRole::Fang => (
+            &["仿宋_GB2312", "FangSong_GB2312", "仿宋", "FangSong"],
+            ("FandolFang R", false),
+        ),
         FontRole::Hei => (&["黑体", "SimHei"], ("FandolHei", false)),
-        FontRole::Kai => (&["楷体_GB2312", "KaiTi_GB2312", "楷体", "KaiTi"], ("FandolKai", false)),
+        FontRole::Kai => {
+            (&["楷体_GB2312", "KaiTi_GB2312", "楷体", "KaiTi"], ("FandolKai", false))
+        }
         FontRole::Song => (&["宋体", "SimSun"], ("FandolSong", false)),
     }
 }
@@ -102,7 +112,8 @@ impl FontSet {
         let (official, (fallback, bold)) = candidates(role);
         for name in official {
             if let Some(idx) = book.select(&name.to_lowercase(), FontVariant::default()) {
-                let family = book.info(idx).map_or(name.to_string(), |i| i.family.clone());
+                let family =
+                    book.info(idx).map_or(name.to_string(), |i| i.family.clone());
                 return (Face { family, bold: false, official: true }, idx);
             }
         }
@@ -114,7 +125,12 @@ impl FontSet {
 
     /// The face chosen for a role.
     pub fn face(&self, role: FontRole) -> &Face {
-        &self.faces.iter().find(|(r, _, _)| *r == role).expect("every role is chosen at load").1
+        &self
+            .faces
+            .iter()
+            .find(|(r, _, _)| *r == role)
+            .expect("every role is chosen at load")
+            .1
     }
 
     /// The font chosen for a role.
@@ -136,7 +152,9 @@ impl FontSet {
     /// All families found, with where each came from.
     pub fn families(&self) -> Vec<(String, String)> {
         let mut out: Vec<(String, String)> = (0..self.origins.len())
-            .filter_map(|i| Some((self.store.book().info(i)?.family.clone(), self.origins[i].clone())))
+            .filter_map(|i| {
+                Some((self.store.book().info(i)?.family.clone(), self.origins[i].clone()))
+            })
             .collect();
         out.sort();
         out.dedup_by(|a, b| a.0 == b.0);
@@ -145,7 +163,8 @@ impl FontSet {
 
     /// The `/fonts.typ` module the style library imports.
     pub fn fonts_module(&self) -> String {
-        let mut s = String::from("// 本次运行选用的字体（由 gongwen 生成）\n#let fonts = (\n");
+        let mut s =
+            String::from("// 本次运行选用的字体（由 gongwen 生成）\n#let fonts = (\n");
         for role in FontRole::ALL {
             let f = self.face(role);
             s.push_str(&format!(
@@ -167,4 +186,3 @@ impl GlyphCheck for FontSet {
         text.chars().find(|c| !coverage.contains(*c as u32))
     }
 }
-

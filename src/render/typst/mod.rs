@@ -11,12 +11,12 @@ use std::fmt::Write as _;
 use std::path::PathBuf;
 use std::sync::Arc;
 
+use typst::Library;
 use typst::WorldExt;
 use typst::diag::{SourceDiagnostic, Warned};
 use typst::foundations::Smart;
 use typst::layout::FrameItem;
 use typst::utils::LazyHash;
-use typst::Library;
 use typst_layout::PagedDocument;
 use typst_pdf::{PdfOptions, Timestamp};
 
@@ -80,24 +80,34 @@ fn block(b: &Block, s: &mut String, tables: &mut usize) {
             );
         }
         Block::Title(lines) => {
-            let _ = write!(s, "doc-title({})", lines.iter().map(|l| string(l)).collect::<Vec<_>>().join(", "));
+            let _ = write!(
+                s,
+                "doc-title({})",
+                lines.iter().map(|l| string(l)).collect::<Vec<_>>().join(", ")
+            );
         }
         Block::Blank(n) => {
             let _ = write!(s, "blank({n})");
         }
         Block::Para { runs, indent } => {
             let f = if *indent { "para" } else { "flush-para" };
-            let _ = write!(s, "{f}({})", runs.iter().map(run).collect::<Vec<_>>().join(", "));
+            let _ =
+                write!(s, "{f}({})", runs.iter().map(run).collect::<Vec<_>>().join(", "));
         }
         Block::Attachments(items) => {
             let _ = write!(
                 s,
                 "attachments({})",
-                items.iter().map(|(n, t)| format!("({}, {})", string(n), string(t))).collect::<Vec<_>>().join(", ")
+                items
+                    .iter()
+                    .map(|(n, t)| format!("({}, {})", string(n), string(t)))
+                    .collect::<Vec<_>>()
+                    .join(", ")
             );
         }
         Block::Signature { names, date, sealed, seal } => {
-            let seal = seal.as_deref().map_or("none".to_string(), |p| string(&format!("/{p}")));
+            let seal =
+                seal.as_deref().map_or("none".to_string(), |p| string(&format!("/{p}")));
             let _ = write!(
                 s,
                 "signature(names: {}, date: {}, sealed: {sealed}, seal: {seal})",
@@ -143,7 +153,11 @@ fn table(t: &Table, index: usize, s: &mut String) {
     }));
     let aligns = array(t.columns.iter().map(|c| align(c.align).to_string()));
     let header = array(t.header.iter().map(|h| string(h)));
-    let _ = writeln!(s, "data-table(columns: {columns}, align: {aligns}, header: {header}, size: {}pt, rows: (", t.size_pt);
+    let _ = writeln!(
+        s,
+        "data-table(columns: {columns}, align: {aligns}, header: {header}, size: {}pt, rows: (",
+        t.size_pt
+    );
     for (r, row) in t.rows.iter().enumerate() {
         s.push_str("    ");
         for (i, c) in row.iter().enumerate() {
@@ -155,7 +169,11 @@ fn table(t: &Table, index: usize, s: &mut String) {
             if c.rowspan == 1 && c.colspan == 1 && c.align.is_none() && i > 0 {
                 s.push_str(&body);
             } else {
-                let _ = write!(s, "table.cell(rowspan: {}, colspan: {}", c.rowspan, c.colspan);
+                let _ = write!(
+                    s,
+                    "table.cell(rowspan: {}, colspan: {}",
+                    c.rowspan, c.colspan
+                );
                 if let Some(a) = c.align {
                     let _ = write!(s, ", align: {}", align(a));
                 }
@@ -186,7 +204,8 @@ pub fn compile(
 ) -> Result<Compiled, Vec<Diagnostic>> {
     let world = GongwenWorld::new(library, fonts, source, style, root, today);
     let Warned { output, warnings } = typst::compile::<PagedDocument>(&world);
-    let mut diags: Vec<Diagnostic> = warnings.iter().map(|w| convert(&world, w)).collect();
+    let mut diags: Vec<Diagnostic> =
+        warnings.iter().map(|w| convert(&world, w)).collect();
     match output {
         Ok(document) if diags.is_empty() => Ok(Compiled { document }),
         Ok(_) => Err(diags),
@@ -208,8 +227,14 @@ fn convert(world: &GongwenWorld, d: &SourceDiagnostic) -> Diagnostic {
             let range = world.range(d.span)?;
             let text = source.text();
             let line = text[..range.start].matches('\n').count() + 1;
-            let col = text[..range.start].rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
-            Some(Location::Text { file: id.get().vpath().get_with_slash().to_string(), line, col })
+            let col =
+                text[..range.start].rsplit('\n').next().map_or(0, |l| l.chars().count())
+                    + 1;
+            Some(Location::Text {
+                file: id.get().vpath().get_with_slash().to_string(),
+                line,
+                col,
+            })
         })
         .unwrap_or(Location::None);
     let mut diag = Diagnostic::error(location, format!("排版失败（{}）", d.message));
@@ -220,9 +245,20 @@ fn convert(world: &GongwenWorld, d: &SourceDiagnostic) -> Diagnostic {
 }
 
 /// Exports a laid-out document as PDF with a fixed creation date.
-pub fn export_pdf(doc: &PagedDocument, ident: &str, date: chrono::NaiveDate) -> Result<Vec<u8>, Diagnostic> {
+pub fn export_pdf(
+    doc: &PagedDocument,
+    ident: &str,
+    date: chrono::NaiveDate,
+) -> Result<Vec<u8>, Diagnostic> {
     use chrono::Datelike;
-    let dt = typst::foundations::Datetime::from_ymd_hms(date.year(), date.month() as u8, date.day() as u8, 0, 0, 0);
+    let dt = typst::foundations::Datetime::from_ymd_hms(
+        date.year(),
+        date.month() as u8,
+        date.day() as u8,
+        0,
+        0,
+        0,
+    );
     let options = PdfOptions {
         ident: Smart::Custom(ident.to_string()),
         creator: Smart::Custom(Some(format!("gongwen {}", env!("CARGO_PKG_VERSION")))),
@@ -230,14 +266,17 @@ pub fn export_pdf(doc: &PagedDocument, ident: &str, date: chrono::NaiveDate) -> 
         ..PdfOptions::default()
     };
     typst_pdf::pdf(doc, &options).map_err(|errors| {
-        let msg = errors.iter().map(|e| e.message.to_string()).collect::<Vec<_>>().join("；");
+        let msg =
+            errors.iter().map(|e| e.message.to_string()).collect::<Vec<_>>().join("；");
         Diagnostic::error(Location::None, format!("无法导出 PDF（{msg}）"))
     })
 }
 
 /// Where the content before the 版记 ends: (page, distance from the page top in mm).
 pub fn banji_anchor(doc: &PagedDocument) -> Option<(usize, f64)> {
-    let label = typst::foundations::Label::new(typst::utils::PicoStr::intern("gongwen-banji-anchor"))?;
+    let label = typst::foundations::Label::new(typst::utils::PicoStr::intern(
+        "gongwen-banji-anchor",
+    ))?;
     let intro = doc.introspector();
     let content = intro.elements().query_label(label).ok()?;
     let pos = intro.position(content.location()?)?;
@@ -248,7 +287,9 @@ pub fn banji_anchor(doc: &PagedDocument) -> Option<(usize, f64)> {
 /// Typst layout (not counting the table's first row).
 pub fn table_breaks(doc: &PagedDocument) -> Vec<Vec<usize>> {
     use typst::foundations::{Label, Selector, Value};
-    let Some(label) = Label::new(typst::utils::PicoStr::intern(ROW_LABEL)) else { return Vec::new() };
+    let Some(label) = Label::new(typst::utils::PicoStr::intern(ROW_LABEL)) else {
+        return Vec::new();
+    };
     let intro = doc.introspector();
     let mut rows: Vec<(usize, usize, usize)> = Vec::new();
     for content in intro.elements().query(&Selector::Label(label)) {
@@ -258,7 +299,9 @@ pub fn table_breaks(doc: &PagedDocument) -> Vec<Vec<usize>> {
             _ => None,
         };
         let (Some(t), Some(r)) = (num(0), num(1)) else { continue };
-        let Some(page) = content.location().and_then(|l| intro.position(l)) else { continue };
+        let Some(page) = content.location().and_then(|l| intro.position(l)) else {
+            continue;
+        };
         rows.push((t, r, page.page.get()));
     }
     rows.sort();

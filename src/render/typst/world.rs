@@ -64,8 +64,9 @@ impl GongwenWorld {
         sources.insert(lib, Source::new(lib, style.to_string()));
         let fm = id("/fonts.typ");
         sources.insert(fm, Source::new(fm, fonts.fonts_module()));
-        let today = Datetime::from_ymd(today.year(), today.month() as u8, today.day() as u8)
-            .expect("a chrono date is a valid Typst date");
+        let today =
+            Datetime::from_ymd(today.year(), today.month() as u8, today.day() as u8)
+                .expect("a chrono date is a valid Typst date");
         Self { library, fonts, main, sources, root, today }
     }
 
@@ -89,7 +90,10 @@ impl World for GongwenWorld {
     }
 
     fn source(&self, id: FileId) -> FileResult<Source> {
-        self.sources.get(&id).cloned().ok_or_else(|| FileError::NotFound(PathBuf::from(format!("{id:?}"))))
+        self.sources
+            .get(&id)
+            .cloned()
+            .ok_or_else(|| FileError::NotFound(PathBuf::from(format!("{id:?}"))))
     }
 
     fn file(&self, id: FileId) -> FileResult<Bytes> {
