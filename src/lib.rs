@@ -6,6 +6,12 @@
 //! `render::docx` (docx-rs). Both writers read the same document model, so the
 //! PDF and the DOCX carry the same text.
 
+// Diagnostics travel by value: they are few, and never on a hot path.
+#![expect(
+    clippy::result_large_err,
+    reason = "diagnostics are few and carry their location by value"
+)]
+
 pub mod case;
 pub mod cli;
 pub mod compose;

@@ -102,10 +102,7 @@ pub fn load_case(dir: &CaseDir) -> Result<Case, Vec<Diagnostic>> {
         Ok(s) => s,
         Err(d) => return Err(vec![d]),
     };
-    let root = match tree::parse(&src) {
-        Ok(r) => r,
-        Err(ds) => return Err(ds),
-    };
+    let root = tree::parse(&src)?;
     let ctx = Ctx::new(&src);
     let case = TableReader::new(&ctx, &root, "").and_then(|t| {
         let case = read_case(&t, dir, &mut diags);
@@ -213,16 +210,16 @@ fn read_case(
 fn read_header(t: &TableReader<'_>) -> Option<Header> {
     let ctx = t.ctx();
     let copy_no = t.opt_str("份号");
-    if let Some(c) = &copy_no {
-        if c.value.len() != 6 || !c.value.chars().all(|c| c.is_ascii_digit()) {
-            ctx.push(
-                Diagnostic::error(
-                    c.loc.clone(),
-                    format!("份号\"{}\"应为 6 位阿拉伯数字", c.value),
-                )
-                .with_hint("例如 份号 = \"000123\""),
-            );
-        }
+    if let Some(c) = &copy_no
+        && (c.value.len() != 6 || !c.value.chars().all(|c| c.is_ascii_digit()))
+    {
+        ctx.push(
+            Diagnostic::error(
+                c.loc.clone(),
+                format!("份号\"{}\"应为 6 位阿拉伯数字", c.value),
+            )
+            .with_hint("例如 份号 = \"000123\""),
+        );
     }
     let secret = t.opt_str("密级");
     let period = t.opt_str("保密期限");
@@ -420,37 +417,33 @@ fn check_stages(
     let mut prev: Option<&Stage> = None;
     for s in stages {
         let Some(start) = s.deadline.value.earliest_day() else { continue };
-        if let Some(end) = s.deadline.value.latest_day() {
-            if end < date.value {
-                diags.push(Diagnostic::error(
+        if let Some(end) = s.deadline.value.latest_day()
+            && end < date.value
+        {
+            diags.push(Diagnostic::error(
+                s.deadline.loc.clone(),
+                format!(
+                    "创建步骤\"{}\"的时限（{}）早于成文日期（{}）",
+                    s.name.value,
+                    s.deadline.value,
+                    crate::deadline::cn_date(date.value)
+                ),
+            ));
+        }
+        if let Some(p) = prev
+            && let Some(pstart) = p.deadline.value.earliest_day()
+            && start < pstart
+        {
+            diags.push(
+                Diagnostic::error(
                     s.deadline.loc.clone(),
                     format!(
-                        "创建步骤\"{}\"的时限（{}）早于成文日期（{}）",
-                        s.name.value,
-                        s.deadline.value,
-                        crate::deadline::cn_date(date.value)
+                        "创建步骤顺序颠倒：\"{}\"（{}）排在\"{}\"（{}）之后",
+                        s.name.value, s.deadline.value, p.name.value, p.deadline.value
                     ),
-                ));
-            }
-        }
-        if let Some(p) = prev {
-            if let Some(pstart) = p.deadline.value.earliest_day() {
-                if start < pstart {
-                    diags.push(
-                        Diagnostic::error(
-                            s.deadline.loc.clone(),
-                            format!(
-                                "创建步骤顺序颠倒：\"{}\"（{}）排在\"{}\"（{}）之后",
-                                s.name.value,
-                                s.deadline.value,
-                                p.name.value,
-                                p.deadline.value
-                            ),
-                        )
-                        .with_hint("按时间先后排列创建步骤"),
-                    );
-                }
-            }
+                )
+                .with_hint("按时间先后排列创建步骤"),
+            );
         }
         prev = Some(s);
     }

@@ -95,10 +95,10 @@ impl Composer<'_> {
             .map(|s| serde_json::json!({"名称": s.name.value, "时限": s.deadline.value.to_string()}))
             .collect();
         self.set("步骤", stages.into());
-        if let Some(plan) = &case.plan {
-            if let Some(t) = self.render(&plan.title, FontRole::Title) {
-                self.set("方案标题", t.replace('\n', "").into());
-            }
+        if let Some(plan) = &case.plan
+            && let Some(t) = self.render(&plan.title, FontRole::Title)
+        {
+            self.set("方案标题", t.replace('\n', "").into());
         }
     }
 
@@ -415,16 +415,16 @@ impl Composer<'_> {
         let mut current_extra: Option<String> = None;
         let inds = &self.case.indicators;
         for ind in inds {
-            if let IndicatorKind::Extra(k) = &ind.kind {
-                if current_extra.as_deref() != Some(k) {
-                    current_extra = Some(k.clone());
-                    rows.push(vec![Cell {
-                        text: format!("附加项：{k}"),
-                        rowspan: 1,
-                        colspan: 4,
-                        align: Some(Align::Left),
-                    }]);
-                }
+            if let IndicatorKind::Extra(k) = &ind.kind
+                && current_extra.as_deref() != Some(k)
+            {
+                current_extra = Some(k.clone());
+                rows.push(vec![Cell {
+                    text: format!("附加项：{k}"),
+                    rowspan: 1,
+                    colspan: 4,
+                    align: Some(Align::Left),
+                }]);
             }
             let text = self.literal(&ind.text, FontRole::Fang);
             let materials = self.literal(&ind.materials, FontRole::Fang);

@@ -57,15 +57,14 @@ fn demangle(text: &str) -> String {
         let bytes = tail.as_bytes();
         while j < bytes.len() {
             if bytes[j] == b'_' {
-                if let Some(end) = tail[j + 1..].find('_') {
-                    if let Some(c) = u32::from_str_radix(&tail[j + 1..j + 1 + end], 16)
+                if let Some(end) = tail[j + 1..].find('_')
+                    && let Some(c) = u32::from_str_radix(&tail[j + 1..j + 1 + end], 16)
                         .ok()
                         .and_then(char::from_u32)
-                    {
-                        name.push(c);
-                        j += end + 2;
-                        continue;
-                    }
+                {
+                    name.push(c);
+                    j += end + 2;
+                    continue;
                 }
                 break;
             } else if bytes[j].is_ascii_alphanumeric() {

@@ -430,9 +430,9 @@ impl Writer {
         let mut rows = vec![
             TableRow::new(header_cells).row_height(1.0).height_rule(HeightRule::AtLeast),
         ];
-        for r in from..to {
+        for (r, grid_row) in grid.iter().enumerate().take(to).skip(from) {
             let mut cells = Vec::new();
-            for slot in &grid[r] {
+            for slot in grid_row {
                 // the cell that starts here, or restarts here at the top of a page
                 let start = match slot {
                     Slot::Start((i, col)) => Some((r, *i, *col)),
@@ -506,12 +506,11 @@ pub fn glue_scripts(text: &str) -> String {
     let mut out = String::with_capacity(text.len() + 8);
     let mut prev: Option<char> = None;
     for c in text.chars() {
-        if let Some(p) = prev {
-            if (p.is_ascii_alphanumeric() && wide(c))
-                || (wide(p) && c.is_ascii_alphanumeric())
-            {
-                out.push('\u{2060}');
-            }
+        if let Some(p) = prev
+            && ((p.is_ascii_alphanumeric() && wide(c))
+                || (wide(p) && c.is_ascii_alphanumeric()))
+        {
+            out.push('\u{2060}');
         }
         out.push(c);
         prev = Some(c);
@@ -551,14 +550,11 @@ pub fn span_grid(rows: &[Vec<doc::Cell>], ncols: usize) -> Vec<Vec<Slot>> {
             }
             let cs = (cell.colspan as usize).clamp(1, ncols - col);
             grid[r][col] = Some(Slot::Start((i, col)));
-            for c in col + 1..col + cs {
-                grid[r][c] = Some(Slot::Inner);
-            }
-            for rr in r + 1..(r + cell.rowspan as usize).min(rows.len()) {
-                grid[rr][col] = Some(Slot::Covered { origin: (r, i), col, colspan: cs });
-                for c in col + 1..col + cs {
-                    grid[rr][c] = Some(Slot::Inner);
-                }
+            grid[r][col + 1..col + cs].fill(Some(Slot::Inner));
+            let end = (r + cell.rowspan as usize).min(rows.len());
+            for below in &mut grid[r + 1..end] {
+                below[col] = Some(Slot::Covered { origin: (r, i), col, colspan: cs });
+                below[col + 1..col + cs].fill(Some(Slot::Inner));
             }
             col += cs;
         }
@@ -568,6 +564,8 @@ pub fn span_grid(rows: &[Vec<doc::Cell>], ncols: usize) -> Vec<Vec<Slot>> {
         .collect()
 }
 
+/// A piece of the body in order; landscape markers delimit table sections.
+#[expect(clippy::large_enum_variant, reason = "short-lived, one per block while writing")]
 enum Item {
     P(Paragraph),
     T(Table),
@@ -615,7 +613,7 @@ fn portrait_margin() -> PageMargin {
 /// Where the 版记 goes, as the Typst layout decided it; the DOCX follows so both
 /// formats paginate the same (Word and WPS then agree; LibreOffice drops the blank
 /// pages that a bare `evenPage` break would ask for, so the blank page is explicit).
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
 pub enum BanjiPlacement {
     /// At the foot of the last content page (an even page); the content ends at
     /// this distance from the page top, in mm.
@@ -624,6 +622,7 @@ pub enum BanjiPlacement {
         content_end_mm: f64,
     },
     /// On the next page, which is even; it keeps its page number.
+    #[default]
     NextPage,
     /// After a blank page; neither page is numbered (GB/T 9704-2012 7.5).
     AfterBlank,
@@ -636,12 +635,6 @@ pub struct DocxLayout {
     pub banji: BanjiPlacement,
     /// Per table (document order), the rows that open a new page.
     pub table_breaks: Vec<Vec<usize>>,
-}
-
-impl Default for BanjiPlacement {
-    fn default() -> Self {
-        BanjiPlacement::NextPage
-    }
 }
 
 /// Writes the DOCX bytes of a document.
