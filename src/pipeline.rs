@@ -46,6 +46,8 @@ pub struct Composed {
     pub doc: Document,
     /// The case folder (for images).
     pub root: Option<PathBuf>,
+    /// Images the document shows, by their path in the case folder.
+    pub images: std::collections::BTreeMap<String, Vec<u8>>,
 }
 
 /// Loads, checks and composes a case; all problems are returned together.
@@ -56,8 +58,20 @@ pub fn compose_dir(
     let case = case::load_case(dir)?;
     let prose = Prose::new(settings.templates.as_deref()).map_err(|d| vec![d])?;
     let mut diags = Vec::new();
-    if let (Some(seal), Some(root)) = (&case.notice.seal, &case.dir) {
-        check_image(&root.join(&seal.value), &seal.loc, &mut diags);
+    let mut images = std::collections::BTreeMap::new();
+    if let Some(seal) = &case.notice.seal {
+        match &case.dir {
+            Some(root) => {
+                if let Some(bytes) =
+                    check_image(&root.join(&seal.value), &seal.loc, &mut diags)
+                {
+                    images.insert(seal.value.clone(), bytes);
+                }
+            }
+            None => {
+                diags.push(Diagnostic::error(seal.loc.clone(), "内置示例没有印章图片"))
+            }
+        }
     }
     let doc = match compose::compose_case(&case, prose, settings.fonts.as_ref()) {
         Ok(doc) => doc,
@@ -69,33 +83,66 @@ pub fn compose_dir(
     if !diags.is_empty() {
         return Err(diags);
     }
-    Ok(Composed { name: case.name.clone(), doc, root: case.dir.clone() })
+    Ok(Composed { name: case.name.clone(), doc, root: case.dir.clone(), images })
 }
 
-fn check_image(path: &Path, loc: &Location, diags: &mut Vec<Diagnostic>) {
-    const LIMIT: u64 = 20 * 1024 * 1024;
-    match std::fs::metadata(path) {
-        Err(e) => diags.push(Diagnostic::error(
-            loc.clone(),
-            format!("无法读取印章图片 {}（{}）", path.display(), case::io_reason(&e)),
-        )),
-        Ok(m) if m.len() > LIMIT => {
-            diags.push(Diagnostic::error(loc.clone(), "印章图片超过 20 MB"))
+/// Largest image accepted in a case folder.
+const IMAGE_LIMIT: u64 = 20 * 1024 * 1024;
+
+/// Reads and checks a PNG image of the case folder; returns its bytes.
+fn check_image(
+    path: &Path,
+    loc: &Location,
+    diags: &mut Vec<Diagnostic>,
+) -> Option<Vec<u8>> {
+    let shown = path.display();
+    let bytes = match std::fs::metadata(path) {
+        Err(e) => {
+            diags.push(Diagnostic::error(
+                loc.clone(),
+                format!("无法读取印章图片 {shown}（{}）", case::io_reason(&e)),
+            ));
+            return None;
         }
-        Ok(_) => {
-            let head = std::fs::read(path).unwrap_or_default();
-            let is_image = head.starts_with(b"\x89PNG")
-                || head.starts_with(&[0xFF, 0xD8])
-                || head.starts_with(b"<svg")
-                || head.starts_with(b"<?xml");
-            if !is_image {
+        Ok(m) if m.len() > IMAGE_LIMIT => {
+            diags.push(Diagnostic::error(
+                loc.clone(),
+                format!("印章图片 {shown} 超过 20 MB"),
+            ));
+            return None;
+        }
+        Ok(_) => match std::fs::read(path) {
+            Ok(b) => b,
+            Err(e) => {
                 diags.push(Diagnostic::error(
                     loc.clone(),
-                    format!("{} 不是 PNG、JPEG 或 SVG 图片", path.display()),
+                    format!("无法读取印章图片 {shown}（{}）", case::io_reason(&e)),
                 ));
+                return None;
             }
-        }
+        },
+    };
+    if png_size(&bytes).is_none() {
+        diags.push(
+            Diagnostic::error(loc.clone(), format!("{shown} 不是有效的 PNG 图片"))
+                .with_hint("印章请用带透明背景的 PNG 图片"),
+        );
+        return None;
     }
+    Some(bytes)
+}
+
+/// Width and height of a PNG, from its header.
+pub fn png_size(bytes: &[u8]) -> Option<(u32, u32)> {
+    if bytes.len() < 24
+        || !bytes.starts_with(b"\x89PNG\r\n\x1a\n")
+        || &bytes[12..16] != b"IHDR"
+    {
+        return None;
+    }
+    let w = u32::from_be_bytes(bytes[16..20].try_into().ok()?);
+    let h = u32::from_be_bytes(bytes[20..24].try_into().ok()?);
+    (w > 0 && h > 0 && w <= 20_000 && h <= 20_000).then_some((w, h))
 }
 
 /// The style library: built in, or `--templates DIR/typst/gongwen.typ`.
@@ -134,7 +181,8 @@ pub fn render(c: &Composed, settings: &Settings) -> Result<Rendered, Vec<Diagnos
     let mut pdf = None;
     let mut pages = 0;
     let mut page_texts = Vec::new();
-    let mut layout = render::docx::DocxLayout::default();
+    let mut layout =
+        render::docx::DocxLayout { images: c.images.clone(), ..Default::default() };
     // the DOCX paginates as the Typst layout did, so lay out even when only the
     // DOCX is wanted
     if settings.formats.pdf || settings.formats.docx {

@@ -129,7 +129,8 @@ impl Writer {
                         out.push(Item::P(p));
                     }
                 }
-                Block::Signature { names, date, sealed, .. } => {
+                Block::Signature { names, date, sealed, seal } => {
+                    let first_blank = out.len();
                     out.extend(
                         self.blank(if *sealed { 2 } else { 1 }).into_iter().map(Item::P),
                     );
@@ -167,17 +168,43 @@ impl Writer {
                             SIZE_BODY,
                         ))));
                     }
-                    let p = self.grid_para().align(AlignmentType::Left).indent(
+                    let mut p = self.grid_para().align(AlignmentType::Left).indent(
                         Some(date_left.max(0)),
                         None,
                         None,
                         None,
                     );
-                    out.push(Item::P(p.add_run(Self::run(
-                        FontRole::Fang,
-                        date,
-                        SIZE_BODY,
-                    ))));
+                    p = p.add_run(Self::run(FontRole::Fang, date, SIZE_BODY));
+                    let image = seal.as_ref().and_then(|s| self.layout.images.get(s));
+                    if let (true, Some(png)) = (*sealed, image) {
+                        // the seal, 42 mm across, centred on the date, its centre
+                        // about 5 mm above the date line (as in the PDF). It hangs
+                        // from the first blank line above the 署名 so that its
+                        // offset is positive (docx-rs cannot write negative ones).
+                        let (w, h) = crate::pipeline::png_size(png).unwrap_or((1, 1));
+                        let emu = |mm: f64| (mm * 36_000.0).round().max(0.0) as i32;
+                        let width = 42.0;
+                        let height = width * h as f64 / w as f64;
+                        let centre_x = (date_left + dw / 2) as f64 / 56.693;
+                        let pitch_mm = LINE as f64 / 56.693;
+                        let lines_above = 2.0 + names.len() as f64;
+                        let top = lines_above * pitch_mm + 8.0 * 0.3528 - 26.0
+                            + (42.0 - height) / 2.0;
+                        let pic = Pic::new_with_dimensions(png.clone(), w, h)
+                            .id("rIdImageSeal")
+                            .size(emu(width) as u32, emu(height) as u32)
+                            .floating()
+                            .overlapping()
+                            .relative_from_h(RelativeFromHType::Margin)
+                            .relative_from_v(RelativeFromVType::Paragraph)
+                            .offset_x(emu(centre_x - width / 2.0))
+                            .offset_y(emu(top));
+                        if let Some(Item::P(anchor)) = out.get_mut(first_blank) {
+                            let para = std::mem::take(anchor);
+                            *anchor = para.add_run(Run::new().add_image(pic));
+                        }
+                    }
+                    out.push(Item::P(p));
                 }
                 Block::NewFace => {
                     let p =
@@ -635,6 +662,8 @@ pub struct DocxLayout {
     pub banji: BanjiPlacement,
     /// Per table (document order), the rows that open a new page.
     pub table_breaks: Vec<Vec<usize>>,
+    /// PNG images the document shows (the seal), by path.
+    pub images: std::collections::BTreeMap<String, Vec<u8>>,
 }
 
 /// Writes the DOCX bytes of a document.
@@ -1018,7 +1047,15 @@ fn banji_paragraphs(
             mm_to_twip(225.0)
         }
     };
-    let filler = (room - height - BANJI_CALIBRATION).max(20);
+    // measured in LibreOffice 7.4: a section that opens on a new page starts its
+    // first paragraph lower than a paragraph after a page break does
+    // (and a hair of slack, so the last rule never spills past the 版心)
+    let calibration = BANJI_SLACK
+        + match placement {
+            BanjiPlacement::NextPage => SECTION_START_OFFSET,
+            _ => 0,
+        };
+    let filler = (room - height - calibration).max(20);
     let mut filler_para = w.para().snap_to_grid(false).line_spacing(exact(filler));
     if placement == BanjiPlacement::AfterBlank {
         filler_para = filler_para.page_break_before(true);
@@ -1063,9 +1100,12 @@ fn banji_paragraphs(
 /// Height of the empty paragraph that carries a 版记 rule, in twips.
 const RULE_PARA: i32 = 120;
 
-/// Measured in LibreOffice 7.4: a bordered paragraph grows by its border and padding
-/// beyond the computed height; this keeps the last rule on the 版心 bottom (twips).
-const BANJI_CALIBRATION: i32 = 140;
+/// Slack below the last 版记 rule, in twips (0.6 mm): the rule's own thickness must
+/// stay inside the 版心 too.
+const BANJI_SLACK: i32 = 34;
+/// How much lower LibreOffice 7.4 sets the first paragraph of a section that opens
+/// a page than the one after a page break (twips, measured: 2.9 mm).
+const SECTION_START_OFFSET: i32 = 164;
 
 #[cfg(test)]
 mod tests {
