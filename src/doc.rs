@@ -114,6 +114,14 @@ pub enum Block {
         /// First-line indent of 2 字.
         indent: bool,
     },
+    /// A flush-left paragraph whose continuation lines start `hang` 字 in (roster
+    /// lines: wrapped text aligns under the first name).
+    ListItem {
+        /// Runs.
+        runs: Vec<Run>,
+        /// Continuation indent in 字.
+        hang: u32,
+    },
     /// 附件说明: (number, name) pairs; a single annex has an empty number.
     Attachments(Vec<(String, String)>),
     /// 发文机关署名 and 成文日期.
@@ -251,7 +259,7 @@ impl Document {
                         }
                     }
                     Block::Title(lines) => out.push(lines.concat()),
-                    Block::Para { runs, .. } => {
+                    Block::Para { runs, .. } | Block::ListItem { runs, .. } => {
                         out.push(runs.iter().map(|r| r.text.as_str()).collect())
                     }
                     Block::Attachments(items) => {

@@ -21,5 +21,6 @@ pub mod doc;
 pub mod model;
 pub mod output;
 pub mod pipeline;
+pub mod registry;
 pub mod render;
 pub mod units;

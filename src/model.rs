@@ -56,6 +56,8 @@ pub struct Case {
     pub indicators: Vec<Indicator>,
     /// Annexes in print order.
     pub annexes: Vec<Annex>,
+    /// The unit registry (empty when the case has none).
+    pub registry: crate::registry::Registry,
     /// 版记.
     pub banji: Option<Banji>,
 }
@@ -191,13 +193,107 @@ pub struct Indicator {
     pub materials: Located<String>,
     /// 责任单位 as written (may be 已完成, ——, or several lines).
     pub units: Located<String>,
+    /// 配合单位 as written, when the source has that column.
+    pub co_units: Option<Located<String>>,
+    /// The units named, resolved against the registry (empty for 已完成 / ——).
+    pub unit_refs: Vec<crate::registry::UnitRef>,
+    /// 完成时限 as written.
+    pub deadline: Option<Located<String>>,
+    /// 完成情况 as written.
+    pub status: Option<Located<String>>,
+    /// 备注.
+    pub note: Option<String>,
+    /// Where the 序号 is (for numbering errors).
+    pub seq_loc: Location,
+}
+
+/// A column of an indicator table.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum IndicatorColumn {
+    /// 序号.
+    Seq,
+    /// 一级指标 (merged over its rows).
+    Level1,
+    /// 二级指标 (merged over its rows).
+    Level2,
+    /// 三级指标.
+    Text,
+    /// 填报材料 / 具体资料报送.
+    Materials,
+    /// 责任单位.
+    Units,
+    /// 配合单位.
+    CoUnits,
+    /// 完成时限.
+    Deadline,
+    /// 完成情况.
+    Status,
+    /// 备注.
+    Note,
+}
+
+impl IndicatorColumn {
+    /// Parses a column name of the case file.
+    pub fn parse(s: &str) -> Option<Self> {
+        use IndicatorColumn::*;
+        Some(match s {
+            "序号" => Seq,
+            "一级指标" => Level1,
+            "二级指标" => Level2,
+            "三级指标" | "指标" => Text,
+            "填报材料" | "具体资料报送" | "工作任务" | "佐证材料" => Materials,
+            "责任单位" | "牵头单位" => Units,
+            "配合单位" => CoUnits,
+            "完成时限" => Deadline,
+            "完成情况" => Status,
+            "备注" => Note,
+            _ => return None,
+        })
+    }
+}
+
+/// A column with its header and width.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ColumnSpec {
+    /// Which data.
+    pub column: IndicatorColumn,
+    /// Header text.
+    pub header: String,
+    /// Width: millimetres, or a share of the rest (`Err(fr)`).
+    pub width: Result<f64, u32>,
+}
+
+/// One line of a roster: a label (组长), and the people or collective text under it.
+#[derive(Debug, Clone)]
+pub struct RosterGroup {
+    /// 组长 / 副组长 / 成员 ….
+    pub label: Located<String>,
+    /// Entries: (name, post) for a person; (text, "") for a collective list.
+    pub members: Vec<Located<(String, String)>>,
+}
+
+/// A 工作专班.
+#[derive(Debug, Clone)]
+pub struct TaskForce {
+    /// Name of the group.
+    pub name: Located<String>,
+    /// 牵头单位.
+    pub lead: Located<String>,
+    /// 成员单位.
+    pub members: Located<String>,
+    /// 工作任务.
+    pub tasks: Located<String>,
 }
 
 /// The kinds of annex.
 #[derive(Debug, Clone)]
 pub enum AnnexBody {
-    /// 责任清单: 序号 / 三级指标 / 填报材料 / 责任单位 over the case's indicators.
-    ResponsibilityList,
+    /// An indicator table (责任清单, 任务分解 …) with its columns.
+    Indicators(Vec<ColumnSpec>),
+    /// 领导小组成员名单, then paragraphs (templates).
+    Roster(Vec<RosterGroup>, Vec<Located<String>>),
+    /// 工作专班 table.
+    TaskForces(Vec<TaskForce>),
     /// Paragraphs of text (templates).
     Text(Vec<Located<String>>),
 }

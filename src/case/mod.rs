@@ -5,6 +5,7 @@
 //! is none.
 
 pub mod tree;
+pub mod workbook;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -12,6 +13,7 @@ use std::path::{Path, PathBuf};
 use crate::deadline::Deadline;
 use crate::diag::{Diagnostic, Diagnostics, Location, SourceText};
 use crate::model::*;
+use crate::registry::{Registry, Role, Unit, UnitRef};
 use tree::{Ctx, TableReader};
 
 /// The case file's name inside a case folder.
@@ -153,10 +155,16 @@ fn read_case(
             r
         })
         .collect();
-    let indicators = t.opt_table("数据").map_or_else(Vec::new, |d| {
+    let (indicators, registry) = t.opt_table("数据").map_or_else(Default::default, |d| {
         let file = d.opt_str("指标");
+        let sheet = d.opt_str("工作表");
+        let units = d.opt_str("单位");
         d.finish();
-        file.map_or_else(Vec::new, |f| load_indicators(dir, &f, diags))
+        let registry = units.map_or_else(Default::default, |u| load_registry(dir, &u, diags));
+        let mut indicators =
+            file.map_or_else(Vec::new, |f| load_indicators(dir, &f, sheet.as_ref(), diags));
+        resolve_units(&registry, &mut indicators, diags);
+        (indicators, registry)
     });
     let annexes: Vec<Annex> = t
         .tables("附件")
@@ -176,7 +184,7 @@ fn read_case(
     let (header, notice) = (header?, notice?);
     check_stages(&stages, &notice.date, diags);
     for annex in &annexes {
-        if matches!(annex.body, AnnexBody::ResponsibilityList) && indicators.is_empty() {
+        if matches!(annex.body, AnnexBody::Indicators(_)) && indicators.is_empty() {
             diags.push(
                 Diagnostic::error(annex.title.loc.clone(), "责任清单附件没有指标数据")
                     .with_hint("在 [数据] 中写 指标 = \"指标.toml\""),
@@ -203,6 +211,7 @@ fn read_case(
         stages,
         indicators,
         annexes,
+        registry,
         banji,
     })
 }
@@ -385,20 +394,165 @@ fn read_annex(t: &TableReader<'_>) -> Option<Annex> {
     let landscape = t.opt_bool("横排");
     let kind = t.req_str("类型");
     let body = match kind {
-        Some(k) if k.value == "责任清单" => Some(AnnexBody::ResponsibilityList),
+        Some(k) if k.value == "责任清单" || k.value == "任务分解" || k.value == "指标表" => {
+            read_columns(t, &k.value).map(AnnexBody::Indicators)
+        }
+        Some(k) if k.value == "名单" => {
+            let groups = t
+                .tables("组")
+                .into_iter()
+                .filter_map(|g| {
+                    let label = g.req_str("名称");
+                    let members = g
+                        .str_list("成员")
+                        .into_iter()
+                        .map(|m| {
+                            // "王丽 县委副书记、县长": name, then post; a list without a
+                            // space is a collective entry
+                            let text = m.value.trim();
+                            let split = text.split_once([' ', '\u{3000}', '\t']);
+                            let v = match split {
+                                Some((name, post)) if name.chars().count() <= 4 => {
+                                    (name.to_string(), post.trim().to_string())
+                                }
+                                _ => (text.to_string(), String::new()),
+                            };
+                            Located::new(v, m.loc)
+                        })
+                        .collect::<Vec<_>>();
+                    if members.is_empty() {
+                        g.ctx().error(g.span(), "名单的组没有成员");
+                    }
+                    g.finish();
+                    Some(RosterGroup { label: label?, members })
+                })
+                .collect();
+            Some(AnnexBody::Roster(groups, t.str_list("段落")))
+        }
+        Some(k) if k.value == "专班" => {
+            let forces = t
+                .tables("专班")
+                .into_iter()
+                .filter_map(|g| {
+                    let name = g.req_str("名称");
+                    let lead = g.req_str("牵头单位");
+                    let members = g.opt_str("成员单位");
+                    let tasks = g.req_str("工作任务");
+                    let loc = g.ctx().loc(g.span());
+                    g.finish();
+                    Some(TaskForce {
+                        name: name?,
+                        lead: lead?,
+                        members: members.unwrap_or_else(|| Located::new(String::new(), loc)),
+                        tasks: tasks?,
+                    })
+                })
+                .collect();
+            Some(AnnexBody::TaskForces(forces))
+        }
         Some(k) if k.value == "文字" => Some(AnnexBody::Text(t.str_list("段落"))),
         Some(k) => {
             t.ctx().push(
                 Diagnostic::error(k.loc, format!("未知的附件类型\"{}\"", k.value))
-                    .with_hint("可用的类型：责任清单、文字"),
+                    .with_hint("可用的类型：责任清单、任务分解、名单、专班、文字"),
             );
             None
         }
         None => None,
     };
     let body = body?;
-    let landscape = landscape.unwrap_or(matches!(body, AnnexBody::ResponsibilityList));
-    Some(Annex { title: title?, notes, landscape, body })
+    let wide = match &body {
+        AnnexBody::Indicators(cols) => {
+            cols.iter().map(|c| c.width.as_ref().map_or(30.0, |w| *w)).sum::<f64>() > 156.0
+                || cols.len() > 4
+                || cols.iter().filter(|c| c.width.is_err()).count() > 1
+        }
+        AnnexBody::TaskForces(_) => true,
+        _ => false,
+    };
+    Some(Annex { title: title?, notes, landscape: landscape.unwrap_or(wide), body })
+}
+
+/// The columns of an indicator table: the kind's defaults, or `"列"` with optional
+/// `"列宽"` (mm as numbers, or "2fr") and `"表头"`.
+fn read_columns(t: &TableReader<'_>, kind: &str) -> Option<Vec<ColumnSpec>> {
+    use IndicatorColumn::*;
+    let defaults: Vec<(IndicatorColumn, &str, Result<f64, u32>)> = if kind == "任务分解" {
+        vec![
+            (Level1, "一级指标", Ok(24.0)),
+            (Level2, "二级指标", Ok(30.0)),
+            (Seq, "序号", Ok(12.0)),
+            (Text, "三级指标", Err(3)),
+            (Units, "责任单位", Ok(36.0)),
+            (Materials, "具体资料报送", Err(2)),
+        ]
+    } else {
+        vec![
+            (Seq, "序号", Ok(14.0)),
+            (Text, "三级指标", Err(3)),
+            (Materials, "填报材料", Err(3)),
+            (Units, "责任单位", Ok(40.0)),
+        ]
+    };
+    let names = t.str_list("列");
+    if names.is_empty() {
+        return Some(
+            defaults.into_iter().map(|(column, h, width)| ColumnSpec { column, header: h.to_string(), width }).collect(),
+        );
+    }
+    let mut cols = Vec::new();
+    let mut ok = true;
+    for n in &names {
+        match IndicatorColumn::parse(n.value.trim()) {
+            Some(column) => {
+                let (width, header) = defaults
+                    .iter()
+                    .find(|d| d.0 == column)
+                    .map_or((Err(2), n.value.trim().to_string()), |d| (d.2, n.value.trim().to_string()));
+                cols.push(ColumnSpec { column, header, width });
+            }
+            None => {
+                ok = false;
+                t.ctx().push(
+                    Diagnostic::error(n.loc.clone(), format!("未知的列\"{}\"", n.value))
+                        .with_hint("可用的列：序号、一级指标、二级指标、三级指标、填报材料、责任单位、配合单位、完成时限、完成情况、备注"),
+                );
+            }
+        }
+    }
+    let widths = t.str_list("列宽");
+    if !widths.is_empty() {
+        if widths.len() != cols.len() {
+            t.ctx().push(Diagnostic::error(
+                widths[0].loc.clone(),
+                format!("列宽有 {} 项，列有 {} 项", widths.len(), cols.len()),
+            ));
+            ok = false;
+        }
+        for (c, w) in cols.iter_mut().zip(&widths) {
+            let v = w.value.trim();
+            let parsed = if let Some(fr) = v.strip_suffix("fr") {
+                fr.trim().parse::<u32>().ok().filter(|f| *f > 0).map(Err)
+            } else {
+                v.trim_end_matches("mm").trim().parse::<f64>().ok().filter(|m| *m > 3.0 && *m < 230.0).map(Ok)
+            };
+            match parsed {
+                Some(p) => c.width = p,
+                None => {
+                    ok = false;
+                    t.ctx().push(
+                        Diagnostic::error(w.loc.clone(), format!("无法识别的列宽\"{v}\""))
+                            .with_hint("写毫米数（如 \"30\"）或比例（如 \"2fr\"）"),
+                    );
+                }
+            }
+        }
+    }
+    let headers = t.str_list("表头");
+    for (c, h) in cols.iter_mut().zip(&headers) {
+        c.header = h.value.clone();
+    }
+    ok.then_some(cols)
 }
 
 fn read_banji(t: &TableReader<'_>) -> Option<Banji> {
@@ -449,12 +603,57 @@ fn check_stages(
     }
 }
 
-/// Reads the indicator file (`[[指标]]` rows).
+/// Reads the indicators: a TOML file of `[[指标]]` rows, or a workbook.
 fn load_indicators(
     dir: &CaseDir,
     file: &Located<String>,
+    sheet: Option<&Located<String>>,
     diags: &mut Diagnostics,
 ) -> Vec<Indicator> {
+    let ext = Path::new(&file.value).extension().and_then(|e| e.to_str()).unwrap_or("").to_lowercase();
+    let out = match ext.as_str() {
+        "xlsx" | "xlsm" | "xls" | "xlsb" | "ods" => {
+            let Some(root) = dir.path() else {
+                diags.push(Diagnostic::error(file.loc.clone(), "内置示例不能读取工作簿"));
+                return Vec::new();
+            };
+            let path = root.join(&file.value);
+            let shown = display_path(&path);
+            let read = workbook::read_sheet(&path, &shown, sheet.map(|s| s.value.as_str()))
+                .map_err(|d| vec![d])
+                .and_then(|s| workbook::read_indicators(&s));
+            match read {
+                Ok(v) => v,
+                Err(ds) => {
+                    diags.extend(ds);
+                    return Vec::new();
+                }
+            }
+        }
+        _ => load_indicator_toml(dir, file, diags),
+    };
+    check_numbering(&out, diags);
+    out
+}
+
+/// Each list (main, 加分项, 否决项 …) counts 1, 2, 3 … without gaps.
+fn check_numbering(inds: &[Indicator], diags: &mut Diagnostics) {
+    let mut expected: BTreeMap<String, u32> = BTreeMap::new();
+    for ind in inds {
+        let key = match &ind.kind {
+            IndicatorKind::Main => String::new(),
+            IndicatorKind::Extra(k) => k.clone(),
+        };
+        let next = expected.entry(key).or_insert(1);
+        if ind.seq != *next {
+            diags.push(Diagnostic::error(ind.seq_loc.clone(), format!("序号应为 {}，实为 {}", next, ind.seq)));
+        }
+        *next = ind.seq + 1;
+    }
+}
+
+/// Reads `[[指标]]` rows of a TOML file.
+fn load_indicator_toml(dir: &CaseDir, file: &Located<String>, diags: &mut Diagnostics) -> Vec<Indicator> {
     let src = match dir.read_text(&file.value) {
         Ok(s) => s,
         Err(d) => {
@@ -471,7 +670,6 @@ fn load_indicators(
     };
     let ctx = Ctx::new(&src);
     let mut out = Vec::new();
-    let mut seq_locs = Vec::new();
     if let Some(t) = TableReader::new(&ctx, &root, "") {
         for row in t.tables("指标") {
             let seq = row.req_int("序号", 1..100_000);
@@ -481,42 +679,90 @@ fn load_indicators(
             let text = row.req_str("三级指标");
             let materials = row.opt_str("填报材料");
             let units = row.opt_str("责任单位");
+            let co_units = row.opt_str("配合单位");
+            let deadline = row.opt_str("完成时限");
+            let status = row.opt_str("完成情况");
+            let note = row.opt_str("备注").map(|s| s.value);
             let loc = ctx.loc(row.span());
             row.finish();
             if let (Some(seq), Some(text)) = (seq, text) {
-                seq_locs.push(seq.loc.clone());
                 out.push(Indicator {
                     seq: seq.value as u32,
-                    kind: kind
-                        .map_or(IndicatorKind::Main, |k| IndicatorKind::Extra(k.value)),
+                    seq_loc: seq.loc,
+                    kind: kind.map_or(IndicatorKind::Main, |k| IndicatorKind::Extra(k.value)),
                     level1,
                     level2,
                     text,
-                    materials: materials
-                        .unwrap_or_else(|| Located::new(String::new(), loc.clone())),
-                    units: units
-                        .unwrap_or_else(|| Located::new(String::new(), loc.clone())),
+                    materials: materials.unwrap_or_else(|| Located::new(String::new(), loc.clone())),
+                    units: units.unwrap_or_else(|| Located::new(String::new(), loc.clone())),
+                    co_units,
+                    unit_refs: Vec::new(),
+                    deadline,
+                    status,
+                    note,
                 });
             }
         }
         t.finish();
     }
-    // numbering: each list counts 1, 2, 3 … without gaps
-    let mut expected: BTreeMap<String, u32> = BTreeMap::new();
-    for (ind, seq_loc) in out.iter().zip(&seq_locs) {
-        let key = match &ind.kind {
-            IndicatorKind::Main => String::new(),
-            IndicatorKind::Extra(k) => k.clone(),
-        };
-        let next = expected.entry(key).or_insert(1);
-        if ind.seq != *next {
-            ctx.push(Diagnostic::error(
-                seq_loc.clone(),
-                format!("序号应为 {}，实为 {}", next, ind.seq),
-            ));
-        }
-        *next = ind.seq + 1;
-    }
     diags.extend(ctx.diags.into_inner().into_vec());
     out
+}
+
+/// Reads the unit registry (`[[单位]]` rows of a TOML file).
+fn load_registry(dir: &CaseDir, file: &Located<String>, diags: &mut Diagnostics) -> Registry {
+    let src = match dir.read_text(&file.value) {
+        Ok(s) => s,
+        Err(d) => {
+            diags.push(Diagnostic { location: file.loc.clone(), ..d });
+            return Registry::default();
+        }
+    };
+    let root = match tree::parse(&src) {
+        Ok(r) => r,
+        Err(ds) => {
+            diags.extend(ds);
+            return Registry::default();
+        }
+    };
+    let ctx = Ctx::new(&src);
+    let mut units = Vec::new();
+    if let Some(t) = TableReader::new(&ctx, &root, "") {
+        for row in t.tables("单位") {
+            let name = row.req_str("名称");
+            let mut aliases: Vec<String> = row.str_list("简称").into_iter().map(|s| s.value).collect();
+            aliases.extend(row.str_list("别名").into_iter().map(|s| s.value));
+            let kind = row.opt_str("类别").map(|s| s.value);
+            row.finish();
+            if let Some(name) = name {
+                units.push((Unit { name: name.value, aliases, kind }, name.loc));
+            }
+        }
+        t.finish();
+    }
+    diags.extend(ctx.diags.into_inner().into_vec());
+    let (registry, ds) = Registry::new(units);
+    diags.extend(ds);
+    registry
+}
+
+/// Resolves every indicator's 责任单位 and 配合单位 cells against the registry.
+fn resolve_units(registry: &Registry, inds: &mut [Indicator], diags: &mut Diagnostics) {
+    let mut found = Vec::new();
+    for ind in inds.iter_mut() {
+        let mut refs = crate::registry::resolve_cell(registry, &ind.units.value, &ind.units.loc, &mut found);
+        if let Some(co) = &ind.co_units {
+            for r in crate::registry::resolve_cell(registry, &co.value, &co.loc, &mut found) {
+                let r = match r {
+                    UnitRef::Unit { name, .. } => UnitRef::Unit { name, role: Role::Support },
+                    UnitRef::Collective { text, .. } => UnitRef::Collective { text, role: Role::Support },
+                };
+                if !refs.contains(&r) {
+                    refs.push(r);
+                }
+            }
+        }
+        ind.unit_refs = refs;
+    }
+    diags.extend(found);
 }

@@ -10,7 +10,7 @@ use tera::Context;
 use crate::deadline::cn_date;
 use crate::diag::{Diagnostic, Location};
 use crate::doc::{self, Align, Block, Cell, Column, Document, FontRole, Run, Width};
-use crate::model::*;
+use crate::model::{ColumnSpec, *};
 use numbering::{heading_number, heading_role};
 use prose::Prose;
 
@@ -244,9 +244,18 @@ impl Composer<'_> {
                 }
             }
             match &annex.body {
-                AnnexBody::ResponsibilityList => {
-                    inner.push(Block::Table(self.responsibility_table()))
+                AnnexBody::Indicators(cols) => {
+                    inner.push(Block::Table(self.indicator_table(cols)))
                 }
+                AnnexBody::Roster(groups, paras) => {
+                    inner.extend(self.roster(groups));
+                    for p in paras {
+                        if let Some(t) = self.render(p, FontRole::Fang) {
+                            inner.push(para(t));
+                        }
+                    }
+                }
+                AnnexBody::TaskForces(forces) => inner.push(Block::Table(self.task_forces(forces))),
                 AnnexBody::Text(paras) => {
                     for p in paras {
                         if let Some(t) = self.render(p, FontRole::Fang) {
@@ -409,43 +418,141 @@ impl Composer<'_> {
         }
     }
 
-    /// 责任清单: 序号 / 三级指标 / 填报材料 / 责任单位; 附加项 under a spanning label row.
-    fn responsibility_table(&mut self) -> doc::Table {
-        let mut rows = Vec::new();
-        let mut current_extra: Option<String> = None;
+    /// An indicator table with the annex's columns. 一级 and 二级 cells are merged
+    /// over their rows; without those columns, 附加项 follow a spanning label row.
+    fn indicator_table(&mut self, cols: &[ColumnSpec]) -> doc::Table {
+        use crate::model::IndicatorColumn as C;
         let inds = &self.case.indicators;
-        for ind in inds {
-            if let IndicatorKind::Extra(k) = &ind.kind
-                && current_extra.as_deref() != Some(k)
-            {
-                current_extra = Some(k.clone());
-                rows.push(vec![Cell {
-                    text: format!("附加项：{k}"),
-                    rowspan: 1,
-                    colspan: 4,
-                    align: Some(Align::Left),
-                }]);
+        let has_levels = cols.iter().any(|c| matches!(c.column, C::Level1 | C::Level2));
+        let mut rows: Vec<Vec<Cell>> = Vec::new();
+        let mut current_extra: Option<String> = None;
+        // how many rows each 一级 / 二级 value spans from where it starts
+        let span_from = |i: usize, same: &dyn Fn(&Indicator, &Indicator) -> bool| -> u32 {
+            inds[i..].iter().take_while(|x| same(&inds[i], x)).count() as u32
+        };
+        let same1 = |a: &Indicator, b: &Indicator| a.level1 == b.level1 && a.kind == b.kind;
+        let same2 = |a: &Indicator, b: &Indicator| same1(a, b) && a.level2 == b.level2;
+        for (i, ind) in inds.iter().enumerate() {
+            if let (IndicatorKind::Extra(k), false) = (&ind.kind, has_levels) {
+                if current_extra.as_deref() != Some(k) {
+                    current_extra = Some(k.clone());
+                    rows.push(vec![Cell {
+                        text: format!("附加项：{k}"),
+                        rowspan: 1,
+                        colspan: cols.len() as u32,
+                        align: Some(Align::Left),
+                    }]);
+                }
             }
-            let text = self.literal(&ind.text, FontRole::Fang);
-            let materials = self.literal(&ind.materials, FontRole::Fang);
-            let units = self.literal(&ind.units, FontRole::Fang);
-            rows.push(vec![
-                Cell::new(ind.seq.to_string()),
-                Cell::new(text),
-                Cell::new(materials),
-                Cell::new(units),
-            ]);
+            let mut row = Vec::new();
+            for c in cols {
+                let text_of = |t: &Option<Located<String>>| t.as_ref().map(|l| l.value.clone()).unwrap_or_default();
+                let cell = match c.column {
+                    C::Seq => Cell::new(ind.seq.to_string()),
+                    C::Text => Cell::new(self.literal(&ind.text, FontRole::Fang)),
+                    C::Materials => Cell::new(self.literal(&ind.materials, FontRole::Fang)),
+                    C::Units => Cell::new(self.literal(&ind.units, FontRole::Fang)),
+                    C::CoUnits => Cell::new(text_of(&ind.co_units)),
+                    C::Deadline => Cell::new(text_of(&ind.deadline)),
+                    C::Status => Cell::new(text_of(&ind.status)),
+                    C::Note => Cell::new(ind.note.clone().unwrap_or_default()),
+                    C::Level1 | C::Level2 => {
+                        let (same, value): (&dyn Fn(&Indicator, &Indicator) -> bool, _) = if c.column == C::Level1 {
+                            (&same1, &ind.level1)
+                        } else {
+                            (&same2, &ind.level2)
+                        };
+                        // a covered position is simply absent
+                        if i > 0 && same(&inds[i - 1], ind) {
+                            continue;
+                        }
+                        let mut cell = Cell::new(value.clone().unwrap_or_default());
+                        cell.rowspan = span_from(i, same);
+                        cell
+                    }
+                };
+                row.push(cell);
+            }
+            rows.push(row);
         }
+        let columns = cols
+            .iter()
+            .map(|c| Column {
+                width: match c.width {
+                    Ok(mm) => Width::Mm(mm),
+                    Err(fr) => Width::Fr(fr),
+                },
+                align: match c.column {
+                    C::Text | C::Materials | C::Note | C::CoUnits => Align::Left,
+                    _ => Align::Center,
+                },
+            })
+            .collect();
+        doc::Table { columns, header: cols.iter().map(|c| c.header.clone()).collect(), rows, size_pt: 12.0 }
+    }
+
+    /// 领导小组成员名单: labels and colons aligned (组　长：), two-character names
+    /// spaced (王　丽), a post one 字 after the name; wrapped text and further names
+    /// align under the first name.
+    fn roster(&mut self, groups: &[crate::model::RosterGroup]) -> Vec<Block> {
+        let width = groups.iter().map(|g| g.label.value.chars().count()).max().unwrap_or(3).max(3);
+        let pad_label = |l: &str| -> String {
+            let n = l.chars().count();
+            if n == 2 && width == 3 {
+                let mut c = l.chars();
+                format!("{}\u{3000}{}", c.next().unwrap_or(' '), c.next().unwrap_or(' '))
+            } else {
+                format!("{l}{}", "\u{3000}".repeat(width.saturating_sub(n)))
+            }
+        };
+        let pad_name = |n: &str| -> String {
+            if n.chars().count() == 2 {
+                let mut c = n.chars();
+                format!("{}\u{3000}{}", c.next().unwrap_or(' '), c.next().unwrap_or(' '))
+            } else {
+                n.to_string()
+            }
+        };
+        let mut out = Vec::new();
+        for g in groups {
+            let label = self.literal(&g.label, FontRole::Fang);
+            for (i, m) in g.members.iter().enumerate() {
+                let (name, post) = &m.value;
+                self.check_text(name, FontRole::Fang, &m.loc);
+                self.check_text(post, FontRole::Fang, &m.loc);
+                let lead = if i == 0 {
+                    format!("{}：", pad_label(&label))
+                } else {
+                    "\u{3000}".repeat(width + 1)
+                };
+                let body = if post.is_empty() { name.clone() } else { format!("{}\u{3000}{post}", pad_name(name)) };
+                out.push(Block::ListItem { runs: vec![Run::new(FontRole::Fang, format!("{lead}{body}"))], hang: width as u32 + 1 });
+            }
+        }
+        out
+    }
+
+    /// 工作专班: one row per group.
+    fn task_forces(&mut self, forces: &[crate::model::TaskForce]) -> doc::Table {
+        let rows = forces
+            .iter()
+            .map(|f| {
+                vec![
+                    Cell::new(self.literal(&f.name, FontRole::Fang)),
+                    Cell::new(self.literal(&f.lead, FontRole::Fang)),
+                    Cell::new(self.literal(&f.members, FontRole::Fang)),
+                    Cell::new(self.literal(&f.tasks, FontRole::Fang)),
+                ]
+            })
+            .collect();
         doc::Table {
             columns: vec![
-                Column { width: Width::Mm(14.0), align: Align::Center },
-                Column { width: Width::Fr(3), align: Align::Left },
-                Column { width: Width::Fr(3), align: Align::Left },
+                Column { width: Width::Mm(30.0), align: Align::Center },
                 Column { width: Width::Mm(40.0), align: Align::Center },
+                Column { width: Width::Fr(2), align: Align::Left },
+                Column { width: Width::Fr(3), align: Align::Left },
             ],
-            header: ["序号", "三级指标", "填报材料", "责任单位"]
-                .map(String::from)
-                .to_vec(),
+            header: ["工作专班", "牵头单位", "成员单位", "工作任务"].map(String::from).to_vec(),
             rows,
             size_pt: 12.0,
         }

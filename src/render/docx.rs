@@ -105,6 +105,19 @@ impl Writer {
                     }
                     out.push(Item::P(p));
                 }
+                Block::ListItem { runs, hang } => {
+                    let hang = *hang as i32 * CHAR;
+                    let mut p = self.grid_para().align(AlignmentType::Both).indent(
+                        Some(hang),
+                        Some(SpecialIndentType::Hanging(hang)),
+                        None,
+                        None,
+                    );
+                    for r in runs {
+                        p = p.add_run(Self::run(r.role, &r.text, SIZE_BODY));
+                    }
+                    out.push(Item::P(p));
+                }
                 Block::Attachments(items) => {
                     let label = "附件：";
                     for (i, (num, name)) in items.iter().enumerate() {

@@ -94,6 +94,13 @@ fn block(b: &Block, s: &mut String, tables: &mut usize) {
             let _ =
                 write!(s, "{f}({})", runs.iter().map(run).collect::<Vec<_>>().join(", "));
         }
+        Block::ListItem { runs, hang } => {
+            let _ = write!(
+                s,
+                "list-item({hang}, {})",
+                runs.iter().map(run).collect::<Vec<_>>().join(", ")
+            );
+        }
         Block::Attachments(items) => {
             let _ = write!(
                 s,

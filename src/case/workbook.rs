@@ -1,0 +1,357 @@
+//! Indicator tables from the office's own workbooks (calamine: .xlsx, .xlsm, .xls,
+//! .ods).
+//!
+//! The header row is found by its names wherever it is (title rows above it are
+//! common), with the synonyms real sheets use; column order never matters. Merged
+//! cells are read as their value on every covered row; empty rows, note rows and
+//! repeated header rows are skipped; numbers stored as text, line breaks,
+//! full-width and trailing spaces are normal input. Every problem names its cell:
+//! `任务分解.xlsx › 指标!E37`.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use calamine::{Data, Reader, Sheets, open_workbook_auto};
+
+use crate::diag::{Diagnostic, Location};
+use crate::model::{Indicator, IndicatorKind, Located};
+
+/// A column a sheet may have.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Field {
+    /// 序号.
+    Seq,
+    /// 一级指标.
+    Level1,
+    /// 二级指标.
+    Level2,
+    /// 三级指标 (the indicator text).
+    Text,
+    /// 责任单位 / 牵头单位 / 落实单位.
+    Units,
+    /// 配合单位.
+    CoUnits,
+    /// 填报材料 / 具体资料报送 / 工作任务 / 佐证材料.
+    Materials,
+    /// 完成时限.
+    Deadline,
+    /// 完成情况 / 状态.
+    Status,
+    /// 备注.
+    Note,
+}
+
+/// Header names per field (compared without any white space).
+const SYNONYMS: &[(Field, &[&str])] = &[
+    (Field::Seq, &["序号", "编号", "序"]),
+    (Field::Level1, &["一级指标", "一级"]),
+    (Field::Level2, &["二级指标", "二级"]),
+    (Field::Text, &["三级指标", "指标内容", "指标", "考核内容", "三级"]),
+    (Field::Units, &["责任单位", "牵头单位", "落实单位", "责任部门", "牵头部门"]),
+    (Field::CoUnits, &["配合单位", "协办单位", "配合部门"]),
+    (Field::Materials, &["填报材料", "具体资料报送", "资料报送", "工作任务", "佐证材料", "报送材料"]),
+    (Field::Deadline, &["完成时限", "时限", "完成时间"]),
+    (Field::Status, &["完成情况", "状态", "进展情况"]),
+    (Field::Note, &["备注"]),
+];
+
+/// The field a header cell names.
+pub fn header_field(text: &str) -> Option<Field> {
+    let k: String = text.chars().filter(|c| !c.is_whitespace()).collect();
+    SYNONYMS.iter().find(|(_, names)| names.contains(&k.as_str())).map(|(f, _)| *f)
+}
+
+/// A1-style name of a cell (0-based absolute row and column).
+pub fn cell_name(row: u32, col: u32) -> String {
+    let mut letters = String::new();
+    let mut c = col + 1;
+    while c > 0 {
+        let r = (c - 1) % 26;
+        letters.insert(0, (b'A' + r as u8) as char);
+        c = (c - 1) / 26;
+    }
+    format!("{letters}{}", row + 1)
+}
+
+/// Normalises a cell's text: CRLF to LF, each line trimmed of (full-width) spaces,
+/// empty lines dropped.
+pub fn clean(text: &str) -> String {
+    text.replace("\r\n", "\n")
+        .replace('\r', "\n")
+        .split('\n')
+        .map(|l| l.trim_matches(|c: char| c.is_whitespace() || c == '\u{3000}' || c == '\u{a0}'))
+        .filter(|l| !l.is_empty())
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// One sheet as text, merged regions filled in.
+pub struct Sheet {
+    /// File name as shown in messages.
+    pub file: String,
+    /// Sheet name.
+    pub name: String,
+    /// Absolute position of `cells[0][0]`.
+    pub origin: (u32, u32),
+    /// Cell texts.
+    pub cells: Vec<Vec<String>>,
+}
+
+impl Sheet {
+    /// The location of a cell given by grid indices.
+    pub fn loc(&self, r: usize, c: usize) -> Location {
+        Location::Cell {
+            file: self.file.clone(),
+            sheet: self.name.clone(),
+            cell: cell_name(self.origin.0 + r as u32, self.origin.1 + c as u32),
+        }
+    }
+}
+
+fn data_text(d: &Data) -> String {
+    match d {
+        Data::Empty => String::new(),
+        Data::String(s) => clean(s),
+        Data::Int(i) => i.to_string(),
+        Data::Float(f) if f.fract() == 0.0 && f.abs() < 1e15 => format!("{}", *f as i64),
+        Data::Float(f) => f.to_string(),
+        Data::Bool(b) => if *b { "是" } else { "否" }.to_string(),
+        Data::DateTime(dt) => match dt.as_datetime() {
+            Some(t) => crate::deadline::cn_date(t.date()),
+            None => dt.to_string(),
+        },
+        Data::DateTimeIso(s) | Data::DurationIso(s) => s.clone(),
+        Data::Error(e) => format!("#{e:?}"),
+    }
+}
+
+/// Opens a workbook and reads one sheet (or the first that has an indicator header).
+pub fn read_sheet(path: &Path, shown: &str, wanted: Option<&str>) -> Result<Sheet, Diagnostic> {
+    let fail = |why: String| Diagnostic::error(Location::File(shown.to_string()), format!("无法读取工作簿（{why}）"));
+    let meta = std::fs::metadata(path).map_err(|e| fail(crate::case::io_reason(&e)))?;
+    if meta.len() > 50 * 1024 * 1024 {
+        return Err(fail("文件超过 50 MB".into()));
+    }
+    let mut wb: Sheets<_> = open_workbook_auto(path).map_err(|e| fail(e.to_string()))?;
+    let names = wb.sheet_names().to_vec();
+    let candidates: Vec<String> = match wanted {
+        Some(w) => {
+            if !names.iter().any(|n| n == w) {
+                return Err(Diagnostic::error(
+                    Location::File(shown.to_string()),
+                    format!("工作簿中没有工作表\"{w}\""),
+                )
+                .with_hint(format!("已有的工作表：{}", names.join("、"))));
+            }
+            vec![w.to_string()]
+        }
+        None => names.clone(),
+    };
+    let mut first_err = None;
+    for name in &candidates {
+        let range = match wb.worksheet_range(name) {
+            Ok(r) => r,
+            Err(e) => {
+                first_err.get_or_insert_with(|| fail(format!("工作表\"{name}\"：{e}")));
+                continue;
+            }
+        };
+        let (h, w) = (range.height(), range.width());
+        if h.saturating_mul(w) > 2_000_000 {
+            return Err(fail(format!("工作表\"{name}\"过大（{h} 行 × {w} 列）")));
+        }
+        let origin = range.start().unwrap_or((0, 0));
+        let mut cells: Vec<Vec<String>> =
+            range.rows().map(|row| row.iter().map(data_text).collect()).collect();
+        let merges = match &mut wb {
+            Sheets::Xlsx(x) => x.merge_cells_by_sheet_name(name).unwrap_or_default(),
+            Sheets::Xls(x) => x.merge_cells_by_sheet_name(name).unwrap_or_default(),
+            _ => Vec::new(),
+        };
+        for m in merges {
+            let (r0, c0) = (m.start.0.saturating_sub(origin.0) as usize, m.start.1.saturating_sub(origin.1) as usize);
+            let (r1, c1) = (m.end.0.saturating_sub(origin.0) as usize, m.end.1.saturating_sub(origin.1) as usize);
+            let Some(v) = cells.get(r0).and_then(|r| r.get(c0)).cloned() else { continue };
+            for row in cells.iter_mut().take(r1 + 1).skip(r0) {
+                for cell in row.iter_mut().take(c1 + 1).skip(c0) {
+                    if cell.is_empty() {
+                        cell.clone_from(&v);
+                    }
+                }
+            }
+        }
+        let sheet = Sheet { file: shown.to_string(), name: name.clone(), origin, cells };
+        if wanted.is_some() || find_header(&sheet).is_some() {
+            return Ok(sheet);
+        }
+    }
+    Err(first_err.unwrap_or_else(|| {
+        Diagnostic::error(Location::File(shown.to_string()), "找不到指标表的表头行")
+            .with_hint("表头须含\"三级指标\"（或\"指标内容\"\"指标\"）及\"序号\"\"责任单位\"等列名")
+    }))
+}
+
+/// The header row and its columns: a row naming the indicator text and at least
+/// one other field, among the first 30 rows.
+pub fn find_header(sheet: &Sheet) -> Option<(usize, BTreeMap<Field, Vec<usize>>)> {
+    for (r, row) in sheet.cells.iter().enumerate().take(30) {
+        let mut cols: BTreeMap<Field, Vec<usize>> = BTreeMap::new();
+        for (c, text) in row.iter().enumerate() {
+            if let Some(f) = header_field(text) {
+                cols.entry(f).or_default().push(c);
+            }
+        }
+        if cols.contains_key(&Field::Text) && cols.len() >= 2 {
+            // a merged "三级指标" over number and text columns
+            if !cols.contains_key(&Field::Seq) && cols[&Field::Text].len() >= 2 {
+                let text_cols = cols.remove(&Field::Text).unwrap_or_default();
+                cols.insert(Field::Seq, vec![text_cols[0]]);
+                cols.insert(Field::Text, vec![text_cols[1]]);
+            }
+            return Some((r, cols));
+        }
+    }
+    None
+}
+
+/// Reads the 序号 of a cell: `12`, `12.`, `（12）`, `12、`.
+fn parse_seq(s: &str) -> Option<u32> {
+    let t = s.trim().trim_matches(|c| matches!(c, '.' | '、' | '（' | '）' | '(' | ')' | '．'));
+    t.parse().ok().filter(|n| *n > 0 && *n < 100_000)
+}
+
+/// 附加项 labels a row may announce.
+fn extra_label(s: &str) -> Option<String> {
+    ["加分项", "否决项", "减分项"].iter().find(|l| s.contains(*l)).map(|l| l.to_string())
+}
+
+/// Reads the indicator rows of a sheet; all problems are returned together.
+pub fn read_indicators(sheet: &Sheet) -> Result<Vec<Indicator>, Vec<Diagnostic>> {
+    let Some((header_row, cols)) = find_header(sheet) else {
+        return Err(vec![Diagnostic::error(
+            Location::File(sheet.file.clone()),
+            format!("工作表\"{}\"中找不到指标表的表头行", sheet.name),
+        )]);
+    };
+    let col = |f: Field| cols.get(&f).map(|v| v[0]);
+    let mut diags = Vec::new();
+    let mut out: Vec<Indicator> = Vec::new();
+    let mut extra: Option<String> = None;
+    let mut carried: (Option<String>, Option<String>) = (None, None);
+    let empty = String::new();
+    for (r, row) in sheet.cells.iter().enumerate().skip(header_row + 1) {
+        let get = |f: Field| col(f).and_then(|c| row.get(c)).unwrap_or(&empty);
+        if row.iter().all(String::is_empty) {
+            continue;
+        }
+        // a repeated header row (printed, then retyped)
+        if row.iter().filter(|t| header_field(t).is_some()).count() >= 2 {
+            continue;
+        }
+        let mut text = get(Field::Text).clone();
+        let mut seq_text = get(Field::Seq).clone();
+        // "12 认真开展…": the number typed into the text cell
+        if seq_text.is_empty() {
+            if let Some((num, rest)) = text.split_once([' ', '\u{3000}']) {
+                if parse_seq(num).is_some() && !rest.trim().is_empty() {
+                    seq_text = num.to_string();
+                    text = rest.trim().to_string();
+                }
+            }
+        }
+        let level1 = Some(get(Field::Level1).clone()).filter(|s| !s.is_empty()).or_else(|| carried.0.clone());
+        let level2 = Some(get(Field::Level2).clone()).filter(|s| !s.is_empty()).or_else(|| carried.1.clone());
+        if text.is_empty() {
+            // a section row ("附加项：加分项") or a note row
+            let joined: String = row.iter().filter(|s| !s.is_empty()).cloned().collect::<Vec<_>>().join("");
+            if let Some(l) = extra_label(&joined) {
+                extra = Some(l);
+            } else if parse_seq(&seq_text).is_some() {
+                diags.push(Diagnostic::error(sheet.loc(r, col(Field::Text).unwrap_or(0)), "三级指标为空"));
+            }
+            continue;
+        }
+        carried = (level1.clone(), level2.clone());
+        let kind = match [&level1, &level2].into_iter().flatten().find_map(|s| extra_label(s)).or_else(|| {
+            level1.as_deref().filter(|s| s.contains("附加")).map(|_| "附加项".to_string())
+        }) {
+            Some(l) => IndicatorKind::Extra(l),
+            None => extra.clone().map_or(IndicatorKind::Main, IndicatorKind::Extra),
+        };
+        let seq = match parse_seq(&seq_text) {
+            Some(n) => n,
+            None if seq_text.is_empty() && col(Field::Seq).is_none() => {
+                out.iter().filter(|i| i.kind == kind).count() as u32 + 1
+            }
+            None => {
+                let c = col(Field::Seq).unwrap_or(0);
+                let msg = if seq_text.is_empty() {
+                    "序号为空".to_string()
+                } else {
+                    format!("无法识别的序号\"{seq_text}\"")
+                };
+                diags.push(Diagnostic::error(sheet.loc(r, c), msg));
+                continue;
+            }
+        };
+        let located = |f: Field| -> Option<Located<String>> {
+            let c = col(f)?;
+            let v = row.get(c)?.clone();
+            Some(Located::new(v, sheet.loc(r, c)))
+        };
+        let nonempty = |f: Field| located(f).filter(|l| !l.value.is_empty());
+        let text_loc = sheet.loc(r, col(Field::Text).unwrap_or(0));
+        out.push(Indicator {
+            seq,
+            seq_loc: sheet.loc(r, col(Field::Seq).or(col(Field::Text)).unwrap_or(0)),
+            kind,
+            level1,
+            level2,
+            text: Located::new(text, text_loc.clone()),
+            materials: located(Field::Materials).unwrap_or_else(|| Located::new(String::new(), text_loc.clone())),
+            units: located(Field::Units).unwrap_or_else(|| Located::new(String::new(), text_loc.clone())),
+            co_units: nonempty(Field::CoUnits),
+            unit_refs: Vec::new(),
+            deadline: nonempty(Field::Deadline),
+            status: nonempty(Field::Status),
+            note: nonempty(Field::Note).map(|l| l.value),
+        });
+    }
+    if out.is_empty() && diags.is_empty() {
+        diags.push(Diagnostic::error(
+            Location::File(sheet.file.clone()),
+            format!("工作表\"{}\"的表头行下没有指标", sheet.name),
+        ));
+    }
+    if diags.is_empty() { Ok(out) } else { Err(diags) }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cell_names() {
+        assert_eq!(cell_name(0, 0), "A1");
+        assert_eq!(cell_name(11, 2), "C12");
+        assert_eq!(cell_name(0, 25), "Z1");
+        assert_eq!(cell_name(0, 26), "AA1");
+    }
+
+    #[test]
+    fn header_synonyms_ignore_spaces() {
+        assert_eq!(header_field("一级 指标"), Some(Field::Level1));
+        assert_eq!(header_field("具体资料报送"), Some(Field::Materials));
+        assert_eq!(header_field("牵头单位"), Some(Field::Units));
+        assert_eq!(header_field("  序\u{3000}号 "), Some(Field::Seq));
+        assert_eq!(header_field("说明"), None);
+    }
+
+    #[test]
+    fn cleaning() {
+        assert_eq!(clean("  政府办\r\n司法局\u{3000} \n\n"), "政府办\n司法局");
+        assert_eq!(parse_seq("12."), Some(12));
+        assert_eq!(parse_seq("（3）"), Some(3));
+        assert_eq!(parse_seq("三"), None);
+    }
+}
