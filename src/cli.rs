@@ -29,6 +29,8 @@ pub enum Command {
     Check(CheckArgs),
     /// 把内置示例写成可编辑的案卷文件夹
     Init(InitArgs),
+    /// 把一个指标工作簿（责任清单、任务分解）单独印成附件表格
+    Table(TableArgs),
     /// 列出找到的字体，以及每种用途选用哪一种
     Fonts(FontArgs),
 }
@@ -87,6 +89,34 @@ pub struct CheckArgs {
 pub struct InitArgs {
     /// 要创建的案卷文件夹
     pub dir: PathBuf,
+    /// 从内置指标体系开始（全国2021 或 河南2023），责任单位留空待分配
+    #[arg(long)]
+    pub catalog: Option<String>,
+}
+
+/// table 的选项
+#[derive(Debug, Args)]
+pub struct TableArgs {
+    /// 工作簿（.xlsx、.xlsm、.xls、.ods）
+    pub workbook: PathBuf,
+    /// 工作表名称；不给时用第一个有指标表头的工作表
+    #[arg(long)]
+    pub sheet: Option<String>,
+    /// 表格标题；不给时用文件名
+    #[arg(long)]
+    pub title: Option<String>,
+    /// 输出文件夹
+    #[arg(long, short, default_value = "out")]
+    pub out: PathBuf,
+    /// 输出格式，逗号分隔：pdf,docx
+    #[arg(long, default_value = "pdf,docx", value_delimiter = ',')]
+    pub format: Vec<String>,
+    /// 文件元数据使用的日期（YYYY-MM-DD）
+    #[arg(long)]
+    pub date: Option<String>,
+    /// 字体
+    #[command(flatten)]
+    pub fonts: FontArgs,
 }
 
 fn font_options(f: &FontArgs) -> FontOptions {
@@ -129,7 +159,8 @@ pub fn dispatch(cli: Cli, today: chrono::NaiveDate) -> Result<bool, String> {
     match cli.command {
         Command::Build(a) => build(a, today),
         Command::Check(a) => check(a, today),
-        Command::Init(a) => init(&a.dir),
+        Command::Init(a) => init(&a.dir, a.catalog.as_deref()),
+        Command::Table(a) => table(a, today),
         Command::Fonts(a) => {
             fonts(&a);
             Ok(true)
@@ -220,20 +251,67 @@ fn check(a: CheckArgs, today: chrono::NaiveDate) -> Result<bool, String> {
     }
 }
 
-fn init(dir: &Path) -> Result<bool, String> {
+fn init(dir: &Path, catalog: Option<&str>) -> Result<bool, String> {
     if dir.join(crate::case::CASE_FILE).exists() {
         return Err(format!("{} 中已有 case.toml，不覆盖", dir.display()));
     }
+    let catalog = match catalog {
+        None => None,
+        Some(name) => Some(
+            crate::case::CATALOGS.iter().find(|(n, _)| *n == name).ok_or_else(|| {
+                let names: Vec<&str> =
+                    crate::case::CATALOGS.iter().map(|(n, _)| *n).collect();
+                format!("没有名为 {name} 的指标体系（可用：{}）", names.join("、"))
+            })?,
+        ),
+    };
     for (name, text) in EXAMPLE_FILES {
+        let text = match (catalog, *name) {
+            (Some((_, cat)), "指标.toml") => cat.to_string(),
+            (Some((cat_name, _)), "case.toml") if cat_name.starts_with("全国") => text
+                .replace("\"类型\" = \"责任清单\"", "\"类型\" = \"任务分解\"")
+                .replace("填报材料责任清单", "任务分解表"),
+            _ => text.to_string(),
+        };
         crate::output::write_atomic(&dir.join(name), text.as_bytes())
             .map_err(|e| format!("无法写入 {}（{e}）", dir.join(name).display()))?;
     }
     println!(
-        "已在 {} 写出示例案卷；编辑 case.toml 后运行 gongwen build {}",
+        "已在 {} 写出示例案卷；编辑 case.toml{} 后运行 gongwen build {}",
         dir.display(),
+        if catalog.is_some() { " 并在 指标.toml 中填写责任单位" } else { "" },
         dir.display()
     );
     Ok(true)
+}
+
+fn table(a: TableArgs, today: chrono::NaiveDate) -> Result<bool, String> {
+    let settings = Settings {
+        fonts: FontSet::load(&font_options(&a.fonts)),
+        library: crate::render::typst::world::library(),
+        templates: None,
+        date: resolve_date(a.date.as_deref(), today)?,
+        formats: formats(&a.format)?,
+        emit_typst: false,
+    };
+    match pipeline::build_table(
+        &a.workbook,
+        a.sheet.as_deref(),
+        a.title.as_deref(),
+        &a.out,
+        &settings,
+    ) {
+        Ok(written) => {
+            for p in &written {
+                println!("已写出 {}", p.display());
+            }
+            Ok(true)
+        }
+        Err(diags) => {
+            print_diags(&diags);
+            Ok(false)
+        }
+    }
 }
 
 fn fonts(a: &FontArgs) {

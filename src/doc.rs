@@ -229,6 +229,228 @@ impl Table {
     }
 }
 
+/// What a grid position holds once spans are laid out.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Slot {
+    /// A cell starts here: (index in its row, column).
+    Start((usize, usize)),
+    /// Covered by a cell from a row above (a vMerge continuation of `colspan` columns).
+    Covered {
+        /// The covering cell: (row, index in its row).
+        origin: (usize, usize),
+        /// First column.
+        col: usize,
+        /// Columns covered.
+        colspan: usize,
+    },
+    /// Covered by a cell starting to the left in the same row (written as gridSpan).
+    Inner,
+}
+
+/// Lays cells with row and column spans out on a full grid, as DOCX needs them.
+pub fn span_grid(rows: &[Vec<Cell>], ncols: usize) -> Vec<Vec<Slot>> {
+    let mut grid: Vec<Vec<Option<Slot>>> = vec![vec![None; ncols]; rows.len()];
+    for (r, row) in rows.iter().enumerate() {
+        let mut col = 0;
+        for (i, cell) in row.iter().enumerate() {
+            while col < ncols && grid[r][col].is_some() {
+                col += 1;
+            }
+            if col >= ncols {
+                break;
+            }
+            let cs = (cell.colspan as usize).clamp(1, ncols - col);
+            grid[r][col] = Some(Slot::Start((i, col)));
+            grid[r][col + 1..col + cs].fill(Some(Slot::Inner));
+            let end = (r + cell.rowspan as usize).min(rows.len());
+            for below in &mut grid[r + 1..end] {
+                below[col] = Some(Slot::Covered { origin: (r, i), col, colspan: cs });
+                below[col + 1..col + cs].fill(Some(Slot::Inner));
+            }
+            col += cs;
+        }
+    }
+    grid.into_iter()
+        .map(|row| row.into_iter().map(|s| s.unwrap_or(Slot::Inner)).collect())
+        .collect()
+}
+
+/// Characters that may not open a line (GB/T 15834 避头).
+const NO_LINE_START: &str = "，。、；：？！）》”’〕】」』…—～%％·.,;:?!)]}";
+/// Characters that may not close a line (避尾).
+const NO_LINE_END: &str = "（《“‘〔【「『([{";
+
+/// Breaks a text into lines no wider than `width_em`, with Chinese line-breaking
+/// rules: no line opens with closing punctuation or ends with opening
+/// punctuation, Latin words and numbers stay whole. `advance` gives a
+/// character's width in em. Existing line breaks are kept.
+pub fn wrap_text(
+    text: &str,
+    width_em: f64,
+    advance: &dyn Fn(char) -> f64,
+) -> Vec<String> {
+    let mut lines = Vec::new();
+    for para in text.split('\n') {
+        let chars: Vec<char> = para.chars().collect();
+        let mut start = 0;
+        while start < chars.len() {
+            let mut width = 0.0;
+            let mut end = start;
+            while end < chars.len() && width + advance(chars[end]) <= width_em {
+                width += advance(chars[end]);
+                end += 1;
+            }
+            if end >= chars.len() {
+                lines.push(
+                    chars[start..].iter().collect::<String>().trim_end().to_string(),
+                );
+                break;
+            }
+            // step back to a place where a break is allowed
+            let can_break = |i: usize| {
+                let (a, b) = (chars[i - 1], chars[i]);
+                !(NO_LINE_START.contains(b)
+                    || NO_LINE_END.contains(a)
+                    || (a.is_ascii_alphanumeric() && b.is_ascii_alphanumeric())
+                    || (a.is_ascii_digit() && b == '.')
+                    // a number keeps its unit: 2023年, 5个工作日, 90％
+                    || (a.is_ascii_digit() && !b.is_ascii())
+                    || a == '\u{2060}'
+                    || b == '\u{2060}')
+            };
+            let mut brk = end;
+            while brk > start + 1 && !can_break(brk) {
+                brk -= 1;
+            }
+            if brk <= start + 1 && !can_break(brk.max(start + 1)) {
+                brk = end.max(start + 1); // nothing better: cut where it is full
+            }
+            lines.push(
+                chars[start..brk].iter().collect::<String>().trim_end().to_string(),
+            );
+            start = brk;
+            while start < chars.len() && chars[start] == ' ' {
+                start += 1;
+            }
+        }
+        if chars.is_empty() {
+            lines.push(String::new());
+        }
+    }
+    lines
+}
+
+impl Table {
+    /// Breaks every body cell's text into lines that fit its column (a table
+    /// `width_mm` wide, cells inset `inset_mm` each side), so that the PDF and the
+    /// DOCX set the same lines, rows have the same height in both, and pages turn
+    /// at the same rows.
+    pub fn wrap_cells(
+        &mut self,
+        width_mm: f64,
+        inset_mm: f64,
+        advance: &dyn Fn(char) -> f64,
+    ) {
+        let widths = self.column_widths_mm(width_mm);
+        let em_mm = self.size_pt * 25.4 / 72.0;
+        let grid = span_grid(&self.rows, self.columns.len());
+        for (r, slots) in grid.iter().enumerate() {
+            for slot in slots {
+                if let Slot::Start((i, col)) = slot {
+                    let cell = &mut self.rows[r][*i];
+                    let w: f64 = widths
+                        [*col..(*col + cell.colspan as usize).min(widths.len())]
+                        .iter()
+                        .sum();
+                    // half an em to spare: a client never wraps a line we set
+                    let room = (w - 2.0 * inset_mm) / em_mm - 0.5;
+                    if room > 1.0 {
+                        cell.text = wrap_text(&cell.text, room, advance).join("\n");
+                    }
+                }
+            }
+        }
+    }
+
+    /// Rows that may be taller than a whole page of `block_mm` (so they must be
+    /// allowed to break between lines), estimated from their text and the column
+    /// widths for a table `width_mm` wide.
+    pub fn tall_rows(&self, width_mm: f64, block_mm: f64) -> Vec<bool> {
+        let widths = self.column_widths_mm(width_mm);
+        let em_mm = self.size_pt * 25.4 / 72.0;
+        let line_mm = em_mm * 1.4;
+        let grid = span_grid(&self.rows, self.columns.len());
+        grid.iter()
+            .enumerate()
+            .map(|(r, slots)| {
+                let mut lines = 1.0f64;
+                for slot in slots {
+                    if let Slot::Start((i, col)) = slot {
+                        let cell = &self.rows[r][*i];
+                        if cell.rowspan > 1 {
+                            continue;
+                        }
+                        let w: f64 = widths
+                            [*col..(*col + cell.colspan as usize).min(widths.len())]
+                            .iter()
+                            .sum();
+                        let per_line = ((w - 3.0) / em_mm).max(1.0);
+                        let n: f64 = cell
+                            .text
+                            .split('\n')
+                            .map(|l| {
+                                let units: f64 = l
+                                    .chars()
+                                    .map(|c| if c.is_ascii() { 0.5 } else { 1.0 })
+                                    .sum();
+                                (units / per_line).ceil().max(1.0)
+                            })
+                            .sum();
+                        lines = lines.max(n);
+                    }
+                }
+                // header row and padding take about three lines
+                (lines + 3.0) * line_mm + 3.6 > block_mm
+            })
+            .collect()
+    }
+
+    /// Cuts every merged cell that runs over one of `breaks` (rows that open a new
+    /// page) into one part per page, each printing the label again. Returns whether
+    /// anything changed.
+    pub fn split_spans_at(&mut self, breaks: &[usize]) -> bool {
+        let mut changed = false;
+        for &b in breaks {
+            if b == 0 || b >= self.rows.len() {
+                continue;
+            }
+            let grid = span_grid(&self.rows, self.columns.len());
+            // (position in row b, new cell) for every merge that crosses row b
+            let mut inserts = Vec::new();
+            for (c, slot) in grid[b].iter().enumerate() {
+                if let Slot::Covered { origin: (r, i), .. } = slot {
+                    let cell = &mut self.rows[*r][*i];
+                    let rest = cell.rowspan - (b - r) as u32;
+                    cell.rowspan = (b - r) as u32;
+                    let mut again = cell.clone();
+                    again.rowspan = rest;
+                    let at = grid[b][..c]
+                        .iter()
+                        .filter(|s| matches!(s, Slot::Start(_)))
+                        .count();
+                    inserts.push((at, again));
+                }
+            }
+            // insert right to left so earlier positions stay valid
+            for (at, cell) in inserts.into_iter().rev() {
+                self.rows[b].insert(at, cell);
+                changed = true;
+            }
+        }
+        changed
+    }
+}
+
 /// The 版记.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Banji {
@@ -241,6 +463,26 @@ pub struct Banji {
 }
 
 impl Document {
+    /// Every table in document order, with whether it is on landscape pages.
+    pub fn tables_mut(&mut self) -> Vec<(&mut Table, bool)> {
+        fn walk<'a>(
+            blocks: &'a mut [Block],
+            landscape: bool,
+            out: &mut Vec<(&'a mut Table, bool)>,
+        ) {
+            for b in blocks {
+                match b {
+                    Block::Table(t) => out.push((t, landscape)),
+                    Block::Landscape(inner) => walk(inner, true, out),
+                    _ => {}
+                }
+            }
+        }
+        let mut out = Vec::new();
+        walk(&mut self.blocks, false, &mut out);
+        out
+    }
+
     /// The text of the document paragraph by paragraph, as both writers print it;
     /// used to prove that the PDF and the DOCX carry the same words.
     pub fn paragraphs(&self) -> Vec<String> {
@@ -294,5 +536,75 @@ impl Document {
             out.push(b.date.clone());
         }
         out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn spans_become_a_full_grid() {
+        let mut a = Cell::new("一级");
+        a.rowspan = 2;
+        let mut wide = Cell::new("附加项");
+        wide.colspan = 3;
+        let rows = vec![
+            vec![a, Cell::new("x"), Cell::new("y")],
+            vec![Cell::new("x2"), Cell::new("y2")],
+            vec![wide],
+        ];
+        let g = span_grid(&rows, 3);
+        assert_eq!(
+            g[0],
+            vec![Slot::Start((0, 0)), Slot::Start((1, 1)), Slot::Start((2, 2))]
+        );
+        assert_eq!(
+            g[1],
+            vec![
+                Slot::Covered { origin: (0, 0), col: 0, colspan: 1 },
+                Slot::Start((0, 1)),
+                Slot::Start((1, 2))
+            ]
+        );
+        assert_eq!(g[2], vec![Slot::Start((0, 0)), Slot::Inner, Slot::Inner]);
+    }
+
+    #[test]
+    fn wrapping_follows_chinese_rules() {
+        let adv = |c: char| if c.is_ascii() { 0.5 } else { 1.0 };
+        assert_eq!(wrap_text("一二三四五六", 4.0, &adv), ["一二三四", "五六"]);
+        // a full stop never opens a line: the last character goes with it
+        assert_eq!(wrap_text("一二三四。五", 4.0, &adv), ["一二三", "四。五"]);
+        // numbers stay whole
+        assert_eq!(wrap_text("一二三2023年", 5.0, &adv), ["一二三", "2023年"]);
+        // an opening bracket never ends a line
+        assert_eq!(wrap_text("一二三（四）", 4.0, &adv), ["一二三", "（四）"]);
+        assert_eq!(wrap_text("甲\n乙", 4.0, &adv), ["甲", "乙"]);
+    }
+
+    #[test]
+    fn merged_cells_are_cut_at_page_breaks() {
+        let mut lead = Cell::new("一、依法履职");
+        lead.rowspan = 3;
+        let mut t = Table {
+            columns: vec![
+                Column { width: Width::Mm(30.0), align: Align::Center },
+                Column { width: Width::Fr(1), align: Align::Left },
+            ],
+            header: vec!["一级指标".into(), "三级指标".into()],
+            rows: vec![
+                vec![lead, Cell::new("甲")],
+                vec![Cell::new("乙")],
+                vec![Cell::new("丙")],
+            ],
+            size_pt: 12.0,
+        };
+        assert!(t.split_spans_at(&[2]));
+        assert_eq!(t.rows[0][0].rowspan, 2);
+        assert_eq!(t.rows[2].len(), 2);
+        assert_eq!(t.rows[2][0].text, "一、依法履职");
+        assert_eq!(t.rows[2][0].rowspan, 1);
+        assert!(!t.split_spans_at(&[2]));
     }
 }

@@ -241,7 +241,9 @@ impl IndicatorColumn {
             "一级指标" => Level1,
             "二级指标" => Level2,
             "三级指标" | "指标" => Text,
-            "填报材料" | "具体资料报送" | "工作任务" | "佐证材料" => Materials,
+            "填报材料" | "具体资料报送" | "工作任务" | "佐证材料" => {
+                Materials
+            }
             "责任单位" | "牵头单位" => Units,
             "配合单位" => CoUnits,
             "完成时限" => Deadline,

@@ -177,7 +177,13 @@ pub struct Rendered {
 
 /// Renders a composed case into the requested formats (nothing is written).
 pub fn render(c: &Composed, settings: &Settings) -> Result<Rendered, Vec<Diagnostic>> {
-    let source = render::typst::typst_source(&c.doc);
+    let mut doc = c.doc.clone();
+    // set the line breaks of table cells once, for both formats
+    let advance = |ch: char| settings.fonts.advance_em(crate::doc::FontRole::Fang, ch);
+    for (t, landscape) in doc.tables_mut() {
+        t.wrap_cells(if landscape { 222.0 } else { 154.0 }, 1.5, &advance);
+    }
+    let mut source = render::typst::typst_source(&doc);
     let mut pdf = None;
     let mut pages = 0;
     let mut page_texts = Vec::new();
@@ -187,14 +193,32 @@ pub fn render(c: &Composed, settings: &Settings) -> Result<Rendered, Vec<Diagnos
     // DOCX is wanted
     if settings.formats.pdf || settings.formats.docx {
         let style = style_library(settings).map_err(|d| vec![d])?;
-        let compiled = render::typst::compile(
-            settings.library.clone(),
-            settings.fonts.clone(),
-            source.clone(),
-            &style,
-            c.root.clone(),
-            settings.date,
-        )?;
+        let compile = |source: &str| {
+            render::typst::compile(
+                settings.library.clone(),
+                settings.fonts.clone(),
+                source.to_string(),
+                &style,
+                c.root.clone(),
+                settings.date,
+            )
+        };
+        let mut compiled = compile(&source)?;
+        // Typst does not print a merged cell's label again after a page break:
+        // cut such cells where the pages turn and lay out again (a repeated label
+        // can move a break, hence a few rounds)
+        for _ in 0..3 {
+            let breaks = render::typst::table_breaks(&compiled.document);
+            let mut changed = false;
+            for ((t, _), rows) in doc.tables_mut().into_iter().zip(&breaks) {
+                changed |= t.split_spans_at(rows);
+            }
+            if !changed {
+                break;
+            }
+            source = render::typst::typst_source(&doc);
+            compiled = compile(&source)?;
+        }
         pages = compiled.document.pages().len();
         page_texts = render::typst::page_texts(&compiled.document);
         if let Some((page, y)) = render::typst::banji_anchor(&compiled.document) {
@@ -209,7 +233,7 @@ pub fn render(c: &Composed, settings: &Settings) -> Result<Rendered, Vec<Diagnos
         }
     }
     let docx = if settings.formats.docx {
-        Some(render::docx::write_docx(&c.doc, settings.date, layout).map_err(|e| {
+        Some(render::docx::write_docx(&doc, settings.date, layout).map_err(|e| {
             vec![Diagnostic::error(Location::None, format!("无法生成 DOCX（{e}）"))]
         })?)
     } else {
@@ -269,4 +293,31 @@ pub fn write(
         put(dir.join("fonts.typ"), settings.fonts.fonts_module().as_bytes())?;
     }
     Ok(written)
+}
+
+/// `gongwen table`: prints one indicator workbook as a stand-alone table.
+pub fn build_table(
+    workbook: &Path,
+    sheet: Option<&str>,
+    title: Option<&str>,
+    out: &Path,
+    settings: &Settings,
+) -> Result<Vec<PathBuf>, Vec<Diagnostic>> {
+    let shown = case::display_path(workbook);
+    let sheet =
+        case::workbook::read_sheet(workbook, &shown, sheet).map_err(|d| vec![d])?;
+    let inds = case::workbook::read_indicators(&sheet)?;
+    let stem =
+        workbook.file_stem().and_then(|s| s.to_str()).unwrap_or("表格").to_string();
+    let title = title.map_or(stem.clone(), str::to_string);
+    let kind = if inds.iter().any(|i| i.level1.is_some()) {
+        "任务分解"
+    } else {
+        "责任清单"
+    };
+    let cols = case::default_columns(kind);
+    let doc = compose::compose_table(&title, &inds, &cols, settings.fonts.as_ref())?;
+    let composed = Composed { name: stem, doc, root: None, images: Default::default() };
+    let rendered = render(&composed, settings)?;
+    write(&composed, &rendered, out, settings).map_err(|d| vec![d])
 }

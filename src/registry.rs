@@ -73,7 +73,9 @@ fn key(s: &str) -> String {
 
 /// Whether a name is a collective description rather than one unit.
 pub fn is_collective(name: &str) -> bool {
-    ["各", "其他", "相关", "有关", "全体", "所有", "本级", "下辖"].iter().any(|p| name.starts_with(p))
+    ["各", "其他", "相关", "有关", "全体", "所有", "本级", "下辖"]
+        .iter()
+        .any(|p| name.starts_with(p))
         || name.contains("各")
         || name.ends_with("等")
         || name.ends_with("梳理")
@@ -90,7 +92,10 @@ impl Registry {
                 if let Some(&other) = reg.index.get(&key(spelling)) {
                     diags.push(Diagnostic::error(
                         loc.clone(),
-                        format!("单位名称\"{spelling}\"重复（已用于\"{}\"）", reg.units[other].name),
+                        format!(
+                            "单位名称\"{spelling}\"重复（已用于\"{}\"）",
+                            reg.units[other].name
+                        ),
                     ));
                 } else {
                     reg.index.insert(key(spelling), idx);
@@ -135,8 +140,8 @@ pub fn split_units(cell: &str) -> Vec<(String, Role)> {
     let mut clauses: Vec<(String, Option<Role>)> = Vec::new();
     let mut current = String::new();
     let mut depth = 0;
-    let mut chars = text.chars().peekable();
-    while let Some(c) = chars.next() {
+    let chars = text.chars().peekable();
+    for c in chars {
         match c {
             '（' | '(' => {
                 if depth == 0 && !current.trim().is_empty() {
@@ -168,7 +173,12 @@ pub fn split_units(cell: &str) -> Vec<(String, Role)> {
     for (clause, forced) in clauses {
         let mut clause = clause.trim().to_string();
         let mut role = forced.unwrap_or(Role::Lead);
-        for (suffix, r) in [("牵头", Role::Lead), ("负责", Role::Lead), ("配合", Role::Support), ("协助", Role::Support)] {
+        for (suffix, r) in [
+            ("牵头", Role::Lead),
+            ("负责", Role::Lead),
+            ("配合", Role::Support),
+            ("协助", Role::Support),
+        ] {
             if let Some(stripped) = clause.strip_suffix(suffix) {
                 clause = stripped.trim().to_string();
                 if forced.is_none() {
@@ -177,10 +187,10 @@ pub fn split_units(cell: &str) -> Vec<(String, Role)> {
             }
         }
         // a bracketed note names units, then says what they do
-        if forced.is_some() {
-            if let Some(i) = clause.find("配合") {
-                clause.truncate(i);
-            }
+        if forced.is_some()
+            && let Some(i) = clause.find("配合")
+        {
+            clause.truncate(i);
         }
         for name in clause.split(['、', ' ', '\u{3000}', '/', '／']) {
             let name = name.trim();
@@ -204,9 +214,12 @@ pub fn resolve_cell(
     for (name, role) in split_units(cell) {
         let r = match reg.resolve(&name) {
             Some(u) => UnitRef::Unit { name: u.name.clone(), role },
-            None if is_collective(&name) || reg.is_empty() => UnitRef::Collective { text: name, role },
+            None if is_collective(&name) || reg.is_empty() => {
+                UnitRef::Collective { text: name, role }
+            }
             None => {
-                let mut d = Diagnostic::error(loc.clone(), format!("未登记的单位\"{name}\""));
+                let mut d =
+                    Diagnostic::error(loc.clone(), format!("未登记的单位\"{name}\""));
                 if let Some(n) = reg.nearest(&name) {
                     d.message = format!("未登记的单位\"{name}\"（是否为\"{n}\"？）");
                 } else {
@@ -229,9 +242,21 @@ mod tests {
 
     fn reg() -> Registry {
         let u = |n: &str, a: &[&str]| {
-            (Unit { name: n.into(), aliases: a.iter().map(|s| s.to_string()).collect(), kind: None }, Location::None)
+            (
+                Unit {
+                    name: n.into(),
+                    aliases: a.iter().map(|s| s.to_string()).collect(),
+                    kind: None,
+                },
+                Location::None,
+            )
         };
-        Registry::new(vec![u("县司法局", &["司法局"]), u("县政府办公室", &["政府办", "县政府办"]), u("县法院", &["法院"])]).0
+        Registry::new(vec![
+            u("县司法局", &["司法局"]),
+            u("县政府办公室", &["政府办", "县政府办"]),
+            u("县法院", &["法院"]),
+        ])
+        .0
     }
 
     #[test]
@@ -242,7 +267,10 @@ mod tests {
         );
         assert_eq!(
             split_units("市政府办公室牵头，其他相关单位配合"),
-            vec![("市政府办公室".into(), Role::Lead), ("其他相关单位".into(), Role::Support)]
+            vec![
+                ("市政府办公室".into(), Role::Lead),
+                ("其他相关单位".into(), Role::Support)
+            ]
         );
         assert_eq!(
             split_units("政府办、法院；司法局\n（各政府部门配合提供相关材料）"),
@@ -262,7 +290,8 @@ mod tests {
     fn aliases_collectives_and_suggestions() {
         let r = reg();
         let mut diags = Vec::new();
-        let got = resolve_cell(&r, "司法局、县直各单位、县司发局", &Location::None, &mut diags);
+        let got =
+            resolve_cell(&r, "司法局、县直各单位、县司发局", &Location::None, &mut diags);
         assert_eq!(
             got,
             vec![

@@ -25,6 +25,12 @@ pub const EXAMPLE_FILES: &[(&str, &str)] = &[
     ("指标.toml", include_str!("../../data/example/指标.toml")),
 ];
 
+/// Built-in indicator systems for `gongwen init --catalog`: (name, 指标.toml).
+pub const CATALOGS: &[(&str, &str)] = &[
+    ("全国2021", include_str!("../../data/catalogs/全国2021.toml")),
+    ("河南2023", include_str!("../../data/catalogs/河南2023.toml")),
+];
+
 /// Where a case's files are read from.
 #[derive(Debug, Clone)]
 pub enum CaseDir {
@@ -160,9 +166,10 @@ fn read_case(
         let sheet = d.opt_str("工作表");
         let units = d.opt_str("单位");
         d.finish();
-        let registry = units.map_or_else(Default::default, |u| load_registry(dir, &u, diags));
-        let mut indicators =
-            file.map_or_else(Vec::new, |f| load_indicators(dir, &f, sheet.as_ref(), diags));
+        let registry =
+            units.map_or_else(Default::default, |u| load_registry(dir, &u, diags));
+        let mut indicators = file
+            .map_or_else(Vec::new, |f| load_indicators(dir, &f, sheet.as_ref(), diags));
         resolve_units(&registry, &mut indicators, diags);
         (indicators, registry)
     });
@@ -394,7 +401,9 @@ fn read_annex(t: &TableReader<'_>) -> Option<Annex> {
     let landscape = t.opt_bool("横排");
     let kind = t.req_str("类型");
     let body = match kind {
-        Some(k) if k.value == "责任清单" || k.value == "任务分解" || k.value == "指标表" => {
+        Some(k)
+            if k.value == "责任清单" || k.value == "任务分解" || k.value == "指标表" =>
+        {
             read_columns(t, &k.value).map(AnnexBody::Indicators)
         }
         Some(k) if k.value == "名单" => {
@@ -443,7 +452,8 @@ fn read_annex(t: &TableReader<'_>) -> Option<Annex> {
                     Some(TaskForce {
                         name: name?,
                         lead: lead?,
-                        members: members.unwrap_or_else(|| Located::new(String::new(), loc)),
+                        members: members
+                            .unwrap_or_else(|| Located::new(String::new(), loc)),
                         tasks: tasks?,
                     })
                 })
@@ -463,7 +473,8 @@ fn read_annex(t: &TableReader<'_>) -> Option<Annex> {
     let body = body?;
     let wide = match &body {
         AnnexBody::Indicators(cols) => {
-            cols.iter().map(|c| c.width.as_ref().map_or(30.0, |w| *w)).sum::<f64>() > 156.0
+            cols.iter().map(|c| c.width.as_ref().map_or(30.0, |w| *w)).sum::<f64>()
+                > 156.0
                 || cols.len() > 4
                 || cols.iter().filter(|c| c.width.is_err()).count() > 1
         }
@@ -473,11 +484,10 @@ fn read_annex(t: &TableReader<'_>) -> Option<Annex> {
     Some(Annex { title: title?, notes, landscape: landscape.unwrap_or(wide), body })
 }
 
-/// The columns of an indicator table: the kind's defaults, or `"列"` with optional
-/// `"列宽"` (mm as numbers, or "2fr") and `"表头"`.
-fn read_columns(t: &TableReader<'_>, kind: &str) -> Option<Vec<ColumnSpec>> {
+/// The default columns of an indicator table kind (责任清单 or 任务分解).
+pub fn default_columns(kind: &str) -> Vec<ColumnSpec> {
     use IndicatorColumn::*;
-    let defaults: Vec<(IndicatorColumn, &str, Result<f64, u32>)> = if kind == "任务分解" {
+    let cols: Vec<(IndicatorColumn, &str, Result<f64, u32>)> = if kind == "任务分解" {
         vec![
             (Level1, "一级指标", Ok(24.0)),
             (Level2, "二级指标", Ok(30.0)),
@@ -494,12 +504,21 @@ fn read_columns(t: &TableReader<'_>, kind: &str) -> Option<Vec<ColumnSpec>> {
             (Units, "责任单位", Ok(40.0)),
         ]
     };
+    cols.into_iter()
+        .map(|(column, h, width)| ColumnSpec { column, header: h.to_string(), width })
+        .collect()
+}
+
+/// The columns of an indicator table: the kind's defaults, or `"列"` with optional
+/// `"列宽"` (mm as numbers, or "2fr") and `"表头"`.
+fn read_columns(t: &TableReader<'_>, kind: &str) -> Option<Vec<ColumnSpec>> {
+    let defaults = default_columns(kind);
     let names = t.str_list("列");
     if names.is_empty() {
-        return Some(
-            defaults.into_iter().map(|(column, h, width)| ColumnSpec { column, header: h.to_string(), width }).collect(),
-        );
+        return Some(defaults);
     }
+    let defaults: Vec<(IndicatorColumn, &str, Result<f64, u32>)> =
+        defaults.iter().map(|c| (c.column, "", c.width)).collect();
     let mut cols = Vec::new();
     let mut ok = true;
     for n in &names {
@@ -508,7 +527,9 @@ fn read_columns(t: &TableReader<'_>, kind: &str) -> Option<Vec<ColumnSpec>> {
                 let (width, header) = defaults
                     .iter()
                     .find(|d| d.0 == column)
-                    .map_or((Err(2), n.value.trim().to_string()), |d| (d.2, n.value.trim().to_string()));
+                    .map_or((Err(2), n.value.trim().to_string()), |d| {
+                        (d.2, n.value.trim().to_string())
+                    });
                 cols.push(ColumnSpec { column, header, width });
             }
             None => {
@@ -534,21 +555,36 @@ fn read_columns(t: &TableReader<'_>, kind: &str) -> Option<Vec<ColumnSpec>> {
             let parsed = if let Some(fr) = v.strip_suffix("fr") {
                 fr.trim().parse::<u32>().ok().filter(|f| *f > 0).map(Err)
             } else {
-                v.trim_end_matches("mm").trim().parse::<f64>().ok().filter(|m| *m > 3.0 && *m < 230.0).map(Ok)
+                v.trim_end_matches("mm")
+                    .trim()
+                    .parse::<f64>()
+                    .ok()
+                    .filter(|m| *m > 3.0 && *m < 230.0)
+                    .map(Ok)
             };
             match parsed {
                 Some(p) => c.width = p,
                 None => {
                     ok = false;
                     t.ctx().push(
-                        Diagnostic::error(w.loc.clone(), format!("无法识别的列宽\"{v}\""))
-                            .with_hint("写毫米数（如 \"30\"）或比例（如 \"2fr\"）"),
+                        Diagnostic::error(
+                            w.loc.clone(),
+                            format!("无法识别的列宽\"{v}\""),
+                        )
+                        .with_hint("写毫米数（如 \"30\"）或比例（如 \"2fr\"）"),
                     );
                 }
             }
         }
     }
     let headers = t.str_list("表头");
+    if !headers.is_empty() && headers.len() != cols.len() {
+        t.ctx().push(Diagnostic::error(
+            headers[0].loc.clone(),
+            format!("表头有 {} 项，列有 {} 项", headers.len(), cols.len()),
+        ));
+        ok = false;
+    }
     for (c, h) in cols.iter_mut().zip(&headers) {
         c.header = h.value.clone();
     }
@@ -610,7 +646,11 @@ fn load_indicators(
     sheet: Option<&Located<String>>,
     diags: &mut Diagnostics,
 ) -> Vec<Indicator> {
-    let ext = Path::new(&file.value).extension().and_then(|e| e.to_str()).unwrap_or("").to_lowercase();
+    let ext = Path::new(&file.value)
+        .extension()
+        .and_then(|e| e.to_str())
+        .unwrap_or("")
+        .to_lowercase();
     let out = match ext.as_str() {
         "xlsx" | "xlsm" | "xls" | "xlsb" | "ods" => {
             let Some(root) = dir.path() else {
@@ -619,9 +659,10 @@ fn load_indicators(
             };
             let path = root.join(&file.value);
             let shown = display_path(&path);
-            let read = workbook::read_sheet(&path, &shown, sheet.map(|s| s.value.as_str()))
-                .map_err(|d| vec![d])
-                .and_then(|s| workbook::read_indicators(&s));
+            let read =
+                workbook::read_sheet(&path, &shown, sheet.map(|s| s.value.as_str()))
+                    .map_err(|d| vec![d])
+                    .and_then(|s| workbook::read_indicators(&s));
             match read {
                 Ok(v) => v,
                 Err(ds) => {
@@ -646,14 +687,21 @@ fn check_numbering(inds: &[Indicator], diags: &mut Diagnostics) {
         };
         let next = expected.entry(key).or_insert(1);
         if ind.seq != *next {
-            diags.push(Diagnostic::error(ind.seq_loc.clone(), format!("序号应为 {}，实为 {}", next, ind.seq)));
+            diags.push(Diagnostic::error(
+                ind.seq_loc.clone(),
+                format!("序号应为 {}，实为 {}", next, ind.seq),
+            ));
         }
         *next = ind.seq + 1;
     }
 }
 
 /// Reads `[[指标]]` rows of a TOML file.
-fn load_indicator_toml(dir: &CaseDir, file: &Located<String>, diags: &mut Diagnostics) -> Vec<Indicator> {
+fn load_indicator_toml(
+    dir: &CaseDir,
+    file: &Located<String>,
+    diags: &mut Diagnostics,
+) -> Vec<Indicator> {
     let src = match dir.read_text(&file.value) {
         Ok(s) => s,
         Err(d) => {
@@ -689,12 +737,15 @@ fn load_indicator_toml(dir: &CaseDir, file: &Located<String>, diags: &mut Diagno
                 out.push(Indicator {
                     seq: seq.value as u32,
                     seq_loc: seq.loc,
-                    kind: kind.map_or(IndicatorKind::Main, |k| IndicatorKind::Extra(k.value)),
+                    kind: kind
+                        .map_or(IndicatorKind::Main, |k| IndicatorKind::Extra(k.value)),
                     level1,
                     level2,
                     text,
-                    materials: materials.unwrap_or_else(|| Located::new(String::new(), loc.clone())),
-                    units: units.unwrap_or_else(|| Located::new(String::new(), loc.clone())),
+                    materials: materials
+                        .unwrap_or_else(|| Located::new(String::new(), loc.clone())),
+                    units: units
+                        .unwrap_or_else(|| Located::new(String::new(), loc.clone())),
                     co_units,
                     unit_refs: Vec::new(),
                     deadline,
@@ -710,7 +761,11 @@ fn load_indicator_toml(dir: &CaseDir, file: &Located<String>, diags: &mut Diagno
 }
 
 /// Reads the unit registry (`[[单位]]` rows of a TOML file).
-fn load_registry(dir: &CaseDir, file: &Located<String>, diags: &mut Diagnostics) -> Registry {
+fn load_registry(
+    dir: &CaseDir,
+    file: &Located<String>,
+    diags: &mut Diagnostics,
+) -> Registry {
     let src = match dir.read_text(&file.value) {
         Ok(s) => s,
         Err(d) => {
@@ -730,7 +785,8 @@ fn load_registry(dir: &CaseDir, file: &Located<String>, diags: &mut Diagnostics)
     if let Some(t) = TableReader::new(&ctx, &root, "") {
         for row in t.tables("单位") {
             let name = row.req_str("名称");
-            let mut aliases: Vec<String> = row.str_list("简称").into_iter().map(|s| s.value).collect();
+            let mut aliases: Vec<String> =
+                row.str_list("简称").into_iter().map(|s| s.value).collect();
             aliases.extend(row.str_list("别名").into_iter().map(|s| s.value));
             let kind = row.opt_str("类别").map(|s| s.value);
             row.finish();
@@ -750,12 +806,23 @@ fn load_registry(dir: &CaseDir, file: &Located<String>, diags: &mut Diagnostics)
 fn resolve_units(registry: &Registry, inds: &mut [Indicator], diags: &mut Diagnostics) {
     let mut found = Vec::new();
     for ind in inds.iter_mut() {
-        let mut refs = crate::registry::resolve_cell(registry, &ind.units.value, &ind.units.loc, &mut found);
+        let mut refs = crate::registry::resolve_cell(
+            registry,
+            &ind.units.value,
+            &ind.units.loc,
+            &mut found,
+        );
         if let Some(co) = &ind.co_units {
-            for r in crate::registry::resolve_cell(registry, &co.value, &co.loc, &mut found) {
+            for r in
+                crate::registry::resolve_cell(registry, &co.value, &co.loc, &mut found)
+            {
                 let r = match r {
-                    UnitRef::Unit { name, .. } => UnitRef::Unit { name, role: Role::Support },
-                    UnitRef::Collective { text, .. } => UnitRef::Collective { text, role: Role::Support },
+                    UnitRef::Unit { name, .. } => {
+                        UnitRef::Unit { name, role: Role::Support }
+                    }
+                    UnitRef::Collective { text, .. } => {
+                        UnitRef::Collective { text, role: Role::Support }
+                    }
                 };
                 if !refs.contains(&r) {
                     refs.push(r);

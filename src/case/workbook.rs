@@ -49,7 +49,10 @@ const SYNONYMS: &[(Field, &[&str])] = &[
     (Field::Text, &["三级指标", "指标内容", "指标", "考核内容", "三级"]),
     (Field::Units, &["责任单位", "牵头单位", "落实单位", "责任部门", "牵头部门"]),
     (Field::CoUnits, &["配合单位", "协办单位", "配合部门"]),
-    (Field::Materials, &["填报材料", "具体资料报送", "资料报送", "工作任务", "佐证材料", "报送材料"]),
+    (
+        Field::Materials,
+        &["填报材料", "具体资料报送", "资料报送", "工作任务", "佐证材料", "报送材料"],
+    ),
     (Field::Deadline, &["完成时限", "时限", "完成时间"]),
     (Field::Status, &["完成情况", "状态", "进展情况"]),
     (Field::Note, &["备注"]),
@@ -79,7 +82,11 @@ pub fn clean(text: &str) -> String {
     text.replace("\r\n", "\n")
         .replace('\r', "\n")
         .split('\n')
-        .map(|l| l.trim_matches(|c: char| c.is_whitespace() || c == '\u{3000}' || c == '\u{a0}'))
+        .map(|l| {
+            l.trim_matches(|c: char| {
+                c.is_whitespace() || c == '\u{3000}' || c == '\u{a0}'
+            })
+        })
         .filter(|l| !l.is_empty())
         .collect::<Vec<_>>()
         .join("\n")
@@ -126,8 +133,17 @@ fn data_text(d: &Data) -> String {
 }
 
 /// Opens a workbook and reads one sheet (or the first that has an indicator header).
-pub fn read_sheet(path: &Path, shown: &str, wanted: Option<&str>) -> Result<Sheet, Diagnostic> {
-    let fail = |why: String| Diagnostic::error(Location::File(shown.to_string()), format!("无法读取工作簿（{why}）"));
+pub fn read_sheet(
+    path: &Path,
+    shown: &str,
+    wanted: Option<&str>,
+) -> Result<Sheet, Diagnostic> {
+    let fail = |why: String| {
+        Diagnostic::error(
+            Location::File(shown.to_string()),
+            format!("无法读取工作簿（{why}）"),
+        )
+    };
     let meta = std::fs::metadata(path).map_err(|e| fail(crate::case::io_reason(&e)))?;
     if meta.len() > 50 * 1024 * 1024 {
         return Err(fail("文件超过 50 MB".into()));
@@ -169,9 +185,17 @@ pub fn read_sheet(path: &Path, shown: &str, wanted: Option<&str>) -> Result<Shee
             _ => Vec::new(),
         };
         for m in merges {
-            let (r0, c0) = (m.start.0.saturating_sub(origin.0) as usize, m.start.1.saturating_sub(origin.1) as usize);
-            let (r1, c1) = (m.end.0.saturating_sub(origin.0) as usize, m.end.1.saturating_sub(origin.1) as usize);
-            let Some(v) = cells.get(r0).and_then(|r| r.get(c0)).cloned() else { continue };
+            let (r0, c0) = (
+                m.start.0.saturating_sub(origin.0) as usize,
+                m.start.1.saturating_sub(origin.1) as usize,
+            );
+            let (r1, c1) = (
+                m.end.0.saturating_sub(origin.0) as usize,
+                m.end.1.saturating_sub(origin.1) as usize,
+            );
+            let Some(v) = cells.get(r0).and_then(|r| r.get(c0)).cloned() else {
+                continue;
+            };
             for row in cells.iter_mut().take(r1 + 1).skip(r0) {
                 for cell in row.iter_mut().take(c1 + 1).skip(c0) {
                     if cell.is_empty() {
@@ -216,7 +240,9 @@ pub fn find_header(sheet: &Sheet) -> Option<(usize, BTreeMap<Field, Vec<usize>>)
 
 /// Reads the 序号 of a cell: `12`, `12.`, `（12）`, `12、`.
 fn parse_seq(s: &str) -> Option<u32> {
-    let t = s.trim().trim_matches(|c| matches!(c, '.' | '、' | '（' | '）' | '(' | ')' | '．'));
+    let t = s
+        .trim()
+        .trim_matches(|c| matches!(c, '.' | '、' | '（' | '）' | '(' | ')' | '．'));
     t.parse().ok().filter(|n| *n > 0 && *n < 100_000)
 }
 
@@ -251,30 +277,49 @@ pub fn read_indicators(sheet: &Sheet) -> Result<Vec<Indicator>, Vec<Diagnostic>>
         let mut text = get(Field::Text).clone();
         let mut seq_text = get(Field::Seq).clone();
         // "12 认真开展…": the number typed into the text cell
-        if seq_text.is_empty() {
-            if let Some((num, rest)) = text.split_once([' ', '\u{3000}']) {
-                if parse_seq(num).is_some() && !rest.trim().is_empty() {
-                    seq_text = num.to_string();
-                    text = rest.trim().to_string();
-                }
-            }
+        if seq_text.is_empty()
+            && let Some((num, rest)) = text.split_once([' ', '\u{3000}'])
+            && parse_seq(num).is_some()
+            && !rest.trim().is_empty()
+        {
+            seq_text = num.to_string();
+            text = rest.trim().to_string();
         }
-        let level1 = Some(get(Field::Level1).clone()).filter(|s| !s.is_empty()).or_else(|| carried.0.clone());
-        let level2 = Some(get(Field::Level2).clone()).filter(|s| !s.is_empty()).or_else(|| carried.1.clone());
+        let level1 = Some(get(Field::Level1).clone())
+            .filter(|s| !s.is_empty())
+            .or_else(|| carried.0.clone());
+        let level2 = Some(get(Field::Level2).clone())
+            .filter(|s| !s.is_empty())
+            .or_else(|| carried.1.clone());
         if text.is_empty() {
             // a section row ("附加项：加分项") or a note row
-            let joined: String = row.iter().filter(|s| !s.is_empty()).cloned().collect::<Vec<_>>().join("");
+            let joined: String = row
+                .iter()
+                .filter(|s| !s.is_empty())
+                .cloned()
+                .collect::<Vec<_>>()
+                .join("");
             if let Some(l) = extra_label(&joined) {
                 extra = Some(l);
             } else if parse_seq(&seq_text).is_some() {
-                diags.push(Diagnostic::error(sheet.loc(r, col(Field::Text).unwrap_or(0)), "三级指标为空"));
+                diags.push(Diagnostic::error(
+                    sheet.loc(r, col(Field::Text).unwrap_or(0)),
+                    "三级指标为空",
+                ));
             }
             continue;
         }
         carried = (level1.clone(), level2.clone());
-        let kind = match [&level1, &level2].into_iter().flatten().find_map(|s| extra_label(s)).or_else(|| {
-            level1.as_deref().filter(|s| s.contains("附加")).map(|_| "附加项".to_string())
-        }) {
+        let kind = match [&level1, &level2]
+            .into_iter()
+            .flatten()
+            .find_map(|s| extra_label(s))
+            .or_else(|| {
+                level1
+                    .as_deref()
+                    .filter(|s| s.contains("附加"))
+                    .map(|_| "附加项".to_string())
+            }) {
             Some(l) => IndicatorKind::Extra(l),
             None => extra.clone().map_or(IndicatorKind::Main, IndicatorKind::Extra),
         };
@@ -308,8 +353,10 @@ pub fn read_indicators(sheet: &Sheet) -> Result<Vec<Indicator>, Vec<Diagnostic>>
             level1,
             level2,
             text: Located::new(text, text_loc.clone()),
-            materials: located(Field::Materials).unwrap_or_else(|| Located::new(String::new(), text_loc.clone())),
-            units: located(Field::Units).unwrap_or_else(|| Located::new(String::new(), text_loc.clone())),
+            materials: located(Field::Materials)
+                .unwrap_or_else(|| Located::new(String::new(), text_loc.clone())),
+            units: located(Field::Units)
+                .unwrap_or_else(|| Located::new(String::new(), text_loc.clone())),
             co_units: nonempty(Field::CoUnits),
             unit_refs: Vec::new(),
             deadline: nonempty(Field::Deadline),

@@ -255,7 +255,9 @@ impl Composer<'_> {
                         }
                     }
                 }
-                AnnexBody::TaskForces(forces) => inner.push(Block::Table(self.task_forces(forces))),
+                AnnexBody::TaskForces(forces) => {
+                    inner.push(Block::Table(self.task_forces(forces)))
+                }
                 AnnexBody::Text(paras) => {
                     for p in paras {
                         if let Some(t) = self.render(p, FontRole::Fang) {
@@ -418,84 +420,22 @@ impl Composer<'_> {
         }
     }
 
-    /// An indicator table with the annex's columns. 一级 and 二级 cells are merged
-    /// over their rows; without those columns, 附加项 follow a spanning label row.
+    /// An indicator table with the annex's columns (the case's indicators).
     fn indicator_table(&mut self, cols: &[ColumnSpec]) -> doc::Table {
-        use crate::model::IndicatorColumn as C;
-        let inds = &self.case.indicators;
-        let has_levels = cols.iter().any(|c| matches!(c.column, C::Level1 | C::Level2));
-        let mut rows: Vec<Vec<Cell>> = Vec::new();
-        let mut current_extra: Option<String> = None;
-        // how many rows each 一级 / 二级 value spans from where it starts
-        let span_from = |i: usize, same: &dyn Fn(&Indicator, &Indicator) -> bool| -> u32 {
-            inds[i..].iter().take_while(|x| same(&inds[i], x)).count() as u32
-        };
-        let same1 = |a: &Indicator, b: &Indicator| a.level1 == b.level1 && a.kind == b.kind;
-        let same2 = |a: &Indicator, b: &Indicator| same1(a, b) && a.level2 == b.level2;
-        for (i, ind) in inds.iter().enumerate() {
-            if let (IndicatorKind::Extra(k), false) = (&ind.kind, has_levels) {
-                if current_extra.as_deref() != Some(k) {
-                    current_extra = Some(k.clone());
-                    rows.push(vec![Cell {
-                        text: format!("附加项：{k}"),
-                        rowspan: 1,
-                        colspan: cols.len() as u32,
-                        align: Some(Align::Left),
-                    }]);
-                }
-            }
-            let mut row = Vec::new();
-            for c in cols {
-                let text_of = |t: &Option<Located<String>>| t.as_ref().map(|l| l.value.clone()).unwrap_or_default();
-                let cell = match c.column {
-                    C::Seq => Cell::new(ind.seq.to_string()),
-                    C::Text => Cell::new(self.literal(&ind.text, FontRole::Fang)),
-                    C::Materials => Cell::new(self.literal(&ind.materials, FontRole::Fang)),
-                    C::Units => Cell::new(self.literal(&ind.units, FontRole::Fang)),
-                    C::CoUnits => Cell::new(text_of(&ind.co_units)),
-                    C::Deadline => Cell::new(text_of(&ind.deadline)),
-                    C::Status => Cell::new(text_of(&ind.status)),
-                    C::Note => Cell::new(ind.note.clone().unwrap_or_default()),
-                    C::Level1 | C::Level2 => {
-                        let (same, value): (&dyn Fn(&Indicator, &Indicator) -> bool, _) = if c.column == C::Level1 {
-                            (&same1, &ind.level1)
-                        } else {
-                            (&same2, &ind.level2)
-                        };
-                        // a covered position is simply absent
-                        if i > 0 && same(&inds[i - 1], ind) {
-                            continue;
-                        }
-                        let mut cell = Cell::new(value.clone().unwrap_or_default());
-                        cell.rowspan = span_from(i, same);
-                        cell
-                    }
-                };
-                row.push(cell);
-            }
-            rows.push(row);
-        }
-        let columns = cols
-            .iter()
-            .map(|c| Column {
-                width: match c.width {
-                    Ok(mm) => Width::Mm(mm),
-                    Err(fr) => Width::Fr(fr),
-                },
-                align: match c.column {
-                    C::Text | C::Materials | C::Note | C::CoUnits => Align::Left,
-                    _ => Align::Center,
-                },
-            })
-            .collect();
-        doc::Table { columns, header: cols.iter().map(|c| c.header.clone()).collect(), rows, size_pt: 12.0 }
+        let case = self.case;
+        indicator_table(&case.indicators, cols, |l| self.literal(l, FontRole::Fang))
     }
 
     /// 领导小组成员名单: labels and colons aligned (组　长：), two-character names
     /// spaced (王　丽), a post one 字 after the name; wrapped text and further names
     /// align under the first name.
     fn roster(&mut self, groups: &[crate::model::RosterGroup]) -> Vec<Block> {
-        let width = groups.iter().map(|g| g.label.value.chars().count()).max().unwrap_or(3).max(3);
+        let width = groups
+            .iter()
+            .map(|g| g.label.value.chars().count())
+            .max()
+            .unwrap_or(3)
+            .max(3);
         let pad_label = |l: &str| -> String {
             let n = l.chars().count();
             if n == 2 && width == 3 {
@@ -525,8 +465,15 @@ impl Composer<'_> {
                 } else {
                     "\u{3000}".repeat(width + 1)
                 };
-                let body = if post.is_empty() { name.clone() } else { format!("{}\u{3000}{post}", pad_name(name)) };
-                out.push(Block::ListItem { runs: vec![Run::new(FontRole::Fang, format!("{lead}{body}"))], hang: width as u32 + 1 });
+                let body = if post.is_empty() {
+                    name.clone()
+                } else {
+                    format!("{}\u{3000}{post}", pad_name(name))
+                };
+                out.push(Block::ListItem {
+                    runs: vec![Run::new(FontRole::Fang, format!("{lead}{body}"))],
+                    hang: width as u32 + 1,
+                });
             }
         }
         out
@@ -552,11 +499,150 @@ impl Composer<'_> {
                 Column { width: Width::Fr(2), align: Align::Left },
                 Column { width: Width::Fr(3), align: Align::Left },
             ],
-            header: ["工作专班", "牵头单位", "成员单位", "工作任务"].map(String::from).to_vec(),
+            header: ["工作专班", "牵头单位", "成员单位", "工作任务"]
+                .map(String::from)
+                .to_vec(),
             rows,
             size_pt: 12.0,
         }
     }
+}
+
+/// Whether two indicators belong to the same merged group.
+type SameGroup<'a> = dyn Fn(&Indicator, &Indicator) -> bool + 'a;
+
+/// An indicator table with the given columns. 一级 and 二级 cells are merged over
+/// their rows; without those columns, 附加项 follow a spanning label row. `literal`
+/// checks a data text and returns it as printed.
+pub fn indicator_table(
+    inds: &[Indicator],
+    cols: &[ColumnSpec],
+    mut literal: impl FnMut(&Located<String>) -> String,
+) -> doc::Table {
+    use crate::model::IndicatorColumn as C;
+    let has_levels = cols.iter().any(|c| matches!(c.column, C::Level1 | C::Level2));
+    let mut rows: Vec<Vec<Cell>> = Vec::new();
+    let mut current_extra: Option<String> = None;
+    // how many rows each 一级 / 二级 value spans from where it starts
+    let span_from = |i: usize, same: &dyn Fn(&Indicator, &Indicator) -> bool| -> u32 {
+        inds[i..].iter().take_while(|x| same(&inds[i], x)).count() as u32
+    };
+    let same1 = |a: &Indicator, b: &Indicator| a.level1 == b.level1 && a.kind == b.kind;
+    let same2 = |a: &Indicator, b: &Indicator| same1(a, b) && a.level2 == b.level2;
+    for (i, ind) in inds.iter().enumerate() {
+        if let (IndicatorKind::Extra(k), false) = (&ind.kind, has_levels)
+            && current_extra.as_deref() != Some(k)
+        {
+            current_extra = Some(k.clone());
+            rows.push(vec![Cell {
+                text: format!("附加项：{k}"),
+                rowspan: 1,
+                colspan: cols.len() as u32,
+                align: Some(Align::Left),
+            }]);
+        }
+        let mut row = Vec::new();
+        for c in cols {
+            let text_of = |t: &Option<Located<String>>| {
+                t.as_ref().map(|l| l.value.clone()).unwrap_or_default()
+            };
+            let cell = match c.column {
+                C::Seq => Cell::new(ind.seq.to_string()),
+                C::Text => Cell::new(literal(&ind.text)),
+                C::Materials => Cell::new(literal(&ind.materials)),
+                C::Units => Cell::new(literal(&ind.units)),
+                C::CoUnits => Cell::new(text_of(&ind.co_units)),
+                C::Deadline => Cell::new(text_of(&ind.deadline)),
+                C::Status => Cell::new(text_of(&ind.status)),
+                C::Note => Cell::new(ind.note.clone().unwrap_or_default()),
+                C::Level1 | C::Level2 => {
+                    let (same, value): (&SameGroup<'_>, _) = if c.column == C::Level1 {
+                        (&same1, &ind.level1)
+                    } else {
+                        (&same2, &ind.level2)
+                    };
+                    // a covered position is simply absent
+                    if i > 0 && same(&inds[i - 1], ind) {
+                        continue;
+                    }
+                    let mut cell = Cell::new(value.clone().unwrap_or_default());
+                    cell.rowspan = span_from(i, same);
+                    cell
+                }
+            };
+            row.push(cell);
+        }
+        rows.push(row);
+    }
+    let columns = cols
+        .iter()
+        .map(|c| Column {
+            width: match c.width {
+                Ok(mm) => Width::Mm(mm),
+                Err(fr) => Width::Fr(fr),
+            },
+            align: match c.column {
+                C::Text | C::Materials | C::Note | C::CoUnits => Align::Left,
+                _ => Align::Center,
+            },
+        })
+        .collect();
+    doc::Table {
+        columns,
+        header: cols.iter().map(|c| c.header.clone()).collect(),
+        rows,
+        size_pt: 12.0,
+    }
+}
+
+/// A stand-alone indicator table (`gongwen table`): the title and the table, on
+/// landscape pages when wide, with page numbers and no 版头 or 版记.
+pub fn compose_table(
+    title: &str,
+    inds: &[Indicator],
+    cols: &[ColumnSpec],
+    glyphs: &dyn GlyphCheck,
+) -> Result<Document, Vec<Diagnostic>> {
+    let mut diags = Vec::new();
+    let mut check = |l: &Located<String>| {
+        let s = l.value.trim().to_string();
+        let printable: String = s.chars().filter(|c| needs_glyph(*c)).collect();
+        if let Some(c) = s.chars().find(|c| c.is_control() && *c != '\n' && *c != '\t') {
+            diags.push(Diagnostic::error(
+                l.loc.clone(),
+                format!("文字中含有控制字符 U+{:04X}", c as u32),
+            ));
+        } else if let Some(c) = glyphs.missing(FontRole::Fang, &printable) {
+            diags.push(Diagnostic::error(
+                l.loc.clone(),
+                format!(
+                    "字体（{}）中没有字符\"{c}\"（U+{:04X}）",
+                    FontRole::Fang.label(),
+                    c as u32
+                ),
+            ));
+        }
+        s
+    };
+    let table = indicator_table(inds, cols, &mut check);
+    if let Some(c) = glyphs.missing(FontRole::Title, title) {
+        diags.push(Diagnostic::error(
+            Location::None,
+            format!("标题中的字符\"{c}\"在字体中没有"),
+        ));
+    }
+    if !diags.is_empty() {
+        return Err(diags);
+    }
+    let wide =
+        table.column_widths_mm(156.0).iter().sum::<f64>() > 156.5 || cols.len() > 4;
+    let inner = vec![
+        Block::Title(title::balance_title(title)),
+        Block::Blank(1),
+        Block::Table(table),
+    ];
+    let blocks = if wide { vec![Block::Landscape(inner)] } else { inner };
+    Ok(Document { title: title.to_string(), blocks, banji: None })
 }
 
 fn para(text: String) -> Block {

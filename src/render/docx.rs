@@ -7,7 +7,7 @@ use std::io::Cursor;
 
 use docx_rs::*;
 
-use crate::doc::{self, Align, Block, Document, FontRole};
+use crate::doc::{self, Align, Block, Document, FontRole, Slot, span_grid};
 use crate::units::{mm_to_twip, pt_to_twip};
 
 /// Line pitch of the body grid (225 mm / 22) in twips.
@@ -219,6 +219,8 @@ impl Writer {
                     }
                     out.push(Item::P(p));
                 }
+                // after landscape pages the section break already opened a new page
+                Block::NewFace if matches!(out.last(), Some(Item::LandscapeEnd)) => {}
                 Block::NewFace => {
                     let p =
                         self.grid_para().add_run(Run::new().add_break(BreakType::Page));
@@ -403,7 +405,11 @@ impl Writer {
             self.layout.table_breaks.get(self.tables).cloned().unwrap_or_default();
         self.tables += 1;
         let mut bounds = vec![0];
-        bounds.extend(breaks.into_iter().filter(|r| *r > 0 && *r < t.rows.len()));
+        // a row taller than a page flows on by itself: no forced break after it
+        let tall = t.tall_rows(222.0, 150.0);
+        bounds.extend(
+            breaks.into_iter().filter(|r| *r > 0 && *r < t.rows.len() && !tall[r - 1]),
+        );
         bounds.push(t.rows.len());
         bounds.dedup();
         let grid = span_grid(&t.rows, t.columns.len());
@@ -432,6 +438,8 @@ impl Writer {
     ) -> Table {
         // a little less than the block: cell borders lie outside the grid widths
         let available = if self.landscape { 222.0 } else { 154.0 };
+        // rows taller than a page may break, as in the Typst table
+        let tall = t.tall_rows(222.0, 150.0);
         let widths: Vec<usize> = t
             .column_widths_mm(available)
             .iter()
@@ -521,7 +529,8 @@ impl Writer {
                     _ => {}
                 }
             }
-            rows.push(TableRow::new(cells).cant_split());
+            let row = TableRow::new(cells);
+            rows.push(if tall[r] { row } else { row.cant_split() });
         }
         // rows as tall as in the Typst table: there a cell is 1.8 mm inset plus its
         // lines with 0.4 em leading between them; here every line is 1.4 em tall,
@@ -556,52 +565,6 @@ pub fn glue_scripts(text: &str) -> String {
         prev = Some(c);
     }
     out
-}
-
-/// What a grid position holds once spans are laid out.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Slot {
-    /// A cell starts here: (index in its row, column).
-    Start((usize, usize)),
-    /// Covered by a cell from a row above (a vMerge continuation of `colspan` columns).
-    Covered {
-        /// The covering cell: (row, index in its row).
-        origin: (usize, usize),
-        /// First column.
-        col: usize,
-        /// Columns covered.
-        colspan: usize,
-    },
-    /// Covered by a cell starting to the left in the same row (written as gridSpan).
-    Inner,
-}
-
-/// Lays cells with row and column spans out on a full grid, as DOCX needs them.
-pub fn span_grid(rows: &[Vec<doc::Cell>], ncols: usize) -> Vec<Vec<Slot>> {
-    let mut grid: Vec<Vec<Option<Slot>>> = vec![vec![None; ncols]; rows.len()];
-    for (r, row) in rows.iter().enumerate() {
-        let mut col = 0;
-        for (i, cell) in row.iter().enumerate() {
-            while col < ncols && grid[r][col].is_some() {
-                col += 1;
-            }
-            if col >= ncols {
-                break;
-            }
-            let cs = (cell.colspan as usize).clamp(1, ncols - col);
-            grid[r][col] = Some(Slot::Start((i, col)));
-            grid[r][col + 1..col + cs].fill(Some(Slot::Inner));
-            let end = (r + cell.rowspan as usize).min(rows.len());
-            for below in &mut grid[r + 1..end] {
-                below[col] = Some(Slot::Covered { origin: (r, i), col, colspan: cs });
-                below[col + 1..col + cs].fill(Some(Slot::Inner));
-            }
-            col += cs;
-        }
-    }
-    grid.into_iter()
-        .map(|row| row.into_iter().map(|s| s.unwrap_or(Slot::Inner)).collect())
-        .collect()
 }
 
 /// A piece of the body in order; landscape markers delimit table sections.
@@ -1123,34 +1086,6 @@ const SECTION_START_OFFSET: i32 = 164;
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::doc::Cell;
-
-    #[test]
-    fn spans_become_a_full_grid() {
-        let mut a = Cell::new("一级");
-        a.rowspan = 2;
-        let mut wide = Cell::new("附加项");
-        wide.colspan = 3;
-        let rows = vec![
-            vec![a, Cell::new("x"), Cell::new("y")],
-            vec![Cell::new("x2"), Cell::new("y2")],
-            vec![wide],
-        ];
-        let g = span_grid(&rows, 3);
-        assert_eq!(
-            g[0],
-            vec![Slot::Start((0, 0)), Slot::Start((1, 1)), Slot::Start((2, 2))]
-        );
-        assert_eq!(
-            g[1],
-            vec![
-                Slot::Covered { origin: (0, 0), col: 0, colspan: 1 },
-                Slot::Start((0, 1)),
-                Slot::Start((1, 2))
-            ]
-        );
-        assert_eq!(g[2], vec![Slot::Start((0, 0)), Slot::Inner, Slot::Inner]);
-    }
 
     #[test]
     fn sect_pr_children_in_schema_order_with_both_footers() {

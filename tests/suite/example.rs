@@ -217,3 +217,47 @@ fn markup_characters_are_printed_literally() {
     assert!(docx.iter().any(|p| p.contains("县委#[x]<w:t>&amp;办公室")));
     assert!(pdf_text(&rendered).contains("县委#[x]<w:t>&amp;办公室"));
 }
+
+#[test]
+fn breakdown_annex_roster_and_merged_levels() {
+    let (composed, rendered) = build(&fixture("lingchuan"));
+    let p = composed.doc.paragraphs();
+    // roster: labels and colons aligned, two-character names spaced, posts after one 字
+    for line in [
+        "组\u{3000}长：王\u{3000}丽\u{3000}县委副书记、县长",
+        "副组长：原红芳\u{3000}县委常委、县委宣传部部长",
+        "\u{3000}\u{3000}\u{3000}\u{3000}张勇力\u{3000}县委常委、县委政法委书记",
+    ] {
+        assert!(p.iter().any(|x| x == line), "missing {line:?}");
+    }
+    assert!(p.iter().any(|x| x.starts_with("成\u{3000}员：县纪委监委机关、县委办公室")));
+    // 附件说明 lists the annexes that follow, in order, with their titles
+    assert!(
+        p.contains(&"附件：1.市县法治政府建设指标体系（2021年版）任务分解".to_string())
+    );
+    assert!(p.contains(&"2.陵川县创建法治政府建设示范县领导小组成员名单".to_string()));
+    assert!(p.contains(&"附件1".to_string()) && p.contains(&"附件2".to_string()));
+    // 一级 cells are merged over their rows in the model
+    let table = composed
+        .doc
+        .blocks
+        .iter()
+        .find_map(|b| match b {
+            Block::Landscape(inner) => inner.iter().find_map(|b| match b {
+                Block::Table(t) => Some(t.clone()),
+                _ => None,
+            }),
+            _ => None,
+        })
+        .unwrap();
+    assert_eq!(table.rows[0][0].text, "一、政府职能依法全面履行");
+    assert_eq!(table.rows[0][0].rowspan, 20);
+    assert_eq!(table.rows[0][1].rowspan, 5);
+    // the DOCX repeats the 一级 label where a page cuts its group
+    let docx: String = docx_paragraphs(rendered.docx.as_ref().unwrap())
+        .iter()
+        .map(|p| normalize(p))
+        .collect();
+    assert!(docx.matches("一、政府职能依法全面履行").count() >= 2);
+    assert_eq!(rendered.pages % 2, 0);
+}

@@ -139,6 +139,22 @@ impl FontSet {
         self.store.font(idx)
     }
 
+    /// A character's advance in em in a role's font (1 em when unknown).
+    pub fn advance_em(&self, role: FontRole, c: char) -> f64 {
+        // Han characters and full-width marks are one em in every 公文 font
+        if !c.is_ascii() && c != '\u{2060}' && !('\u{2000}'..='\u{206F}').contains(&c) {
+            return 1.0;
+        }
+        let Some(font) = self.role_font(role) else { return 1.0 };
+        let Ok(face) = ttf_parser::Face::parse(font.data(), font.index()) else {
+            return 1.0;
+        };
+        let upem = f64::from(face.units_per_em());
+        face.glyph_index(c)
+            .and_then(|g| face.glyph_hor_advance(g))
+            .map_or(1.0, |a| f64::from(a) / upem)
+    }
+
     /// Typst's font book.
     pub fn book(&self) -> &LazyHash<FontBook> {
         self.store.book()

@@ -165,6 +165,9 @@ fn table(t: &Table, index: usize, s: &mut String) {
         "data-table(columns: {columns}, align: {aligns}, header: {header}, size: {}pt, rows: (",
         t.size_pt
     );
+    // landscape tables are ≈222 mm wide in a 156 mm block; rows taller than that
+    // must be allowed to break between lines
+    let tall = t.tall_rows(222.0, 150.0);
     for (r, row) in t.rows.iter().enumerate() {
         s.push_str("    ");
         for (i, c) in row.iter().enumerate() {
@@ -173,7 +176,8 @@ fn table(t: &Table, index: usize, s: &mut String) {
             } else {
                 string(&c.text)
             };
-            if c.rowspan == 1 && c.colspan == 1 && c.align.is_none() && i > 0 {
+            if c.rowspan == 1 && c.colspan == 1 && c.align.is_none() && i > 0 && !tall[r]
+            {
                 s.push_str(&body);
             } else {
                 let _ = write!(
@@ -181,6 +185,11 @@ fn table(t: &Table, index: usize, s: &mut String) {
                     "table.cell(rowspan: {}, colspan: {}",
                     c.rowspan, c.colspan
                 );
+                if c.rowspan > 1 || tall[r] {
+                    // a merged label may run over a page break, and so may a row
+                    // taller than a page; other rows do not
+                    s.push_str(", breakable: true");
+                }
                 if let Some(a) = c.align {
                     let _ = write!(s, ", align: {}", align(a));
                 }

@@ -1,0 +1,316 @@
+//! Indicator workbooks: header found by names under title rows, synonyms, merged
+//! cells, repeated headers, note rows, located errors; the printed table carries
+//! the workbook's text row by row, merges are merges in the DOCX, and a merged
+//! 一级 label cut by a page break is printed again.
+
+use std::path::{Path, PathBuf};
+
+use rust_xlsxwriter::{Format, Workbook};
+
+use gongwen::case::CaseDir;
+use gongwen::pipeline;
+
+use crate::common::*;
+
+/// Which body rows of the (only) table are taller than a page.
+fn r_tall_rows(c: &pipeline::Composed) -> Vec<bool> {
+    let mut doc = c.doc.clone();
+    let (t, _) = doc.tables_mut().into_iter().next().unwrap();
+    t.tall_rows(222.0, 150.0)
+}
+
+/// One row of a test sheet: 一级, 二级, 序号, 三级指标, 责任单位, 具体资料报送.
+struct Row {
+    l1: String,
+    l2: String,
+    seq: String,
+    text: String,
+    units: String,
+    materials: String,
+}
+
+/// The 2021 national catalogue (built in), with units assigned round-robin.
+fn national_rows() -> Vec<Row> {
+    let (_, text) =
+        gongwen::case::CATALOGS.iter().find(|(n, _)| *n == "全国2021").unwrap();
+    let value: toml::Table = toml::from_str(text).unwrap();
+    let units = [
+        "县司法局",
+        "县政府办公室\n县司法局",
+        "各乡镇",
+        "县市场监督管理局",
+        "县司法局、县法院",
+    ];
+    value["指标"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .enumerate()
+        .map(|(i, v)| Row {
+            l1: v["一级指标"].as_str().unwrap().to_string(),
+            l2: v["二级指标"].as_str().unwrap().to_string(),
+            seq: v["序号"].as_integer().unwrap().to_string(),
+            text: v["三级指标"].as_str().unwrap().to_string(),
+            units: units[i % units.len()].to_string(),
+            materials: v["填报材料"].as_str().unwrap().to_string(),
+        })
+        .collect()
+}
+
+/// Writes a 任务分解 sheet the way offices keep it: a title row, a blank row, a
+/// header with spaces and line breaks, 一级/二级 merged over their rows, the
+/// 三级指标 header merged over the number and text columns, a repeated header row,
+/// a note row at the end.
+fn write_breakdown(path: &Path, rows: &[Row]) {
+    let mut wb = Workbook::new();
+    let ws = wb.add_worksheet();
+    ws.set_name("任务分解").unwrap();
+    let f = Format::new();
+    ws.merge_range(0, 0, 0, 5, "市县法治政府建设示范指标体系任务分解", &f).unwrap();
+    let header_row = 2;
+    ws.write_string(header_row, 0, "一级\n指标").unwrap();
+    ws.write_string(header_row, 1, "二级 指标").unwrap();
+    ws.merge_range(header_row, 2, header_row, 3, "三级指标", &f).unwrap();
+    ws.write_string(header_row, 4, "责任单位").unwrap();
+    ws.write_string(header_row, 5, "具体资料报送").unwrap();
+    let mut r = header_row + 1;
+    let mut i = 0;
+    let mut repeated_at = None;
+    while i < rows.len() {
+        // one 二级 group at a time, 一级 merged over its whole group
+        let j = (i..rows.len())
+            .find(|&k| rows[k].l2 != rows[i].l2 || rows[k].l1 != rows[i].l1)
+            .unwrap_or(rows.len());
+        for (k, row) in rows[i..j].iter().enumerate() {
+            let rr = r + k as u32;
+            if k == 0 {
+                ws.write_string(rr, 1, &row.l2).unwrap();
+            }
+            ws.write_string(rr, 2, &row.seq).unwrap(); // numbers stored as text
+            ws.write_string(rr, 3, format!("{} ", row.text)).unwrap(); // trailing space
+            ws.write_string(rr, 4, &row.units).unwrap();
+            ws.write_string(rr, 5, &row.materials).unwrap();
+        }
+        if j - i > 1 {
+            ws.merge_range(r, 1, r + (j - i) as u32 - 1, 1, &rows[i].l2, &f).unwrap();
+        }
+        r += (j - i) as u32;
+        i = j;
+        // a header row printed again (retyped from paper) after the 20th row
+        if i >= 20 && repeated_at.is_none() {
+            repeated_at = Some(i);
+            for (c, h) in
+                ["一级指标", "二级指标", "三级指标", "", "责任单位", "具体资料报送"]
+                    .iter()
+                    .enumerate()
+            {
+                ws.write_string(r, c as u16, *h).unwrap();
+            }
+            r += 1;
+        }
+    }
+    // 一级 merged over its rows (written afterwards: positions are known now)
+    let mut rr = header_row + 1;
+    let mut i = 0;
+    while i < rows.len() {
+        let j = (i..rows.len()).find(|&k| rows[k].l1 != rows[i].l1).unwrap_or(rows.len());
+        // count sheet rows of this group, including a repeated header inside it
+        if repeated_at == Some(i) {
+            rr += 1; // the repeated header opens this group
+        }
+        let extra = u32::from(repeated_at.is_some_and(|h| i < h && h < j));
+        let n = (j - i) as u32 + extra;
+        if n > 1 && extra == 0 {
+            ws.merge_range(rr, 0, rr + n - 1, 0, &rows[i].l1, &f).unwrap();
+        } else {
+            for k in 0..n {
+                ws.write_string(rr + k, 0, &rows[i].l1).unwrap();
+            }
+        }
+        rr += n;
+        i = j;
+    }
+    ws.write_string(rr + 1, 0, "说明：本表由县司法局汇总。").unwrap();
+    wb.save(path).unwrap();
+}
+
+fn temp_breakdown() -> (tempfile::TempDir, PathBuf, Vec<Row>) {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("任务分解.xlsx");
+    let rows = national_rows();
+    write_breakdown(&path, &rows);
+    (dir, path, rows)
+}
+
+#[test]
+fn breakdown_workbook_reads_every_row_with_merges_filled() {
+    let (_dir, path, rows) = temp_breakdown();
+    let sheet =
+        gongwen::case::workbook::read_sheet(&path, "任务分解.xlsx", None).unwrap();
+    let inds = gongwen::case::workbook::read_indicators(&sheet).unwrap();
+    assert_eq!(inds.len(), 104);
+    for (ind, row) in inds.iter().zip(&rows) {
+        assert_eq!(ind.seq.to_string(), row.seq);
+        assert_eq!(ind.text.value, row.text, "trailing spaces are trimmed");
+        assert_eq!(ind.level1.as_deref(), Some(row.l1.as_str()));
+        assert_eq!(ind.level2.as_deref(), Some(row.l2.as_str()));
+        assert_eq!(ind.units.value, row.units);
+    }
+    // 附加项 keep their own numbering and kind
+    assert_eq!(inds[100].kind, gongwen::model::IndicatorKind::Extra("加分项".into()));
+    assert_eq!(inds[103].kind, gongwen::model::IndicatorKind::Extra("否决项".into()));
+    assert_eq!(inds[103].seq, 2);
+    // locations name the cell
+    assert_eq!(inds[0].text.loc.to_string(), "任务分解.xlsx › 任务分解!D4");
+}
+
+#[test]
+fn table_command_prints_the_workbook_row_by_row_in_both_formats() {
+    let (dir, path, rows) = temp_breakdown();
+    let out = dir.path().join("out");
+    let s = settings();
+    let written =
+        pipeline::build_table(&path, None, Some("任务分解表"), &out, &s).unwrap();
+    assert_eq!(written.len(), 2);
+    // GONGWEN_KEEP=DIR keeps the outputs for a look (or a layout check)
+    if let Some(keep) = std::env::var_os("GONGWEN_KEEP") {
+        std::fs::create_dir_all(&keep).unwrap();
+        for f in &written {
+            std::fs::copy(f, Path::new(&keep).join(f.file_name().unwrap())).unwrap();
+        }
+        std::fs::copy(&path, Path::new(&keep).join("任务分解.xlsx")).unwrap();
+    }
+    let docx = std::fs::read(out.join("任务分解.docx")).unwrap();
+    let xml = document_xml(&docx);
+    // 一级 groups are vertical merges, header rows repeat
+    assert!(xml.matches(r#"<w:vMerge w:val="restart" />"#).count() >= 30, "few merges");
+    assert!(xml.contains("<w:tblHeader />"));
+    let docx_text: String = docx_paragraphs(&docx).iter().map(|p| normalize(p)).collect();
+    // render again for the PDF's page texts
+    let sheet =
+        gongwen::case::workbook::read_sheet(&path, "任务分解.xlsx", None).unwrap();
+    let inds = gongwen::case::workbook::read_indicators(&sheet).unwrap();
+    let cols = gongwen::case::default_columns("任务分解");
+    let doc =
+        gongwen::compose::compose_table("任务分解表", &inds, &cols, s.fonts.as_ref())
+            .unwrap();
+    let composed = pipeline::Composed {
+        name: "t".into(),
+        doc,
+        root: None,
+        images: Default::default(),
+    };
+    let r = pipeline::render(&composed, &s).unwrap();
+    let pdf = pdf_text(&r);
+    let tall = r_tall_rows(&composed);
+    for (i, row) in rows.iter().enumerate() {
+        if tall[i] {
+            // a row taller than a page is cut between pages, each cell in two
+            // pieces; its text is checked piecewise by the DOCX comparison below
+            continue;
+        }
+        for text in [&row.text, &row.units, &row.materials] {
+            assert!(pdf.contains(&normalize(text)), "PDF lacks {text}");
+            assert!(docx_text.contains(&normalize(text)), "DOCX lacks {text}");
+        }
+    }
+    // every page of the table repeats the header and shows the 一级 and 二级
+    // labels of the first row on it (printed again after a break)
+    let table_pages: Vec<String> = r
+        .page_texts
+        .iter()
+        .filter(|t| t.contains("一级指标"))
+        .map(|t| normalize(t))
+        .collect();
+    assert!(table_pages.len() >= 10, "{} pages", table_pages.len());
+    for t in &table_pages {
+        let first = rows
+            .iter()
+            .find(|row| t.contains(&normalize(&row.text)))
+            .expect("a row on the page");
+        assert!(t.contains(&normalize(&first.l1)), "page lacks {}", first.l1);
+        assert!(t.contains(&normalize(&first.l2)), "page lacks {}", first.l2);
+    }
+}
+
+#[test]
+fn synonyms_column_order_and_broken_rows() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("清单.xlsx");
+    let mut wb = Workbook::new();
+    let ws = wb.add_worksheet();
+    ws.set_name("任务表").unwrap();
+    ws.write_string(0, 0, "某县填报材料责任清单").unwrap();
+    for (c, h) in
+        ["牵头单位", "指标内容", "佐证材料", "序 号", "完成时限"].iter().enumerate()
+    {
+        ws.write_string(1, c as u16, *h).unwrap();
+    }
+    let data: [[&str; 5]; 5] = [
+        ["司法局", "编制权责清单。", "清单网址。", "1", "2023年9月底前"],
+        ["", "", "", "", ""],
+        ["政府办", "落实负面清单。", "不需提供。", "三", ""],
+        ["法院", "", "", "3", ""],
+        ["加分项", "", "", "", ""],
+    ];
+    for (r, row) in data.iter().enumerate() {
+        for (c, v) in row.iter().enumerate() {
+            if !v.is_empty() {
+                ws.write_string(2 + r as u32, c as u16, *v).unwrap();
+            }
+        }
+    }
+    ws.write_number(7, 3, 1.0).unwrap();
+    ws.write_string(7, 1, "获得表彰。").unwrap();
+    wb.save(&path).unwrap();
+    let sheet = gongwen::case::workbook::read_sheet(&path, "清单.xlsx", None).unwrap();
+    let errs: Vec<String> = gongwen::case::workbook::read_indicators(&sheet)
+        .unwrap_err()
+        .iter()
+        .map(|d| d.to_string())
+        .collect();
+    assert_eq!(
+        errs,
+        [
+            "清单.xlsx › 任务表!D5: 错误：无法识别的序号\"三\"",
+            "清单.xlsx › 任务表!B6: 错误：三级指标为空",
+        ]
+    );
+}
+
+#[test]
+fn units_are_checked_against_the_registry_with_suggestions() {
+    let dir = tempfile::tempdir().unwrap();
+    write_example(dir.path());
+    let rows = national_rows();
+    let mut rows: Vec<Row> = rows.into_iter().take(10).collect();
+    rows[3].units = "县司发局".into();
+    rows[5].units = "县法院牵头，县直各单位配合".into();
+    write_breakdown(&dir.path().join("任务分解.xlsx"), &rows);
+    std::fs::write(
+        dir.path().join("单位.toml"),
+        "[[\"单位\"]]\n\"名称\" = \"县司法局\"\n\"简称\" = [\"司法局\"]\n[[\"单位\"]]\n\"名称\" = \"县政府办公室\"\n\"简称\" = [\"政府办\"]\n[[\"单位\"]]\n\"名称\" = \"县市场监督管理局\"\n[[\"单位\"]]\n\"名称\" = \"县法院\"\n",
+    )
+    .unwrap();
+    let case = std::fs::read_to_string(dir.path().join("case.toml")).unwrap().replace(
+        "\"指标\" = \"指标.toml\"",
+        "\"指标\" = \"任务分解.xlsx\"\n\"单位\" = \"单位.toml\"",
+    );
+    std::fs::write(dir.path().join("case.toml"), case).unwrap();
+    let errs: Vec<String> = match pipeline::compose_dir(
+        &CaseDir::Disk(dir.path().to_path_buf()),
+        &settings(),
+    ) {
+        Ok(_) => panic!("accepted an unknown unit"),
+        Err(ds) => ds
+            .iter()
+            .map(|d| d.to_string().replace(&dir.path().display().to_string(), "DIR"))
+            .collect(),
+    };
+    assert_eq!(
+        errs,
+        [
+            "DIR/任务分解.xlsx › 任务分解!E7: 错误：未登记的单位\"县司发局\"（是否为\"县司法局\"？）"
+        ]
+    );
+}
