@@ -31,6 +31,10 @@ pub enum Command {
     Init(InitArgs),
     /// 把一个指标工作簿（责任清单、任务分解）单独印成附件表格
     Table(TableArgs),
+    /// 按单位印出各自的任务清单，并附各单位任务汇总表
+    Units(UnitsArgs),
+    /// 比较两版指标表的责任单位，印出责任调整对照表
+    Diff(DiffArgs),
     /// 列出找到的字体，以及每种用途选用哪一种
     Fonts(FontArgs),
 }
@@ -92,6 +96,43 @@ pub struct InitArgs {
     /// 从内置指标体系开始（全国2021 或 河南2023），责任单位留空待分配
     #[arg(long)]
     pub catalog: Option<String>,
+}
+
+/// units 的选项
+#[derive(Debug, Args)]
+pub struct UnitsArgs {
+    /// 案卷文件夹
+    pub dir: PathBuf,
+    /// 输出文件夹
+    #[arg(long, short, default_value = "out/单位任务")]
+    pub out: PathBuf,
+    /// 文件元数据使用的日期（YYYY-MM-DD）
+    #[arg(long)]
+    pub date: Option<String>,
+    /// 字体
+    #[command(flatten)]
+    pub fonts: FontArgs,
+}
+
+/// diff 的选项
+#[derive(Debug, Args)]
+pub struct DiffArgs {
+    /// 调整前的指标表（工作簿或 指标.toml）
+    pub old: PathBuf,
+    /// 调整后的指标表
+    pub new: PathBuf,
+    /// 工作表名称
+    #[arg(long)]
+    pub sheet: Option<String>,
+    /// 输出文件夹
+    #[arg(long, short, default_value = "out")]
+    pub out: PathBuf,
+    /// 文件元数据使用的日期（YYYY-MM-DD）
+    #[arg(long)]
+    pub date: Option<String>,
+    /// 字体
+    #[command(flatten)]
+    pub fonts: FontArgs,
 }
 
 /// table 的选项
@@ -161,6 +202,40 @@ pub fn dispatch(cli: Cli, today: chrono::NaiveDate) -> Result<bool, String> {
         Command::Check(a) => check(a, today),
         Command::Init(a) => init(&a.dir, a.catalog.as_deref()),
         Command::Table(a) => table(a, today),
+        Command::Units(a) => {
+            let settings = plain_settings(&a.fonts, a.date.as_deref(), today)?;
+            report(pipeline::build_units(
+                &CaseDir::Disk(a.dir.clone()),
+                &a.out,
+                &settings,
+            ))
+        }
+        Command::Diff(a) => {
+            let settings = plain_settings(&a.fonts, a.date.as_deref(), today)?;
+            match pipeline::build_diff(
+                &a.old,
+                &a.new,
+                a.sheet.as_deref(),
+                &a.out,
+                &settings,
+            ) {
+                Ok((changes, written)) => {
+                    for c in &changes {
+                        let mut parts = Vec::new();
+                        if !c.gained.is_empty() {
+                            parts.push(format!("增加 {}", c.gained.join("、")));
+                        }
+                        if !c.lost.is_empty() {
+                            parts.push(format!("减少 {}", c.lost.join("、")));
+                        }
+                        println!("第 {} 项：{}", c.number, parts.join("；"));
+                    }
+                    println!("共 {} 项指标的责任单位有调整", changes.len());
+                    report(Ok(written))
+                }
+                Err(d) => report(Err(d)),
+            }
+        }
         Command::Fonts(a) => {
             fonts(&a);
             Ok(true)
@@ -283,6 +358,38 @@ fn init(dir: &Path, catalog: Option<&str>) -> Result<bool, String> {
         dir.display()
     );
     Ok(true)
+}
+
+/// Settings of a command that writes stand-alone documents (PDF and DOCX).
+fn plain_settings(
+    fonts: &FontArgs,
+    date: Option<&str>,
+    today: chrono::NaiveDate,
+) -> Result<Settings, String> {
+    Ok(Settings {
+        fonts: FontSet::load(&font_options(fonts)),
+        library: crate::render::typst::world::library(),
+        templates: None,
+        date: resolve_date(date, today)?,
+        formats: Formats { pdf: true, docx: true },
+        emit_typst: false,
+    })
+}
+
+/// Prints the files written, or the problems.
+fn report(result: Result<Vec<PathBuf>, Vec<Diagnostic>>) -> Result<bool, String> {
+    match result {
+        Ok(written) => {
+            for p in &written {
+                println!("已写出 {}", p.display());
+            }
+            Ok(true)
+        }
+        Err(diags) => {
+            print_diags(&diags);
+            Ok(false)
+        }
+    }
 }
 
 fn table(a: TableArgs, today: chrono::NaiveDate) -> Result<bool, String> {

@@ -321,3 +321,74 @@ pub fn build_table(
     let rendered = render(&composed, settings)?;
     write(&composed, &rendered, out, settings).map_err(|d| vec![d])
 }
+
+/// Renders and writes a stand-alone document under `out`.
+fn write_document(
+    name: &str,
+    doc: Document,
+    out: &Path,
+    settings: &Settings,
+) -> Result<Vec<PathBuf>, Vec<Diagnostic>> {
+    let composed =
+        Composed { name: name.to_string(), doc, root: None, images: Default::default() };
+    let rendered = render(&composed, settings)?;
+    write(&composed, &rendered, out, settings).map_err(|d| vec![d])
+}
+
+/// `gongwen units`: one task list per unit of a case, and the summary.
+pub fn build_units(
+    dir: &CaseDir,
+    out: &Path,
+    settings: &Settings,
+) -> Result<Vec<PathBuf>, Vec<Diagnostic>> {
+    let case = case::load_case(dir)?;
+    if case.indicators.is_empty() {
+        return Err(vec![
+            Diagnostic::error(Location::None, "案卷没有指标数据")
+                .with_hint("在 [\"数据\"] 中写 \"指标\" = …"),
+        ]);
+    }
+    let project = case
+        .vars
+        .get("项目")
+        .map_or("法治政府建设示范创建".to_string(), |v| v.value.clone());
+    let units = compose::assign::tasks_by_unit(&case.registry, &case.indicators);
+    let mut written = Vec::new();
+    for (unit, tasks) in &units {
+        let doc = compose::assign::unit_task_list(unit, &project, tasks);
+        let name: String = unit
+            .chars()
+            .filter(|c| {
+                !matches!(c, '/' | '\\' | ':' | '*' | '?' | '"' | '<' | '>' | '|')
+            })
+            .collect();
+        written.extend(write_document(&name, doc, out, settings)?);
+    }
+    let summary = compose::assign::unit_summary("各单位任务汇总表", &units);
+    written.extend(write_document("各单位任务汇总表", summary, out, settings)?);
+    Ok(written)
+}
+
+/// `gongwen diff`: which indicators gained or lost which units, and the 责任调整对照表.
+pub fn build_diff(
+    old: &Path,
+    new: &Path,
+    sheet: Option<&str>,
+    out: &Path,
+    settings: &Settings,
+) -> Result<(Vec<compose::assign::Change>, Vec<PathBuf>), Vec<Diagnostic>> {
+    let before = case::load_indicator_file(old, sheet);
+    let after = case::load_indicator_file(new, sheet);
+    let (before, after) = match (before, after) {
+        (Ok(b), Ok(a)) => (b, a),
+        (b, a) => {
+            let mut ds = b.err().unwrap_or_default();
+            ds.extend(a.err().unwrap_or_default());
+            return Err(ds);
+        }
+    };
+    let changes = compose::assign::diff_units(&before, &after);
+    let doc = compose::assign::change_table("责任调整对照表", &changes);
+    let written = write_document("责任调整对照表", doc, out, settings)?;
+    Ok((changes, written))
+}

@@ -639,6 +639,22 @@ fn check_stages(
     }
 }
 
+/// Reads an indicator file (workbook or `[[指标]]` TOML) outside a case.
+pub fn load_indicator_file(
+    path: &Path,
+    sheet: Option<&str>,
+) -> Result<Vec<Indicator>, Vec<Diagnostic>> {
+    let dir = CaseDir::Disk(
+        path.parent().map_or_else(|| PathBuf::from("."), Path::to_path_buf),
+    );
+    let name = path.file_name().and_then(|n| n.to_str()).unwrap_or_default().to_string();
+    let file = Located::new(name, Location::File(display_path(path)));
+    let sheet = sheet.map(|s| Located::new(s.to_string(), Location::None));
+    let mut diags = Diagnostics::new();
+    let inds = load_indicators(&dir, &file, sheet.as_ref(), &mut diags);
+    if diags.has_errors() { Err(diags.into_vec()) } else { Ok(inds) }
+}
+
 /// Reads the indicators: a TOML file of `[[指标]]` rows, or a workbook.
 fn load_indicators(
     dir: &CaseDir,

@@ -1,6 +1,7 @@
 //! From a checked case to the document model: the only place where wording,
 //! numbering, dates and table spans are decided.
 
+pub mod assign;
 pub mod numbering;
 pub mod prose;
 pub mod title;

@@ -142,3 +142,40 @@ fn source_date_epoch_fixes_the_date() {
         );
     }
 }
+
+#[test]
+fn init_from_catalogues() {
+    for (name, annex) in [("全国2021", "一级指标"), ("河南2023", "填报材料")]
+    {
+        let dir = tempfile::tempdir().unwrap();
+        let out = gongwen(&["init", "案卷", "--catalog", name], dir.path());
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        let case = gongwen::case::load_case(&gongwen::case::CaseDir::Disk(
+            dir.path().join("案卷"),
+        ))
+        .unwrap();
+        // 100 numbered indicators, none empty, then the 附加项
+        let main: Vec<_> = case
+            .indicators
+            .iter()
+            .filter(|i| i.kind == gongwen::model::IndicatorKind::Main)
+            .collect();
+        assert_eq!(main.len(), 100, "{name}");
+        assert!(main.iter().enumerate().all(
+            |(i, ind)| ind.seq as usize == i + 1 && !ind.text.value.trim().is_empty()
+        ));
+        assert_eq!(case.indicators.len(), 104);
+        assert!(
+            case.indicators.iter().all(|i| i.units.value.is_empty()),
+            "units are left to assign"
+        );
+        let toml = std::fs::read_to_string(dir.path().join("案卷/case.toml")).unwrap();
+        let cols = if name == "全国2021" { "任务分解" } else { "责任清单" };
+        assert!(toml.contains(&format!("\"类型\" = \"{cols}\"")), "{name}");
+        let _ = annex;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let bad = gongwen(&["init", "x", "--catalog", "火星2030"], dir.path());
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("可用：全国2021、河南2023"));
+}

@@ -314,3 +314,76 @@ fn units_are_checked_against_the_registry_with_suggestions() {
         ]
     );
 }
+
+#[test]
+fn unit_task_lists_and_summary() {
+    let dir = tempfile::tempdir().unwrap();
+    let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/lingchuan");
+    let written =
+        pipeline::build_units(&CaseDir::Disk(fixture.clone()), dir.path(), &settings())
+            .unwrap();
+    let names: Vec<String> = written
+        .iter()
+        .map(|p| p.file_name().unwrap().to_string_lossy().into_owned())
+        .collect();
+    assert!(names.contains(&"县司法局.pdf".to_string()), "{names:?}");
+    assert!(names.contains(&"各单位任务汇总表.docx".to_string()));
+    // the 司法局's list holds exactly the indicators that name it
+    let case = gongwen::case::load_case(&CaseDir::Disk(fixture)).unwrap();
+    let expected: Vec<&str> = case
+        .indicators
+        .iter()
+        .filter(|i| {
+            gongwen::registry::split_units(&i.units.value)
+                .iter()
+                .any(|(n, _)| n == "县司法局")
+        })
+        .map(|i| i.text.value.as_str())
+        .collect();
+    assert!(expected.len() > 10);
+    let text: String =
+        docx_paragraphs(&std::fs::read(dir.path().join("县司法局.docx")).unwrap())
+            .iter()
+            .map(|p| normalize(p))
+            .collect();
+    for t in &expected {
+        assert!(text.contains(&normalize(t)), "missing {t}");
+    }
+    assert!(
+        text.contains(&format!(
+            "县司法局承担法治政府建设示范创建任务{}项",
+            expected.len()
+        ))
+    );
+}
+
+#[test]
+fn diff_reports_gained_and_lost_units() {
+    let dir = tempfile::tempdir().unwrap();
+    let rows: Vec<Row> = national_rows().into_iter().take(12).collect();
+    write_breakdown(&dir.path().join("旧.xlsx"), &rows);
+    let mut changed = national_rows().into_iter().take(12).collect::<Vec<_>>();
+    changed[2].units = "县司法局\n县市场监督管理局".into(); // was 各乡镇
+    changed[4].units = "县法院".into(); // was 县司法局、县法院
+    write_breakdown(&dir.path().join("新.xlsx"), &changed);
+    let (changes, written) = pipeline::build_diff(
+        &dir.path().join("旧.xlsx"),
+        &dir.path().join("新.xlsx"),
+        None,
+        dir.path(),
+        &settings(),
+    )
+    .unwrap();
+    assert_eq!(changes.len(), 2);
+    assert_eq!(changes[0].number, "3");
+    assert_eq!(changes[0].gained, ["县司法局", "县市场监督管理局"]);
+    assert_eq!(changes[0].lost, ["各乡镇"]);
+    assert_eq!(changes[1].number, "5");
+    assert!(changes[1].gained.is_empty());
+    assert_eq!(changes[1].lost, ["县司法局"]);
+    let docx =
+        std::fs::read(written.iter().find(|p| p.extension().unwrap() == "docx").unwrap())
+            .unwrap();
+    let text: String = docx_paragraphs(&docx).iter().map(|p| normalize(p)).collect();
+    assert!(text.contains("调整前") && text.contains("县市场监督管理局"));
+}
