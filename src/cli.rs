@@ -35,6 +35,8 @@ pub enum Command {
     Units(UnitsArgs),
     /// 比较两版指标表的责任单位，印出责任调整对照表
     Diff(DiffArgs),
+    /// 印出督察情况打分表和打分录入表；给出 --filled 时汇总得分、排名并印出督察情况通报
+    Scores(ScoresArgs),
     /// 列出找到的字体，以及每种用途选用哪一种
     Fonts(FontArgs),
 }
@@ -105,6 +107,25 @@ pub struct UnitsArgs {
     pub dir: PathBuf,
     /// 输出文件夹
     #[arg(long, short, default_value = "out/单位任务")]
+    pub out: PathBuf,
+    /// 文件元数据使用的日期（YYYY-MM-DD）
+    #[arg(long)]
+    pub date: Option<String>,
+    /// 字体
+    #[command(flatten)]
+    pub fonts: FontArgs,
+}
+
+/// scores 的选项
+#[derive(Debug, Args)]
+pub struct ScoresArgs {
+    /// 打分表文件（打分表.toml）或含有它的文件夹
+    pub path: PathBuf,
+    /// 填好的打分录入表（打分录入.xlsx）
+    #[arg(long)]
+    pub filled: Option<PathBuf>,
+    /// 输出文件夹
+    #[arg(long, short, default_value = "out")]
     pub out: PathBuf,
     /// 文件元数据使用的日期（YYYY-MM-DD）
     #[arg(long)]
@@ -206,6 +227,15 @@ pub fn dispatch(cli: Cli, today: chrono::NaiveDate) -> Result<bool, String> {
             let settings = plain_settings(&a.fonts, a.date.as_deref(), today)?;
             report(pipeline::build_units(
                 &CaseDir::Disk(a.dir.clone()),
+                &a.out,
+                &settings,
+            ))
+        }
+        Command::Scores(a) => {
+            let settings = plain_settings(&a.fonts, a.date.as_deref(), today)?;
+            report(pipeline::build_scores(
+                &a.path,
+                a.filled.as_deref(),
                 &a.out,
                 &settings,
             ))

@@ -23,4 +23,5 @@ pub mod output;
 pub mod pipeline;
 pub mod registry;
 pub mod render;
+pub mod scores;
 pub mod units;

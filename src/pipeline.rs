@@ -392,3 +392,50 @@ pub fn build_diff(
     let written = write_document("责任调整对照表", doc, out, settings)?;
     Ok((changes, written))
 }
+
+/// `gongwen scores`: blank sheets and the score-entry workbook, or, with a filled
+/// workbook, the 督察情况通报 with every unit's sheets.
+pub fn build_scores(
+    path: &Path,
+    filled: Option<&Path>,
+    out: &Path,
+    settings: &Settings,
+) -> Result<Vec<PathBuf>, Vec<Diagnostic>> {
+    let file =
+        if path.is_dir() { path.join("打分表.toml") } else { path.to_path_buf() };
+    let scores = crate::scores::load_scores(&file)?;
+    match filled {
+        None => {
+            let mut written = write_document(
+                "督察情况打分表",
+                compose::scores::blank_sheets(&scores),
+                out,
+                settings,
+            )?;
+            let xlsx = crate::scores::write_entry_workbook(&scores).map_err(|e| {
+                vec![Diagnostic::error(
+                    Location::None,
+                    format!("无法生成打分录入表（{e}）"),
+                )]
+            })?;
+            let p = out.join("打分录入.xlsx");
+            crate::output::write_atomic(&p, &xlsx).map_err(|e| {
+                vec![Diagnostic::error(
+                    Location::File(p.display().to_string()),
+                    format!("无法写入文件（{}）", case::io_reason(&e)),
+                )]
+            })?;
+            written.push(p);
+            Ok(written)
+        }
+        Some(f) => {
+            let units = crate::scores::read_filled(f, &scores)?;
+            write_document(
+                "督察情况通报",
+                compose::scores::report(&scores, &units),
+                out,
+                settings,
+            )
+        }
+    }
+}

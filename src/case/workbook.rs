@@ -132,11 +132,29 @@ fn data_text(d: &Data) -> String {
     }
 }
 
+/// Opens a workbook and reads the named sheet as text, whatever it holds.
+pub fn read_sheet_raw(
+    path: &Path,
+    shown: &str,
+    wanted: Option<&str>,
+) -> Result<Sheet, Diagnostic> {
+    open_sheet(path, shown, wanted, false)
+}
+
 /// Opens a workbook and reads one sheet (or the first that has an indicator header).
 pub fn read_sheet(
     path: &Path,
     shown: &str,
     wanted: Option<&str>,
+) -> Result<Sheet, Diagnostic> {
+    open_sheet(path, shown, wanted, true)
+}
+
+fn open_sheet(
+    path: &Path,
+    shown: &str,
+    wanted: Option<&str>,
+    indicators: bool,
 ) -> Result<Sheet, Diagnostic> {
     let fail = |why: String| {
         Diagnostic::error(
@@ -205,7 +223,7 @@ pub fn read_sheet(
             }
         }
         let sheet = Sheet { file: shown.to_string(), name: name.clone(), origin, cells };
-        if wanted.is_some() || find_header(&sheet).is_some() {
+        if wanted.is_some() || !indicators || find_header(&sheet).is_some() {
             return Ok(sheet);
         }
     }

@@ -4,6 +4,7 @@
 pub mod assign;
 pub mod numbering;
 pub mod prose;
+pub mod scores;
 pub mod title;
 
 use tera::Context;

@@ -4,4 +4,5 @@ mod cli;
 mod common;
 mod example;
 mod invalid;
+mod scores;
 mod workbook;
