@@ -124,6 +124,9 @@ pub struct ScoresArgs {
     /// 填好的打分录入表（打分录入.xlsx）
     #[arg(long)]
     pub filled: Option<PathBuf>,
+    /// 被督察单位，逗号分隔（覆盖打分表文件中的名单）
+    #[arg(long, value_delimiter = ',')]
+    pub units: Vec<String>,
     /// 输出文件夹
     #[arg(long, short, default_value = "out")]
     pub out: PathBuf,
@@ -236,6 +239,7 @@ pub fn dispatch(cli: Cli, today: chrono::NaiveDate) -> Result<bool, String> {
             report(pipeline::build_scores(
                 &a.path,
                 a.filled.as_deref(),
+                &a.units,
                 &a.out,
                 &settings,
             ))

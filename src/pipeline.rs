@@ -398,12 +398,16 @@ pub fn build_diff(
 pub fn build_scores(
     path: &Path,
     filled: Option<&Path>,
+    units: &[String],
     out: &Path,
     settings: &Settings,
 ) -> Result<Vec<PathBuf>, Vec<Diagnostic>> {
     let file =
         if path.is_dir() { path.join("打分表.toml") } else { path.to_path_buf() };
-    let scores = crate::scores::load_scores(&file)?;
+    let mut scores = crate::scores::load_scores(&file)?;
+    if !units.is_empty() {
+        scores.units = units.to_vec();
+    }
     match filled {
         None => {
             let mut written = write_document(

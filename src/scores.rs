@@ -118,8 +118,178 @@ pub fn stated_points(text: &str) -> Option<Points> {
     Points::parse(body)
 }
 
-/// Reads and checks a score-sheet file.
+/// Reads and checks score sheets: a workbook (one worksheet per 责任人) or a
+/// `打分表.toml`.
 pub fn load_scores(path: &Path) -> Result<Scores, Vec<Diagnostic>> {
+    let ext = path.extension().and_then(|e| e.to_str()).unwrap_or("").to_lowercase();
+    if matches!(ext.as_str(), "xlsx" | "xlsm" | "xls" | "xlsb" | "ods") {
+        return load_scores_workbook(path);
+    }
+    load_scores_toml(path)
+}
+
+/// Score sheets from a workbook: every worksheet with a header naming 工作任务
+/// (and 主要职责, 分值, 落实单位, 检查标准 in any order) is one sheet; a
+/// "责任人：…" row above the header names the person, the first row the title;
+/// 主要职责 merged over its tasks; points from the 分值 column, else from the
+/// task's "(6分)".
+fn load_scores_workbook(path: &Path) -> Result<Scores, Vec<Diagnostic>> {
+    use calamine::{Reader, open_workbook_auto};
+    let shown = crate::case::display_path(path);
+    let names = open_workbook_auto(path)
+        .map_err(|e| {
+            vec![Diagnostic::error(
+                Location::File(shown.clone()),
+                format!("无法读取工作簿（{e}）"),
+            )]
+        })?
+        .sheet_names()
+        .to_vec();
+    let mut diags = Vec::new();
+    let mut sheets = Vec::new();
+    for name in names {
+        let ws = crate::case::workbook::read_sheet_raw(path, &shown, Some(&name))
+            .map_err(|d| vec![d])?;
+        let norm = |s: &str| s.chars().filter(|c| !c.is_whitespace()).collect::<String>();
+        let Some(hr) = ws
+            .cells
+            .iter()
+            .take(30)
+            .position(|r| r.iter().any(|c| norm(c) == "工作任务"))
+        else {
+            continue;
+        };
+        let col = |names: &[&str]| {
+            ws.cells[hr].iter().position(|c| {
+                names.contains(
+                    &norm(c).trim_end_matches("(分)").trim_end_matches("（分）"),
+                )
+            })
+        };
+        let (c_duty, c_task) =
+            (col(&["主要职责", "考核类别"]), col(&["工作任务", "考核内容"]));
+        let (c_pts, c_units, c_rule) = (
+            col(&["分值"]),
+            col(&["落实单位", "责任单位"]),
+            col(&["检查标准", "评分标准"]),
+        );
+        let c_task = c_task.unwrap_or(0);
+        let mut person = String::new();
+        let mut title = String::new();
+        for row in &ws.cells[..hr] {
+            for c in row.iter().filter(|c| !c.is_empty()) {
+                if let Some(p) =
+                    c.strip_prefix("责任人：").or_else(|| c.strip_prefix("责任人:"))
+                {
+                    person = p.trim().to_string();
+                } else if title.is_empty() {
+                    title = c.clone();
+                }
+            }
+        }
+        let mut groups: Vec<Group> = Vec::new();
+        for (r, row) in ws.cells.iter().enumerate().skip(hr + 1) {
+            let get = |c: Option<usize>| {
+                c.and_then(|c| row.get(c)).cloned().unwrap_or_default()
+            };
+            let text = get(Some(c_task));
+            if text.is_empty() || norm(&text) == "工作任务" {
+                continue;
+            }
+            // "1 县（区）常委会…": the task's number typed into its text
+            let text = match text.split_once([' ', '\u{3000}']) {
+                Some((n, rest))
+                    if n.chars().all(|c| c.is_ascii_digit())
+                        && !rest.trim().is_empty() =>
+                {
+                    rest.trim().to_string()
+                }
+                _ => text,
+            };
+            let loc = ws.loc(r, c_task);
+            let stated = stated_points(&text);
+            let points =
+                match (c_pts.map(|c| get(Some(c))).filter(|s| !s.is_empty()), stated) {
+                    (Some(p), _) => match Points::parse(&p) {
+                        Some(v) => {
+                            if stated.is_some_and(|s| s != v) {
+                                diags.push(Diagnostic::error(
+                                    ws.loc(r, c_pts.unwrap_or(0)),
+                                    format!(
+                                        "任务\"{}\"文中写 {} 分，分值栏为 {v} 分",
+                                        short(&text),
+                                        stated.unwrap_or_default()
+                                    ),
+                                ));
+                            }
+                            v
+                        }
+                        None => {
+                            diags.push(Diagnostic::error(
+                                ws.loc(r, c_pts.unwrap_or(0)),
+                                format!("无法识别的分值\"{p}\""),
+                            ));
+                            continue;
+                        }
+                    },
+                    (None, Some(s)) => s,
+                    (None, None) => {
+                        diags.push(Diagnostic::error(
+                            loc.clone(),
+                            format!("任务\"{}\"没有分值", short(&text)),
+                        ));
+                        continue;
+                    }
+                };
+            let duty = get(c_duty);
+            if groups.is_empty()
+                || (!duty.is_empty() && groups.last().is_some_and(|g| g.duty != duty))
+            {
+                groups.push(Group { duty: duty.clone(), tasks: Vec::new() });
+            }
+            if let Some(g) = groups.last_mut() {
+                g.tasks.push(Task {
+                    text: Located::new(text, loc),
+                    points,
+                    units: get(c_units),
+                    rule: get(c_rule),
+                });
+            }
+        }
+        let sheet = Sheet {
+            title: if title.is_empty() { name.clone() } else { title },
+            person,
+            full: Points(1000),
+            groups,
+            loc: Location::Cell {
+                file: shown.clone(),
+                sheet: name.clone(),
+                cell: crate::case::workbook::cell_name(ws.origin.0, ws.origin.1),
+            },
+        };
+        let sum: Points = sheet.tasks().map(|(_, _, t)| t.points).sum();
+        if sum != sheet.full {
+            diags.push(Diagnostic::error(
+                sheet.loc.clone(),
+                format!(
+                    "打分表\"{}\"各项分值合计 {sum} 分，与满分 {} 分不符",
+                    sheet.person, sheet.full
+                ),
+            ));
+        }
+        sheets.push(sheet);
+    }
+    if sheets.is_empty() && diags.is_empty() {
+        diags.push(Diagnostic::error(
+            Location::File(shown),
+            "工作簿中没有含\"工作任务\"列的打分表",
+        ));
+    }
+    if diags.is_empty() { Ok(Scores { sheets, units: Vec::new() }) } else { Err(diags) }
+}
+
+/// Reads and checks a `打分表.toml`.
+fn load_scores_toml(path: &Path) -> Result<Scores, Vec<Diagnostic>> {
     let shown = crate::case::display_path(path);
     let text = std::fs::read_to_string(path).map_err(|e| {
         vec![Diagnostic::error(

@@ -79,7 +79,7 @@ fn every_validation_rule_names_sheet_row_and_numbers() {
 fn blank_sheets_and_entry_workbook() {
     let dir = tempfile::tempdir().unwrap();
     let written =
-        pipeline::build_scores(&seed_file(), None, dir.path(), &settings()).unwrap();
+        pipeline::build_scores(&seed_file(), None, &[], dir.path(), &settings()).unwrap();
     assert_eq!(written.len(), 3);
     let docx = std::fs::read(dir.path().join("督察情况打分表.docx")).unwrap();
     let xml = document_xml(&docx);
@@ -202,7 +202,7 @@ fn totals_ranks_ties_and_blanks() {
     );
     // the report prints ranks, totals and 未评分
     let written =
-        pipeline::build_scores(&seed_file(), Some(&path), dir.path(), &settings())
+        pipeline::build_scores(&seed_file(), Some(&path), &[], dir.path(), &settings())
             .unwrap();
     let docx =
         std::fs::read(written.iter().find(|p| p.extension().unwrap() == "docx").unwrap())
@@ -249,4 +249,46 @@ fn bad_scores_are_located() {
     for e in &expected {
         assert!(errs.contains(e), "missing\n{e}\nin\n{}", errs.join("\n"));
     }
+}
+
+#[test]
+fn sheets_from_a_workbook() {
+    use rust_xlsxwriter::Format;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("打分表.xlsx");
+    let mut wb = Workbook::new();
+    let ws = wb.add_worksheet();
+    ws.set_name("党委").unwrap();
+    ws.write_string(0, 0, "党政主要负责人督察情况打分表").unwrap();
+    ws.write_string(1, 0, "责任人：县（区）党委主要负责人").unwrap();
+    for (c, h) in ["主要职责", "工作任务", "落实单位", "检查标准", "得分 (分)", "备注"]
+        .iter()
+        .enumerate()
+    {
+        ws.write_string(2, c as u16, *h).unwrap();
+    }
+    ws.merge_range(3, 0, 4, 0, "1.发挥党委领导核心作用。", &Format::new()).unwrap();
+    ws.write_string(3, 1, "1 听取法治建设工作汇报。（60分）").unwrap();
+    ws.write_string(4, 1, "2 研究解决重大问题。(30分)").unwrap();
+    ws.write_string(5, 0, "2.依法决策。").unwrap();
+    ws.write_string(5, 1, "3 落实法律顾问制度。（10分）").unwrap();
+    ws.write_string(5, 2, "县（区）委办公室").unwrap();
+    wb.save(&path).unwrap();
+    let s = load_scores(&path).unwrap();
+    assert_eq!(s.sheets.len(), 1);
+    let sheet = &s.sheets[0];
+    assert_eq!(sheet.person, "县（区）党委主要负责人");
+    assert_eq!(sheet.groups.len(), 2);
+    assert_eq!(sheet.groups[0].tasks.len(), 2, "the merged 主要职责 covers both tasks");
+    assert_eq!(sheet.groups[0].tasks[0].text.value, "听取法治建设工作汇报。（60分）");
+    assert_eq!(sheet.groups[1].tasks[0].units, "县（区）委办公室");
+    let written = pipeline::build_scores(
+        &path,
+        None,
+        &["华龙区".into(), "清丰县".into()],
+        dir.path(),
+        &settings(),
+    )
+    .unwrap();
+    assert_eq!(written.len(), 3);
 }
