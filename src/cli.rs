@@ -35,6 +35,8 @@ pub enum Command {
     Units(UnitsArgs),
     /// 比较两版指标表的责任单位，印出责任调整对照表
     Diff(DiffArgs),
+    /// 按单位统计已完成、未完成、逾期和 7 日内到期的任务，印出进度通报和督办通知
+    Status(StatusArgs),
     /// 印出督察情况打分表和打分录入表；给出 --filled 时汇总得分、排名并印出督察情况通报
     Scores(ScoresArgs),
     /// 列出找到的字体，以及每种用途选用哪一种
@@ -72,6 +74,9 @@ pub struct BuildArgs {
     /// 在 PDF 旁写出生成的 Typst 源文件（<名称>.typ.d/）
     #[arg(long)]
     pub emit_typst: bool,
+    /// 监视案卷文件夹，文件一改就重新生成（按 Ctrl-C 退出）
+    #[arg(long)]
+    pub watch: bool,
     /// 字体
     #[command(flatten)]
     pub fonts: FontArgs,
@@ -133,6 +138,28 @@ pub struct ScoresArgs {
     /// 文件元数据使用的日期（YYYY-MM-DD）
     #[arg(long)]
     pub date: Option<String>,
+    /// 字体
+    #[command(flatten)]
+    pub fonts: FontArgs,
+}
+
+/// status 的选项
+#[derive(Debug, Args)]
+pub struct StatusArgs {
+    /// 案卷文件夹
+    pub dir: PathBuf,
+    /// 统计截止日期（YYYY-MM-DD）；默认今天
+    #[arg(long)]
+    pub as_of: Option<String>,
+    /// 督办通知要求回复的期限（天）
+    #[arg(long, default_value_t = 5)]
+    pub reply_days: i64,
+    /// 第一份督办通知的发文序号；默认为案卷发文字号的序号加一
+    #[arg(long)]
+    pub first_number: Option<i64>,
+    /// 输出文件夹
+    #[arg(long, short, default_value = "out/进度")]
+    pub out: PathBuf,
     /// 字体
     #[command(flatten)]
     pub fonts: FontArgs,
@@ -244,6 +271,7 @@ pub fn dispatch(cli: Cli, today: chrono::NaiveDate) -> Result<bool, String> {
                 &settings,
             ))
         }
+        Command::Status(a) => status(a, today),
         Command::Diff(a) => {
             let settings = plain_settings(&a.fonts, a.date.as_deref(), today)?;
             match pipeline::build_diff(
@@ -303,11 +331,81 @@ fn build(a: BuildArgs, today: chrono::NaiveDate) -> Result<bool, String> {
     } else {
         a.dirs.iter().map(|d| CaseDir::Disk(d.clone())).collect()
     };
+    if a.watch {
+        let [CaseDir::Disk(dir)] = dirs.as_slice() else {
+            return Err("--watch 需要且只需要一个案卷文件夹".into());
+        };
+        watch(dir, &a.out, &settings, a.templates.as_deref());
+    }
     let mut ok = true;
     for dir in dirs {
         ok &= build_one(&dir, &a.out, &settings);
     }
     Ok(ok)
+}
+
+/// Modification times of the files a build reads (the case folder, templates).
+fn snapshot(
+    dirs: &[&Path],
+    exclude: &Path,
+) -> std::collections::BTreeMap<PathBuf, std::time::SystemTime> {
+    let exclude = exclude.canonicalize().unwrap_or_else(|_| exclude.to_path_buf());
+    let mut out = std::collections::BTreeMap::new();
+    let mut stack: Vec<PathBuf> = dirs.iter().map(|d| d.to_path_buf()).collect();
+    while let Some(d) = stack.pop() {
+        let Ok(entries) = std::fs::read_dir(&d) else { continue };
+        for e in entries.flatten() {
+            let p = e.path();
+            let name = e.file_name();
+            // our own temporaries and hidden files are not inputs
+            if name.to_string_lossy().starts_with('.') {
+                continue;
+            }
+            // the output folder may sit inside the case folder
+            if p.canonicalize().is_ok_and(|c| c.starts_with(&exclude)) {
+                continue;
+            }
+            match e.metadata() {
+                Ok(m) if m.is_dir() => stack.push(p),
+                Ok(m) => {
+                    out.insert(p, m.modified().unwrap_or(std::time::UNIX_EPOCH));
+                }
+                Err(_) => {}
+            }
+        }
+    }
+    out
+}
+
+/// Rebuilds whenever an input changes. Fonts and Typst's caches stay loaded, so a
+/// changed cell shows in the PDF quickly; a half-saved or invalid file prints its
+/// errors and keeps the last good output. Never returns (Ctrl-C ends the process;
+/// outputs are only ever replaced whole).
+fn watch(dir: &Path, out: &Path, settings: &Settings, templates: Option<&Path>) -> ! {
+    let watched: Vec<&Path> = std::iter::once(dir).chain(templates).collect();
+    build_one(&CaseDir::Disk(dir.to_path_buf()), out, settings);
+    println!("正在监视 {}（按 Ctrl-C 退出）", dir.display());
+    let mut last = snapshot(&watched, out);
+    loop {
+        std::thread::sleep(std::time::Duration::from_millis(250));
+        let now = snapshot(&watched, out);
+        if now == last {
+            continue;
+        }
+        let changed: Vec<String> = now
+            .iter()
+            .filter(|(p, t)| last.get(*p) != Some(t))
+            .map(|(p, _)| p.display().to_string())
+            .chain(
+                last.keys()
+                    .filter(|p| !now.contains_key(*p))
+                    .map(|p| format!("{}（已删除）", p.display())),
+            )
+            .collect();
+        println!("有改动：{}", changed.join("、"));
+        last = now;
+        build_one(&CaseDir::Disk(dir.to_path_buf()), out, settings);
+    }
 }
 
 /// Builds one case and reports; `false` when it failed (other cases still run).
@@ -392,6 +490,66 @@ fn init(dir: &Path, catalog: Option<&str>) -> Result<bool, String> {
         dir.display()
     );
     Ok(true)
+}
+
+fn status(a: StatusArgs, today: chrono::NaiveDate) -> Result<bool, String> {
+    use std::io::IsTerminal;
+    let as_of = match a.as_of.as_deref() {
+        Some(s) => chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d")
+            .map_err(|_| format!("无法识别 --as-of {s}（应写作 YYYY-MM-DD）"))?,
+        None => today,
+    };
+    let settings =
+        plain_settings(&a.fonts, Some(&as_of.format("%Y-%m-%d").to_string()), today)?;
+    let report = match pipeline::build_status(
+        &CaseDir::Disk(a.dir.clone()),
+        as_of,
+        a.reply_days,
+        a.first_number,
+        &a.out,
+        &settings,
+    ) {
+        Ok(r) => r,
+        Err(d) => {
+            print_diags(&d);
+            return Ok(false);
+        }
+    };
+    let color = std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none();
+    let paint =
+        |code: &str, s: String| if color { format!("\x1b[{code}m{s}\x1b[0m") } else { s };
+    println!("截至 {}（{} 个单位）", crate::deadline::cn_date(as_of), report.units.len());
+    let width =
+        report.units.iter().map(|u| display_width(&u.unit)).max().unwrap_or(4).max(4);
+    println!("{}  已完成  未完成  逾期  7日内到期", pad("单位", width));
+    for u in &report.units {
+        let overdue = format!("{:>4}", u.overdue.len());
+        let soon = format!("{:>9}", u.due_soon.len());
+        println!(
+            "{}  {:>6}  {:>6}  {}  {}",
+            pad(&u.unit, width),
+            u.done,
+            u.open,
+            if u.overdue.is_empty() { overdue } else { paint("1;31", overdue) },
+            if u.due_soon.is_empty() { soon } else { paint("33", soon) },
+        );
+        for (n, d) in &u.overdue {
+            println!("    {}", paint("31", format!("第 {n} 项逾期 {d} 天")));
+        }
+    }
+    for p in &report.written {
+        println!("已写出 {}", p.display());
+    }
+    Ok(true)
+}
+
+/// Terminal columns a text takes (CJK characters take two).
+fn display_width(s: &str) -> usize {
+    s.chars().map(|c| if c.is_ascii() { 1 } else { 2 }).sum()
+}
+
+fn pad(s: &str, width: usize) -> String {
+    format!("{s}{}", " ".repeat(width.saturating_sub(display_width(s))))
 }
 
 /// Settings of a command that writes stand-alone documents (PDF and DOCX).

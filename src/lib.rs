@@ -21,6 +21,7 @@ pub mod doc;
 pub mod model;
 pub mod output;
 pub mod pipeline;
+pub mod progress;
 pub mod registry;
 pub mod render;
 pub mod scores;

@@ -443,3 +443,52 @@ pub fn build_scores(
         }
     }
 }
+
+/// What `gongwen status` found and wrote.
+pub struct StatusReport {
+    /// Progress per unit.
+    pub units: Vec<crate::progress::UnitProgress>,
+    /// Files written.
+    pub written: Vec<PathBuf>,
+}
+
+/// `gongwen status`: progress per unit on `as_of`, the 进度通报, and a 督办通知
+/// for every unit with overdue tasks (numbered from `first_seq`).
+pub fn build_status(
+    dir: &CaseDir,
+    as_of: chrono::NaiveDate,
+    reply_days: i64,
+    first_seq: Option<i64>,
+    out: &Path,
+    settings: &Settings,
+) -> Result<StatusReport, Vec<Diagnostic>> {
+    let case = case::load_case(dir)?;
+    if case.indicators.is_empty() {
+        return Err(vec![Diagnostic::error(Location::None, "案卷没有指标数据")]);
+    }
+    let states = crate::progress::task_states(&case, as_of)?;
+    let units = crate::progress::by_unit(&case, &states);
+    let mut written = write_document(
+        "创建任务进度通报",
+        compose::progress::progress_report(&units, as_of),
+        out,
+        settings,
+    )?;
+    let reply = as_of + chrono::Duration::days(reply_days);
+    let mut seq = first_seq.unwrap_or(case.header.number.seq + 1);
+    for u in units.iter().filter(|u| !u.overdue.is_empty()) {
+        let numbers: Vec<String> = u.overdue.iter().map(|(n, _)| n.clone()).collect();
+        let doc = compose::progress::urge_notice(
+            &case, &u.unit, &states, &numbers, as_of, reply, seq,
+        );
+        seq += 1;
+        let name: String = format!("督办通知-{}", u.unit)
+            .chars()
+            .filter(|c| {
+                !matches!(c, '/' | '\\' | ':' | '*' | '?' | '"' | '<' | '>' | '|')
+            })
+            .collect();
+        written.extend(write_document(&name, doc, out, settings)?);
+    }
+    Ok(StatusReport { units, written })
+}

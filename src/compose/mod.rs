@@ -3,6 +3,7 @@
 
 pub mod assign;
 pub mod numbering;
+pub mod progress;
 pub mod prose;
 pub mod scores;
 pub mod title;

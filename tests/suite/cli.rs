@@ -3,7 +3,7 @@
 use std::path::Path;
 use std::process::Command;
 
-use crate::common::write_example;
+use crate::common::{docx_paragraphs, write_example};
 
 fn gongwen(args: &[&str], cwd: &Path) -> std::process::Output {
     Command::new(env!("CARGO_BIN_EXE_gongwen"))
@@ -178,4 +178,59 @@ fn init_from_catalogues() {
     let bad = gongwen(&["init", "x", "--catalog", "火星2030"], dir.path());
     assert_eq!(bad.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&bad.stderr).contains("可用：全国2021、河南2023"));
+}
+
+#[test]
+fn watch_rebuilds_when_an_input_changes_and_keeps_the_last_good_output() {
+    use std::io::{BufRead, BufReader};
+    let dir = tempfile::tempdir().unwrap();
+    write_example(dir.path());
+    let mut child = Command::new(env!("CARGO_BIN_EXE_gongwen"))
+        .args([
+            "build",
+            ".",
+            "--watch",
+            "--ignore-system-fonts",
+            "--date",
+            "2023-08-31",
+            "--format",
+            "docx",
+        ])
+        .current_dir(dir.path())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let mut wait_for = |needle: &str| {
+        for line in lines.by_ref() {
+            let line = line.unwrap();
+            if line.contains(needle) {
+                return line;
+            }
+        }
+        panic!("watch ended before printing {needle}");
+    };
+    wait_for("正在监视");
+    let docx = dir.path().join("out/夏邑县创建示范县工作推进方案.docx");
+    let first = std::fs::read(&docx).unwrap();
+    // a changed 责任单位 shows in the output
+    let data = std::fs::read_to_string(dir.path().join("指标.toml")).unwrap();
+    std::fs::write(
+        dir.path().join("指标.toml"),
+        data.replacen("\"政府办\\n司法局\"", "\"县委办公室\"", 1),
+    )
+    .unwrap();
+    wait_for("有改动");
+    let done = wait_for("完成");
+    assert!(done.contains("用时"), "{done}");
+    let second = std::fs::read(&docx).unwrap();
+    assert_ne!(first, second);
+    assert!(docx_paragraphs(&second).iter().any(|p| p == "县委办公室"));
+    // a half-saved file: errors, and the last good output stays
+    std::fs::write(dir.path().join("case.toml"), "[\"版头\"\n").unwrap();
+    wait_for("有改动");
+    std::thread::sleep(std::time::Duration::from_millis(500));
+    assert_eq!(std::fs::read(&docx).unwrap(), second);
+    child.kill().unwrap();
+    child.wait().unwrap();
 }

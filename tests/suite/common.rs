@@ -56,7 +56,8 @@ fn unescape(s: &str) -> String {
         .replace("&amp;", "&")
 }
 
-/// The text of each DOCX paragraph (table cells are paragraphs too).
+/// The text of each DOCX paragraph (table cells are paragraphs too), without the
+/// invisible word joiners the writer puts between Han characters and digits.
 pub fn docx_paragraphs(docx: &[u8]) -> Vec<String> {
     let xml = document_xml(docx);
     xml.split("</w:p>")
@@ -77,7 +78,7 @@ pub fn docx_paragraphs(docx: &[u8]) -> Vec<String> {
                     rest = &after[close..];
                 }
             }
-            text
+            text.replace('\u{2060}', "")
         })
         .filter(|t| !t.is_empty())
         .collect()

@@ -4,5 +4,6 @@ mod cli;
 mod common;
 mod example;
 mod invalid;
+mod progress;
 mod scores;
 mod workbook;

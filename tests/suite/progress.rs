@@ -1,0 +1,149 @@
+//! Deadlines and progress: done, open, overdue and due-soon as of a fixed date,
+//! the 进度通报 and the 督办通知, dates from Excel cells, year-less dates.
+
+use std::path::Path;
+
+use gongwen::case::CaseDir;
+use gongwen::pipeline;
+use gongwen::progress::{State, by_unit, task_states};
+
+use crate::common::*;
+
+fn fixture() -> std::path::PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/progress")
+}
+
+fn day(y: i32, m: u32, d: u32) -> chrono::NaiveDate {
+    chrono::NaiveDate::from_ymd_opt(y, m, d).unwrap()
+}
+
+#[test]
+fn states_as_of_a_fixed_date() {
+    let case = gongwen::case::load_case(&CaseDir::Disk(fixture())).unwrap();
+    let states = task_states(&case, day(2024, 4, 10)).unwrap();
+    let by_seq =
+        |n: u32| states.iter().find(|s| s.indicator.seq == n).unwrap().state.clone();
+    assert_eq!(by_seq(1), State::Done);
+    assert_eq!(by_seq(2), State::Overdue { days: 26 });
+    assert_eq!(by_seq(3), State::Open { days_left: Some(10) }); // 中旬: by the 20th
+    assert_eq!(by_seq(4), State::Open { days_left: Some(5) });
+    assert_eq!(by_seq(5), State::Open { days_left: None }); // 按照市部署时间: never late
+    assert_eq!(by_seq(6), State::Overdue { days: 9 }); // "4月1日" takes the case's year
+    assert_eq!(by_seq(7), State::Done); // a completion date
+    let units = by_unit(&case, &states);
+    let sfj = units.iter().find(|u| u.unit == "县司法局").unwrap();
+    assert_eq!(
+        (sfj.done, sfj.open, sfj.overdue.clone(), sfj.due_soon.clone()),
+        (1, 2, vec![("6".into(), 9)], vec![("4".into(), 5)])
+    );
+    let zfb = units.iter().find(|u| u.unit == "县政府办公室").unwrap();
+    assert_eq!((zfb.done, zfb.open, zfb.overdue.clone()), (1, 2, vec![("2".into(), 26)]));
+}
+
+#[test]
+fn report_and_urge_notices() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut s = settings();
+    s.date = day(2024, 4, 10);
+    let report = pipeline::build_status(
+        &CaseDir::Disk(fixture()),
+        day(2024, 4, 10),
+        5,
+        Some(20),
+        dir.path(),
+        &s,
+    )
+    .unwrap();
+    let names: Vec<String> = report
+        .written
+        .iter()
+        .map(|p| p.file_name().unwrap().to_string_lossy().into_owned())
+        .collect();
+    assert!(names.contains(&"创建任务进度通报.pdf".into()));
+    assert!(names.contains(&"督办通知-县司法局.docx".into()));
+    assert!(names.contains(&"督办通知-县政府办公室.pdf".into()));
+    let docx = std::fs::read(dir.path().join("督办通知-县司法局.docx")).unwrap();
+    let p = docx_paragraphs(&docx);
+    assert!(p.contains(&"某政发〔2024〕20号".to_string()), "{p:?}");
+    assert!(p.contains(&"县司法局：".to_string()));
+    assert!(p.iter().any(|x| {
+        normalize(x)
+            .contains("截至2024年4月10日，你单位承担的下列1项创建任务已超过完成时限")
+    }));
+    assert!(p.iter().any(|x| normalize(x).contains("于2024年4月15日前办结")));
+    assert!(p.contains(&"开展规范性文件清理。".to_string()));
+    assert!(p.contains(&"2024年4月1日".to_string()));
+    assert!(p.contains(&"9".to_string()));
+    let other = docx_paragraphs(
+        &std::fs::read(dir.path().join("督办通知-县政府办公室.docx")).unwrap(),
+    );
+    assert!(other.contains(&"某政发〔2024〕21号".to_string()));
+}
+
+#[test]
+fn year_less_dates_before_the_notice_are_flagged() {
+    let dir = tempfile::tempdir().unwrap();
+    for f in ["case.toml", "单位.toml"] {
+        std::fs::copy(fixture().join(f), dir.path().join(f)).unwrap();
+    }
+    std::fs::write(
+        dir.path().join("指标.toml"),
+        "[[\"指标\"]]\n\"序号\" = 1\n\"三级指标\" = \"甲\"\n\"责任单位\" = \"县司法局\"\n\"完成时限\" = \"1月15日\"\n",
+    )
+    .unwrap();
+    let case =
+        gongwen::case::load_case(&CaseDir::Disk(dir.path().to_path_buf())).unwrap();
+    let errs: Vec<String> = task_states(&case, day(2024, 4, 10))
+        .unwrap_err()
+        .iter()
+        .map(|d| d.to_string().replace(&dir.path().display().to_string(), "DIR"))
+        .collect();
+    assert_eq!(
+        errs,
+        [
+            "DIR/指标.toml:5:10: 错误：时限\"1月15日\"按当年算早于成文日期，是否指次年？\n  提示：写明年份，如 2025年1月15日"
+        ]
+    );
+}
+
+#[test]
+fn excel_dates_are_read_as_dates() {
+    use rust_xlsxwriter::{ExcelDateTime, Format, Workbook};
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("进度.xlsx");
+    let mut wb = Workbook::new();
+    let ws = wb.add_worksheet();
+    for (c, h) in
+        ["序号", "三级指标", "责任单位", "完成时限", "完成情况"].iter().enumerate()
+    {
+        ws.write_string(0, c as u16, *h).unwrap();
+    }
+    let date_fmt = Format::new().set_num_format("yyyy-mm-dd");
+    ws.write_number(1, 0, 1.0).unwrap();
+    ws.write_string(1, 1, "甲。").unwrap();
+    ws.write_string(1, 2, "县司法局").unwrap();
+    ws.write_datetime_with_format(
+        1,
+        3,
+        &ExcelDateTime::from_ymd(2024, 9, 30).unwrap(),
+        &date_fmt,
+    )
+    .unwrap();
+    ws.write_datetime_with_format(
+        1,
+        4,
+        &ExcelDateTime::from_ymd(2024, 9, 20).unwrap(),
+        &date_fmt,
+    )
+    .unwrap();
+    ws.write_number(2, 0, 2.0).unwrap();
+    ws.write_string(2, 1, "乙。").unwrap();
+    ws.write_string(2, 3, "2024年10月底前").unwrap();
+    ws.write_string(2, 4, "进行中").unwrap();
+    wb.save(&path).unwrap();
+    let sheet = gongwen::case::workbook::read_sheet(&path, "进度.xlsx", None).unwrap();
+    let inds = gongwen::case::workbook::read_indicators(&sheet).unwrap();
+    assert_eq!(inds[0].deadline.as_ref().unwrap().value, "2024年9月30日");
+    assert_eq!(inds[0].status.as_ref().unwrap().value, "2024年9月20日");
+    assert_eq!(inds[1].deadline.as_ref().unwrap().value, "2024年10月底前");
+}
