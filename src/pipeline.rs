@@ -475,13 +475,12 @@ pub fn build_status(
         settings,
     )?;
     let reply = as_of + chrono::Duration::days(reply_days);
-    let mut seq = first_seq.unwrap_or(case.header.number.seq + 1);
-    for u in units.iter().filter(|u| !u.overdue.is_empty()) {
+    let first = first_seq.unwrap_or(case.header.number.seq + 1);
+    for (seq, u) in (first..).zip(units.iter().filter(|u| !u.overdue.is_empty())) {
         let numbers: Vec<String> = u.overdue.iter().map(|(n, _)| n.clone()).collect();
         let doc = compose::progress::urge_notice(
             &case, &u.unit, &states, &numbers, as_of, reply, seq,
         );
-        seq += 1;
         let name: String = format!("督办通知-{}", u.unit)
             .chars()
             .filter(|c| {

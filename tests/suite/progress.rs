@@ -125,14 +125,14 @@ fn excel_dates_are_read_as_dates() {
     ws.write_datetime_with_format(
         1,
         3,
-        &ExcelDateTime::from_ymd(2024, 9, 30).unwrap(),
+        ExcelDateTime::from_ymd(2024, 9, 30).unwrap(),
         &date_fmt,
     )
     .unwrap();
     ws.write_datetime_with_format(
         1,
         4,
-        &ExcelDateTime::from_ymd(2024, 9, 20).unwrap(),
+        ExcelDateTime::from_ymd(2024, 9, 20).unwrap(),
         &date_fmt,
     )
     .unwrap();
