@@ -41,6 +41,8 @@ pub enum Command {
     Scores(ScoresArgs),
     /// 列出找到的字体，以及每种用途选用哪一种
     Fonts(FontArgs),
+    /// 性能测试：内置示例、1000 行附件、200 个案卷批量（预热后取中位数）
+    Bench(BenchArgs),
 }
 
 /// 字体选项
@@ -57,8 +59,11 @@ pub struct FontArgs {
 /// build 的选项
 #[derive(Debug, Args)]
 pub struct BuildArgs {
-    /// 案卷文件夹（含 case.toml）；不给时生成内置示例
+    /// 案卷文件夹（含 case.toml）；不给时生成内置示例；给多个时并行生成
     pub dirs: Vec<PathBuf>,
+    /// 生成此文件夹下的全部案卷（每个含 case.toml 的子文件夹），输出到 --out 下同名子文件夹
+    #[arg(long, value_name = "ROOT")]
+    pub all: Option<PathBuf>,
     /// 输出文件夹
     #[arg(long, short, default_value = "out")]
     pub out: PathBuf,
@@ -77,6 +82,9 @@ pub struct BuildArgs {
     /// 监视案卷文件夹，文件一改就重新生成（按 Ctrl-C 退出）
     #[arg(long)]
     pub watch: bool,
+    /// 打印各阶段用时（供 gongwen bench 使用）
+    #[arg(long, hide = true)]
+    pub timings: bool,
     /// 字体
     #[command(flatten)]
     pub fonts: FontArgs,
@@ -103,6 +111,23 @@ pub struct InitArgs {
     /// 从内置指标体系开始（全国2021 或 河南2023），责任单位留空待分配
     #[arg(long)]
     pub catalog: Option<String>,
+}
+
+/// bench 的选项
+#[derive(Debug, Args)]
+pub struct BenchArgs {
+    /// 每项测量的次数（另有一次预热）
+    #[arg(long, default_value_t = 5)]
+    pub runs: usize,
+    /// 批量测试的案卷数
+    #[arg(long, default_value_t = 200)]
+    pub cases: usize,
+    /// 只测这些项目，逗号分隔：example,rows1000,batch
+    #[arg(long, value_delimiter = ',', default_value = "example,rows1000,batch")]
+    pub only: Vec<String>,
+    /// 字体
+    #[command(flatten)]
+    pub fonts: FontArgs,
 }
 
 /// units 的选项
@@ -298,6 +323,7 @@ pub fn dispatch(cli: Cli, today: chrono::NaiveDate) -> Result<bool, String> {
                 Err(d) => report(Err(d)),
             }
         }
+        Command::Bench(a) => bench(a, today),
         Command::Fonts(a) => {
             fonts(&a);
             Ok(true)
@@ -326,10 +352,21 @@ fn build(a: BuildArgs, today: chrono::NaiveDate) -> Result<bool, String> {
         formats: formats(&a.format)?,
         emit_typst: a.emit_typst,
     };
-    let dirs: Vec<CaseDir> = if a.dirs.is_empty() {
+    let mut batch = a.dirs.clone();
+    if let Some(root) = &a.all {
+        let found = pipeline::find_cases(root);
+        if found.is_empty() {
+            return Err(format!("{} 下没有案卷（含 case.toml 的文件夹）", root.display()));
+        }
+        batch.extend(found);
+    }
+    if batch.len() > 1 && !a.watch {
+        return Ok(build_many(&batch, &a.out, &settings));
+    }
+    let dirs: Vec<CaseDir> = if batch.is_empty() {
         vec![CaseDir::Builtin]
     } else {
-        a.dirs.iter().map(|d| CaseDir::Disk(d.clone())).collect()
+        batch.iter().map(|d| CaseDir::Disk(d.clone())).collect()
     };
     if a.watch {
         let [CaseDir::Disk(dir)] = dirs.as_slice() else {
@@ -337,11 +374,59 @@ fn build(a: BuildArgs, today: chrono::NaiveDate) -> Result<bool, String> {
         };
         watch(dir, &a.out, &settings, a.templates.as_deref());
     }
+    if a.timings {
+        let [dir] = dirs.as_slice() else { return Err("--timings 只用于一个案卷".into()) };
+        let (_, pages, t) = pipeline::build_case(dir, &a.out, &settings)
+            .map_err(|d| d.iter().map(ToString::to_string).collect::<Vec<_>>().join("\n"))?;
+        println!(
+            "GONGWEN_TIMINGS {} {} {} {} {} {} {}",
+            t.compose, t.layout, t.pdf, t.docx, t.write, pages, crate::bench::peak_memory_mib()
+        );
+        return Ok(true);
+    }
     let mut ok = true;
     for dir in dirs {
         ok &= build_one(&dir, &a.out, &settings);
     }
     Ok(ok)
+}
+
+/// Builds many cases in parallel with a line per finished case and a summary.
+fn build_many(dirs: &[PathBuf], out: &Path, settings: &Settings) -> bool {
+    use std::io::IsTerminal;
+    let total = dirs.len();
+    let start = std::time::Instant::now();
+    let tty = std::io::stderr().is_terminal();
+    let progress = |n: usize, r: &pipeline::BatchResult| {
+        let name = r.dir.display();
+        match &r.result {
+            Ok((_, pages, t)) => eprintln!("[{n}/{total}] {name}：{pages} 页，{:.2} 秒", t.total()),
+            Err(d) => {
+                let errors = d.iter().filter(|d| d.is_error()).count();
+                if tty {
+                    eprintln!("[{n}/{total}] \x1b[31m{name}：{errors} 个错误\x1b[0m");
+                } else {
+                    eprintln!("[{n}/{total}] {name}：{errors} 个错误");
+                }
+            }
+        }
+    };
+    let results = pipeline::build_batch(dirs, out, settings, &progress);
+    let failed: Vec<&pipeline::BatchResult> = results.iter().filter(|r| r.result.is_err()).collect();
+    for r in &failed {
+        eprintln!("\n{}：", r.dir.display());
+        if let Err(d) = &r.result {
+            print_diags(d);
+        }
+    }
+    let pages: usize = results.iter().filter_map(|r| r.result.as_ref().ok()).map(|(_, p, _)| p).sum();
+    println!(
+        "共 {total} 个案卷：成功 {}，失败 {}；{pages} 页，用时 {:.2} 秒",
+        total - failed.len(),
+        failed.len(),
+        start.elapsed().as_secs_f64()
+    );
+    failed.is_empty()
 }
 
 /// Modification times of the files a build reads (the case folder, templates).
@@ -550,6 +635,42 @@ fn display_width(s: &str) -> usize {
 
 fn pad(s: &str, width: usize) -> String {
     format!("{s}{}", " ".repeat(width.saturating_sub(display_width(s))))
+}
+
+fn bench(a: BenchArgs, today: chrono::NaiveDate) -> Result<bool, String> {
+    let t = std::time::Instant::now();
+    let settings = plain_settings(&a.fonts, Some("2023-08-31"), today)?;
+    let fonts_secs = t.elapsed().as_secs_f64();
+    let tmp = tempfile::tempdir().map_err(|e| e.to_string())?;
+    let mut all = Vec::new();
+    let rows_dir = tmp.path().join("rows1000");
+    for w in &a.only {
+        let f = match w.as_str() {
+            "example" => {
+                all.push(crate::bench::bench_cold("内置示例，冷启动进程", None, &tmp.path().join("a0"), a.runs)?);
+                crate::bench::bench_case("内置示例，进程内重复", &CaseDir::Builtin, &tmp.path().join("a"), &settings, a.runs)?
+            }
+            "rows1000" => {
+                crate::bench::write_case(&rows_dir, Some(1000), 0).map_err(|e| e.to_string())?;
+                all.push(crate::bench::bench_cold("1000 行附件，冷启动进程", Some(&rows_dir), &tmp.path().join("b0"), a.runs)?);
+                crate::bench::bench_case("1000 行附件，进程内重复", &CaseDir::Disk(rows_dir.clone()), &tmp.path().join("b"), &settings, a.runs)?
+            }
+            "batch" => crate::bench::bench_batch(&tmp.path().join("batch"), a.cases, &tmp.path().join("c"), &settings, a.runs.min(3))?,
+            other => return Err(format!("未知的测试项目 {other}（可用：example、rows1000、batch）")),
+        };
+        all.push(f);
+    }
+    println!("字体加载 {fonts_secs:.2} 秒；{} 核", std::thread::available_parallelism().map_or(1, |n| n.get()));
+    println!("| 项目 | 页数 | 中位数 | 最快 | 最慢 | 读取与措辞 | Typst 排版 | PDF 导出 | DOCX | 写文件 | 峰值内存 |");
+    println!("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
+    for f in &all {
+        let s = &f.stages;
+        println!(
+            "| {} | {} | {:.3} 秒 | {:.3} | {:.3} | {:.3} | {:.3} | {:.3} | {:.3} | {:.3} | {:.0} MiB |",
+            f.name, f.pages, f.median(), f.min(), f.max(), s.compose, s.layout, s.pdf, s.docx, s.write, f.peak_mib
+        );
+    }
+    Ok(true)
 }
 
 /// Settings of a command that writes stand-alone documents (PDF and DOCX).

@@ -105,12 +105,17 @@ pub struct SourceText {
     pub name: String,
     /// The whole text.
     pub text: String,
+    /// Byte offset of each line's start (a large data file has many located values).
+    line_starts: Vec<usize>,
 }
 
 impl SourceText {
     /// Wraps a named text.
     pub fn new(name: impl Into<String>, text: impl Into<String>) -> Self {
-        Self { name: name.into(), text: text.into() }
+        let text = text.into();
+        let line_starts =
+            std::iter::once(0).chain(text.match_indices('\n').map(|(i, _)| i + 1)).collect();
+        Self { name: name.into(), text, line_starts }
     }
 
     /// The location of a byte offset (clamped to the text).
@@ -119,9 +124,8 @@ impl SourceText {
         while !self.text.is_char_boundary(offset) {
             offset -= 1;
         }
-        let before = &self.text[..offset];
-        let line = before.matches('\n').count() + 1;
-        let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+        let line = self.line_starts.partition_point(|&s| s <= offset);
+        let line_start = self.line_starts[line - 1];
         let col = self.text[line_start..offset].chars().count() + 1;
         Location::Text { file: self.name.clone(), line, col }
     }

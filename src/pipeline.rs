@@ -173,6 +173,30 @@ pub struct Rendered {
     pub pages: usize,
     /// The text laid out on each PDF page.
     pub page_texts: Vec<String>,
+    /// Where the time went.
+    pub timings: Timings,
+}
+
+/// Seconds spent per stage of a build.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct Timings {
+    /// Reading and checking the input, wording, numbering.
+    pub compose: f64,
+    /// Typst layout (all rounds).
+    pub layout: f64,
+    /// PDF export.
+    pub pdf: f64,
+    /// DOCX writing.
+    pub docx: f64,
+    /// Writing the files.
+    pub write: f64,
+}
+
+impl Timings {
+    /// All stages.
+    pub fn total(&self) -> f64 {
+        self.compose + self.layout + self.pdf + self.docx + self.write
+    }
 }
 
 /// Renders a composed case into the requested formats (nothing is written).
@@ -189,6 +213,8 @@ pub fn render(c: &Composed, settings: &Settings) -> Result<Rendered, Vec<Diagnos
     let mut page_texts = Vec::new();
     let mut layout =
         render::docx::DocxLayout { images: c.images.clone(), ..Default::default() };
+    let mut timings = Timings::default();
+    let clock = std::time::Instant::now();
     // the DOCX paginates as the Typst layout did, so lay out even when only the
     // DOCX is wanted
     if settings.formats.pdf || settings.formats.docx {
@@ -219,6 +245,7 @@ pub fn render(c: &Composed, settings: &Settings) -> Result<Rendered, Vec<Diagnos
             source = render::typst::typst_source(&doc);
             compiled = compile(&source)?;
         }
+        timings.layout = clock.elapsed().as_secs_f64();
         pages = compiled.document.pages().len();
         page_texts = render::typst::page_texts(&compiled.document);
         if let Some((page, y)) = render::typst::banji_anchor(&compiled.document) {
@@ -226,12 +253,15 @@ pub fn render(c: &Composed, settings: &Settings) -> Result<Rendered, Vec<Diagnos
         }
         layout.table_breaks = render::typst::table_breaks(&compiled.document);
         if settings.formats.pdf {
+            let t = std::time::Instant::now();
             pdf = Some(
                 render::typst::export_pdf(&compiled.document, &c.name, settings.date)
                     .map_err(|d| vec![d])?,
             );
+            timings.pdf = t.elapsed().as_secs_f64();
         }
     }
+    let t = std::time::Instant::now();
     let docx = if settings.formats.docx {
         Some(render::docx::write_docx(&doc, settings.date, layout).map_err(|e| {
             vec![Diagnostic::error(Location::None, format!("无法生成 DOCX（{e}）"))]
@@ -239,7 +269,8 @@ pub fn render(c: &Composed, settings: &Settings) -> Result<Rendered, Vec<Diagnos
     } else {
         None
     };
-    Ok(Rendered { pdf, docx, typst: source, pages, page_texts })
+    timings.docx = t.elapsed().as_secs_f64();
+    Ok(Rendered { pdf, docx, typst: source, pages, page_texts, timings })
 }
 
 /// The 版记 placement the Typst layout chose: `page`/`y_mm` is where the content
@@ -490,4 +521,87 @@ pub fn build_status(
         written.extend(write_document(&name, doc, out, settings)?);
     }
     Ok(StatusReport { units, written })
+}
+
+/// A whole case: compose, render, write. Returns the files, the page count and
+/// the time per stage.
+pub fn build_case(
+    dir: &CaseDir,
+    out: &Path,
+    settings: &Settings,
+) -> Result<(Vec<PathBuf>, usize, Timings), Vec<Diagnostic>> {
+    let t = std::time::Instant::now();
+    let composed = compose_dir(dir, settings)?;
+    let compose = t.elapsed().as_secs_f64();
+    let rendered = render(&composed, settings)?;
+    let t = std::time::Instant::now();
+    let written = write(&composed, &rendered, out, settings).map_err(|d| vec![d])?;
+    let timings = Timings { compose, write: t.elapsed().as_secs_f64(), ..rendered.timings };
+    Ok((written, rendered.pages, timings))
+}
+
+/// The case folders below `root` (every folder holding a case.toml), sorted.
+pub fn find_cases(root: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    let mut stack = vec![root.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        if d.join(case::CASE_FILE).is_file() {
+            out.push(d);
+            continue;
+        }
+        if let Ok(entries) = std::fs::read_dir(&d) {
+            for e in entries.flatten() {
+                if e.file_type().is_ok_and(|t| t.is_dir()) {
+                    stack.push(e.path());
+                }
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+/// The outcome of one case of a batch.
+pub struct BatchResult {
+    /// The case folder.
+    pub dir: PathBuf,
+    /// Pages and timings, or the problems.
+    pub result: Result<(Vec<PathBuf>, usize, Timings), Vec<Diagnostic>>,
+}
+
+/// Builds many cases in parallel (one worker per core), each into
+/// `out/<folder name>/`; `progress` is called as each case finishes.
+pub fn build_batch(
+    dirs: &[PathBuf],
+    out: &Path,
+    settings: &Settings,
+    progress: &(dyn Fn(usize, &BatchResult) + Sync),
+) -> Vec<BatchResult> {
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let done = std::sync::atomic::AtomicUsize::new(0);
+    let results = std::sync::Mutex::new(Vec::new());
+    let workers = std::thread::available_parallelism().map_or(2, |n| n.get()).min(dirs.len().max(1));
+    std::thread::scope(|scope| {
+        for _ in 0..workers {
+            scope.spawn(|| {
+                loop {
+                    let i = next.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                    let Some(dir) = dirs.get(i) else { break };
+                    let name = dir.file_name().map_or_else(|| format!("案卷{}", i + 1), |n| n.to_string_lossy().into_owned());
+                    let r = BatchResult { dir: dir.clone(), result: build_case(&CaseDir::Disk(dir.clone()), &out.join(name), settings) };
+                    let n = done.fetch_add(1, std::sync::atomic::Ordering::SeqCst) + 1;
+                    // Typst remembers layouts for reuse; across different cases that
+                    // only costs memory, so old entries go after every few cases
+                    if n % 10 == 0 {
+                        typst::comemo::evict(1);
+                    }
+                    progress(n, &r);
+                    results.lock().expect("no worker panics while holding the lock").push((i, r));
+                }
+            });
+        }
+    });
+    let mut results = results.into_inner().expect("workers have finished");
+    results.sort_by_key(|(i, _)| *i);
+    results.into_iter().map(|(_, r)| r).collect()
 }

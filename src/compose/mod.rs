@@ -44,6 +44,8 @@ struct Composer<'a> {
     /// Template variables (unmangled); `ctx` is what Tera sees.
     vars: serde_json::Map<String, serde_json::Value>,
     ctx: Context,
+    /// The variables without the indicator and stage lists.
+    small_ctx: Context,
     glyphs: &'a dyn GlyphCheck,
     diags: Vec<Diagnostic>,
 }
@@ -59,6 +61,7 @@ pub fn compose_case(
         prose,
         vars: serde_json::Map::new(),
         ctx: Context::new(),
+        small_ctx: Context::new(),
         glyphs,
         diags: Vec::new(),
     };
@@ -109,6 +112,11 @@ impl Composer<'_> {
     fn set(&mut self, key: &str, value: serde_json::Value) {
         self.vars.insert(key.to_string(), value);
         self.ctx = prose::mangled_context(&self.vars);
+        // Tera copies the whole context on every render: texts that do not walk
+        // the indicator or stage lists get a context without them
+        let small: serde_json::Map<String, serde_json::Value> =
+            self.vars.iter().filter(|(k, _)| *k != "指标" && *k != "步骤").map(|(k, v)| (k.clone(), v.clone())).collect();
+        self.small_ctx = prose::mangled_context(&small);
     }
 
     /// Checks the characters of printed text: no control characters, a glyph for each.
@@ -142,7 +150,8 @@ impl Composer<'_> {
 
     /// Renders a template text of the case and checks it.
     fn render(&mut self, t: &Located<String>, role: FontRole) -> Option<String> {
-        match self.prose.render_text(t, &self.ctx) {
+        let ctx = if t.value.contains("指标") || t.value.contains("步骤") { &self.ctx } else { &self.small_ctx };
+        match self.prose.render_text(t, ctx) {
             Ok(s) => {
                 let s = s.trim().to_string();
                 self.check_text(&s, role, &t.loc);
@@ -396,7 +405,13 @@ impl Composer<'_> {
                     self.case.indicators.iter().filter(|i| i.kind == IndicatorKind::Main)
                 {
                     n += 1;
-                    let mut vars = self.vars.clone();
+                    // the item itself, not the whole list, stands for 指标 here
+                    let mut vars: serde_json::Map<String, serde_json::Value> = self
+                        .vars
+                        .iter()
+                        .filter(|(k, _)| *k != "指标" && *k != "步骤")
+                        .map(|(k, v)| (k.clone(), v.clone()))
+                        .collect();
                     vars.insert(
                         "指标".into(),
                         serde_json::json!({

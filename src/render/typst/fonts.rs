@@ -73,6 +73,8 @@ pub struct FontSet {
     faces: Vec<(FontRole, Face, usize)>,
     /// Where each font came from, for `gongwen fonts`.
     origins: Vec<String>,
+    /// Remembered coverage answers.
+    covered: std::sync::Mutex<std::collections::HashMap<(FontRole, char), bool>>,
 }
 
 impl FontSet {
@@ -99,7 +101,7 @@ impl FontSet {
         if !opts.ignore_system {
             push_found(typst_kit::fonts::system().collect(), &mut store);
         }
-        let mut set = FontSet { store, faces: Vec::new(), origins };
+        let mut set = FontSet { store, faces: Vec::new(), origins, covered: Default::default() };
         for role in FontRole::ALL {
             let (face, index) = set.choose(role);
             set.faces.push((role, face, index));
@@ -199,6 +201,9 @@ impl GlyphCheck for FontSet {
     fn missing(&self, role: FontRole, text: &str) -> Option<char> {
         let font = self.role_font(role)?;
         let coverage = &font.info().coverage;
-        text.chars().find(|c| !coverage.contains(*c as u32))
+        // coverage lookups walk the font's ranges; texts repeat their characters
+        // endlessly, so answers are remembered
+        let mut seen = self.covered.lock().unwrap_or_else(|e| e.into_inner());
+        text.chars().find(|c| !*seen.entry((role, *c)).or_insert_with(|| coverage.contains(*c as u32)))
     }
 }
