@@ -26,17 +26,27 @@ pub fn peak_memory_mib() -> f64 {
 
 /// Writes the example case into `dir`, with `rows` indicators (the example's
 /// rows repeated and renumbered) when given, and another county and date.
-pub fn write_case(dir: &Path, rows: Option<usize>, variant: usize) -> std::io::Result<()> {
+pub fn write_case(
+    dir: &Path,
+    rows: Option<usize>,
+    variant: usize,
+) -> std::io::Result<()> {
     std::fs::create_dir_all(dir)?;
     for (name, text) in EXAMPLE_FILES {
         let text = match *name {
             "case.toml" if variant > 0 => {
-                let counties = ["夏邑县", "永城市", "虞城县", "柘城县", "宁陵县", "睢县", "民权县"];
+                let counties =
+                    ["夏邑县", "永城市", "虞城县", "柘城县", "宁陵县", "睢县", "民权县"];
                 let county = counties[variant % counties.len()];
                 text.replace("\"县名\" = \"夏邑县\"", &format!("\"县名\" = \"{county}\""))
                     .replace("\"序号\" = 12", &format!("\"序号\" = {}", 12 + variant))
                     .replace("2023-08-31", &format!("2023-08-{:02}", 1 + variant % 28))
-                    .replace("\"输出名\" = \"夏邑县创建示范县工作推进方案\"", &format!("\"输出名\" = \"{county}创建示范县工作推进方案{variant}\""))
+                    .replace(
+                        "\"输出名\" = \"夏邑县创建示范县工作推进方案\"",
+                        &format!(
+                            "\"输出名\" = \"{county}创建示范县工作推进方案{variant}\""
+                        ),
+                    )
             }
             "指标.toml" => match rows {
                 Some(n) => many_rows(text, n, variant),
@@ -53,7 +63,11 @@ pub fn write_case(dir: &Path, rows: Option<usize>, variant: usize) -> std::io::R
 /// The example's 100 main indicators repeated to `n` rows, renumbered, with the
 /// units rotated by `variant`.
 fn many_rows(example: &str, n: usize, variant: usize) -> String {
-    let rows: Vec<&str> = example.split("[[\"指标\"]]").skip(1).filter(|r| !r.contains("\"类别\"")).collect();
+    let rows: Vec<&str> = example
+        .split("[[\"指标\"]]")
+        .skip(1)
+        .filter(|r| !r.contains("\"类别\""))
+        .collect();
     let units = ["县司法局", "县政府办公室", "县市场监督管理局", "各乡镇", "县财政局"];
     let mut out = String::new();
     for i in 0..n {
@@ -63,7 +77,10 @@ fn many_rows(example: &str, n: usize, variant: usize) -> String {
             if line.starts_with("\"序号\"") {
                 kept.push_str(&format!("\"序号\" = {}\n", i + 1));
             } else if line.starts_with("\"责任单位\"") && variant > 0 {
-                kept.push_str(&format!("\"责任单位\" = \"{}\"\n", units[(i + variant) % units.len()]));
+                kept.push_str(&format!(
+                    "\"责任单位\" = \"{}\"\n",
+                    units[(i + variant) % units.len()]
+                ));
             } else {
                 kept.push_str(line);
                 kept.push('\n');
@@ -120,13 +137,21 @@ fn median_timings(mut runs: Vec<Timings>) -> Timings {
 }
 
 /// Runs one single-case workload `runs` times after one warm-up.
-pub fn bench_case(name: &str, dir: &CaseDir, out: &Path, settings: &Settings, runs: usize) -> Result<Figures, String> {
+pub fn bench_case(
+    name: &str,
+    dir: &CaseDir,
+    out: &Path,
+    settings: &Settings,
+    runs: usize,
+) -> Result<Figures, String> {
     let mut f = Figures { name: name.into(), ..Default::default() };
     let mut stages = Vec::new();
     for i in 0..=runs {
         let t = Instant::now();
-        let (_, pages, timings) = pipeline::build_case(dir, out, settings)
-            .map_err(|d| d.iter().map(ToString::to_string).collect::<Vec<_>>().join("\n"))?;
+        let (_, pages, timings) =
+            pipeline::build_case(dir, out, settings).map_err(|d| {
+                d.iter().map(ToString::to_string).collect::<Vec<_>>().join("\n")
+            })?;
         if i > 0 {
             f.walls.push(t.elapsed().as_secs_f64());
             stages.push(timings);
@@ -139,12 +164,20 @@ pub fn bench_case(name: &str, dir: &CaseDir, out: &Path, settings: &Settings, ru
 }
 
 /// Runs the batch workload (200 generated case folders built in parallel).
-pub fn bench_batch(root: &Path, cases: usize, out: &Path, settings: &Settings, runs: usize) -> Result<Figures, String> {
-    let dirs: Vec<PathBuf> = (0..cases).map(|i| root.join(format!("案卷{:03}", i + 1))).collect();
+pub fn bench_batch(
+    root: &Path,
+    cases: usize,
+    out: &Path,
+    settings: &Settings,
+    runs: usize,
+) -> Result<Figures, String> {
+    let dirs: Vec<PathBuf> =
+        (0..cases).map(|i| root.join(format!("案卷{:03}", i + 1))).collect();
     for (i, d) in dirs.iter().enumerate() {
         write_case(d, None, i + 1).map_err(|e| e.to_string())?;
     }
-    let mut f = Figures { name: format!("批量 {cases} 个案卷"), ..Default::default() };
+    let mut f =
+        Figures { name: format!("批量 {cases} 个案卷"), ..Default::default() };
     for i in 0..=runs {
         let t = Instant::now();
         let results = pipeline::build_batch(&dirs, out, settings, &|_, _| {});
@@ -152,7 +185,9 @@ pub fn bench_batch(root: &Path, cases: usize, out: &Path, settings: &Settings, r
         let mut pages = 0;
         let mut sum = Timings::default();
         for r in &results {
-            let (_, p, tm) = r.result.as_ref().map_err(|d| d.iter().map(ToString::to_string).collect::<Vec<_>>().join("\n"))?;
+            let (_, p, tm) = r.result.as_ref().map_err(|d| {
+                d.iter().map(ToString::to_string).collect::<Vec<_>>().join("\n")
+            })?;
             pages += p;
             sum.compose += tm.compose;
             sum.layout += tm.layout;
@@ -172,7 +207,12 @@ pub fn bench_batch(root: &Path, cases: usize, out: &Path, settings: &Settings, r
 
 /// Runs a single-case build in a fresh process `runs` times (one warm-up for the
 /// file cache): the figures a user sees for one `gongwen build`.
-pub fn bench_cold(name: &str, dir: Option<&Path>, out: &Path, runs: usize) -> Result<Figures, String> {
+pub fn bench_cold(
+    name: &str,
+    dir: Option<&Path>,
+    out: &Path,
+    runs: usize,
+) -> Result<Figures, String> {
     let exe = std::env::current_exe().map_err(|e| e.to_string())?;
     let mut f = Figures { name: name.into(), ..Default::default() };
     let mut stages = Vec::new();
@@ -183,19 +223,34 @@ pub fn bench_cold(name: &str, dir: Option<&Path>, out: &Path, runs: usize) -> Re
         if let Some(d) = dir {
             cmd.arg(d);
         }
-        cmd.args(["--out"]).arg(out).args(["--ignore-system-fonts", "--date", "2023-08-31", "--timings"]);
+        cmd.args(["--out"]).arg(out).args([
+            "--ignore-system-fonts",
+            "--date",
+            "2023-08-31",
+            "--timings",
+        ]);
         let t = Instant::now();
         let o = cmd.output().map_err(|e| e.to_string())?;
         let wall = t.elapsed().as_secs_f64();
         let text = String::from_utf8_lossy(&o.stdout);
-        let line = text.lines().find(|l| l.starts_with("GONGWEN_TIMINGS")).ok_or_else(|| String::from_utf8_lossy(&o.stderr).into_owned())?;
-        let v: Vec<f64> = line.split_whitespace().skip(1).filter_map(|x| x.parse().ok()).collect();
+        let line = text
+            .lines()
+            .find(|l| l.starts_with("GONGWEN_TIMINGS"))
+            .ok_or_else(|| String::from_utf8_lossy(&o.stderr).into_owned())?;
+        let v: Vec<f64> =
+            line.split_whitespace().skip(1).filter_map(|x| x.parse().ok()).collect();
         if v.len() < 7 {
             return Err(format!("无法读取计时：{line}"));
         }
         if i > 0 {
             f.walls.push(wall);
-            stages.push(Timings { compose: v[0], layout: v[1], pdf: v[2], docx: v[3], write: v[4] });
+            stages.push(Timings {
+                compose: v[0],
+                layout: v[1],
+                pdf: v[2],
+                docx: v[3],
+                write: v[4],
+            });
         }
         f.pages = v[5] as usize;
         peak = peak.max(v[6]);

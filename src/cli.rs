@@ -356,7 +356,10 @@ fn build(a: BuildArgs, today: chrono::NaiveDate) -> Result<bool, String> {
     if let Some(root) = &a.all {
         let found = pipeline::find_cases(root);
         if found.is_empty() {
-            return Err(format!("{} 下没有案卷（含 case.toml 的文件夹）", root.display()));
+            return Err(format!(
+                "{} 下没有案卷（含 case.toml 的文件夹）",
+                root.display()
+            ));
         }
         batch.extend(found);
     }
@@ -375,12 +378,22 @@ fn build(a: BuildArgs, today: chrono::NaiveDate) -> Result<bool, String> {
         watch(dir, &a.out, &settings, a.templates.as_deref());
     }
     if a.timings {
-        let [dir] = dirs.as_slice() else { return Err("--timings 只用于一个案卷".into()) };
-        let (_, pages, t) = pipeline::build_case(dir, &a.out, &settings)
-            .map_err(|d| d.iter().map(ToString::to_string).collect::<Vec<_>>().join("\n"))?;
+        let [dir] = dirs.as_slice() else {
+            return Err("--timings 只用于一个案卷".into());
+        };
+        let (_, pages, t) =
+            pipeline::build_case(dir, &a.out, &settings).map_err(|d| {
+                d.iter().map(ToString::to_string).collect::<Vec<_>>().join("\n")
+            })?;
         println!(
             "GONGWEN_TIMINGS {} {} {} {} {} {} {}",
-            t.compose, t.layout, t.pdf, t.docx, t.write, pages, crate::bench::peak_memory_mib()
+            t.compose,
+            t.layout,
+            t.pdf,
+            t.docx,
+            t.write,
+            pages,
+            crate::bench::peak_memory_mib()
         );
         return Ok(true);
     }
@@ -400,7 +413,9 @@ fn build_many(dirs: &[PathBuf], out: &Path, settings: &Settings) -> bool {
     let progress = |n: usize, r: &pipeline::BatchResult| {
         let name = r.dir.display();
         match &r.result {
-            Ok((_, pages, t)) => eprintln!("[{n}/{total}] {name}：{pages} 页，{:.2} 秒", t.total()),
+            Ok((_, pages, t)) => {
+                eprintln!("[{n}/{total}] {name}：{pages} 页，{:.2} 秒", t.total())
+            }
             Err(d) => {
                 let errors = d.iter().filter(|d| d.is_error()).count();
                 if tty {
@@ -412,14 +427,16 @@ fn build_many(dirs: &[PathBuf], out: &Path, settings: &Settings) -> bool {
         }
     };
     let results = pipeline::build_batch(dirs, out, settings, &progress);
-    let failed: Vec<&pipeline::BatchResult> = results.iter().filter(|r| r.result.is_err()).collect();
+    let failed: Vec<&pipeline::BatchResult> =
+        results.iter().filter(|r| r.result.is_err()).collect();
     for r in &failed {
         eprintln!("\n{}：", r.dir.display());
         if let Err(d) = &r.result {
             print_diags(d);
         }
     }
-    let pages: usize = results.iter().filter_map(|r| r.result.as_ref().ok()).map(|(_, p, _)| p).sum();
+    let pages: usize =
+        results.iter().filter_map(|r| r.result.as_ref().ok()).map(|(_, p, _)| p).sum();
     println!(
         "共 {total} 个案卷：成功 {}，失败 {}；{pages} 页，用时 {:.2} 秒",
         total - failed.len(),
@@ -647,27 +664,77 @@ fn bench(a: BenchArgs, today: chrono::NaiveDate) -> Result<bool, String> {
     for w in &a.only {
         let f = match w.as_str() {
             "example" => {
-                all.push(crate::bench::bench_cold("内置示例，冷启动进程", None, &tmp.path().join("a0"), a.runs)?);
-                crate::bench::bench_case("内置示例，进程内重复", &CaseDir::Builtin, &tmp.path().join("a"), &settings, a.runs)?
+                all.push(crate::bench::bench_cold(
+                    "内置示例，冷启动进程",
+                    None,
+                    &tmp.path().join("a0"),
+                    a.runs,
+                )?);
+                crate::bench::bench_case(
+                    "内置示例，进程内重复",
+                    &CaseDir::Builtin,
+                    &tmp.path().join("a"),
+                    &settings,
+                    a.runs,
+                )?
             }
             "rows1000" => {
-                crate::bench::write_case(&rows_dir, Some(1000), 0).map_err(|e| e.to_string())?;
-                all.push(crate::bench::bench_cold("1000 行附件，冷启动进程", Some(&rows_dir), &tmp.path().join("b0"), a.runs)?);
-                crate::bench::bench_case("1000 行附件，进程内重复", &CaseDir::Disk(rows_dir.clone()), &tmp.path().join("b"), &settings, a.runs)?
+                crate::bench::write_case(&rows_dir, Some(1000), 0)
+                    .map_err(|e| e.to_string())?;
+                all.push(crate::bench::bench_cold(
+                    "1000 行附件，冷启动进程",
+                    Some(&rows_dir),
+                    &tmp.path().join("b0"),
+                    a.runs,
+                )?);
+                crate::bench::bench_case(
+                    "1000 行附件，进程内重复",
+                    &CaseDir::Disk(rows_dir.clone()),
+                    &tmp.path().join("b"),
+                    &settings,
+                    a.runs,
+                )?
             }
-            "batch" => crate::bench::bench_batch(&tmp.path().join("batch"), a.cases, &tmp.path().join("c"), &settings, a.runs.min(3))?,
-            other => return Err(format!("未知的测试项目 {other}（可用：example、rows1000、batch）")),
+            "batch" => crate::bench::bench_batch(
+                &tmp.path().join("batch"),
+                a.cases,
+                &tmp.path().join("c"),
+                &settings,
+                a.runs.min(3),
+            )?,
+            other => {
+                return Err(format!(
+                    "未知的测试项目 {other}（可用：example、rows1000、batch）"
+                ));
+            }
         };
         all.push(f);
     }
-    println!("字体加载 {fonts_secs:.2} 秒；{} 核", std::thread::available_parallelism().map_or(1, |n| n.get()));
-    println!("| 项目 | 页数 | 中位数 | 最快 | 最慢 | 读取与措辞 | Typst 排版 | PDF 导出 | DOCX | 写文件 | 峰值内存 |");
-    println!("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
+    println!(
+        "字体加载 {fonts_secs:.2} 秒；{} 核",
+        std::thread::available_parallelism().map_or(1, |n| n.get())
+    );
+    println!(
+        "| 项目 | 页数 | 中位数 | 最快 | 最慢 | 读取与措辞 | Typst 排版 | PDF 导出 | DOCX | 写文件 | 峰值内存 |"
+    );
+    println!(
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
+    );
     for f in &all {
         let s = &f.stages;
         println!(
             "| {} | {} | {:.3} 秒 | {:.3} | {:.3} | {:.3} | {:.3} | {:.3} | {:.3} | {:.3} | {:.0} MiB |",
-            f.name, f.pages, f.median(), f.min(), f.max(), s.compose, s.layout, s.pdf, s.docx, s.write, f.peak_mib
+            f.name,
+            f.pages,
+            f.median(),
+            f.min(),
+            f.max(),
+            s.compose,
+            s.layout,
+            s.pdf,
+            s.docx,
+            s.write,
+            f.peak_mib
         );
     }
     Ok(true)

@@ -301,6 +301,7 @@ pub fn write(
     settings: &Settings,
 ) -> Result<Vec<PathBuf>, Diagnostic> {
     let mut written = Vec::new();
+    crate::output::clean_stale_temporaries(out);
     let mut put = |path: PathBuf, bytes: &[u8]| -> Result<(), Diagnostic> {
         crate::output::write_atomic(&path, bytes).map_err(|e| {
             Diagnostic::error(
@@ -536,7 +537,8 @@ pub fn build_case(
     let rendered = render(&composed, settings)?;
     let t = std::time::Instant::now();
     let written = write(&composed, &rendered, out, settings).map_err(|d| vec![d])?;
-    let timings = Timings { compose, write: t.elapsed().as_secs_f64(), ..rendered.timings };
+    let timings =
+        Timings { compose, write: t.elapsed().as_secs_f64(), ..rendered.timings };
     Ok((written, rendered.pages, timings))
 }
 
@@ -580,23 +582,38 @@ pub fn build_batch(
     let next = std::sync::atomic::AtomicUsize::new(0);
     let done = std::sync::atomic::AtomicUsize::new(0);
     let results = std::sync::Mutex::new(Vec::new());
-    let workers = std::thread::available_parallelism().map_or(2, |n| n.get()).min(dirs.len().max(1));
+    let workers = std::thread::available_parallelism()
+        .map_or(2, |n| n.get())
+        .min(dirs.len().max(1));
     std::thread::scope(|scope| {
         for _ in 0..workers {
             scope.spawn(|| {
                 loop {
                     let i = next.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
                     let Some(dir) = dirs.get(i) else { break };
-                    let name = dir.file_name().map_or_else(|| format!("案卷{}", i + 1), |n| n.to_string_lossy().into_owned());
-                    let r = BatchResult { dir: dir.clone(), result: build_case(&CaseDir::Disk(dir.clone()), &out.join(name), settings) };
+                    let name = dir.file_name().map_or_else(
+                        || format!("案卷{}", i + 1),
+                        |n| n.to_string_lossy().into_owned(),
+                    );
+                    let r = BatchResult {
+                        dir: dir.clone(),
+                        result: build_case(
+                            &CaseDir::Disk(dir.clone()),
+                            &out.join(name),
+                            settings,
+                        ),
+                    };
                     let n = done.fetch_add(1, std::sync::atomic::Ordering::SeqCst) + 1;
                     // Typst remembers layouts for reuse; across different cases that
                     // only costs memory, so old entries go after every few cases
-                    if n % 10 == 0 {
+                    if n.is_multiple_of(10) {
                         typst::comemo::evict(1);
                     }
                     progress(n, &r);
-                    results.lock().expect("no worker panics while holding the lock").push((i, r));
+                    results
+                        .lock()
+                        .expect("no worker panics while holding the lock")
+                        .push((i, r));
                 }
             });
         }

@@ -32,6 +32,12 @@ impl GlyphCheck for AnyGlyph {
     }
 }
 
+/// Bidirectional embedding, override and isolate controls: they reorder what is
+/// displayed, so 公文 text never carries them.
+pub fn is_bidi_control(c: char) -> bool {
+    matches!(c, '\u{200E}' | '\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
+}
+
 /// Whether a character needs a glyph on the page (format marks and spaces do not).
 pub fn needs_glyph(c: char) -> bool {
     !(c.is_whitespace()
@@ -114,13 +120,42 @@ impl Composer<'_> {
         self.ctx = prose::mangled_context(&self.vars);
         // Tera copies the whole context on every render: texts that do not walk
         // the indicator or stage lists get a context without them
-        let small: serde_json::Map<String, serde_json::Value> =
-            self.vars.iter().filter(|(k, _)| *k != "指标" && *k != "步骤").map(|(k, v)| (k.clone(), v.clone())).collect();
+        let small: serde_json::Map<String, serde_json::Value> = self
+            .vars
+            .iter()
+            .filter(|(k, _)| *k != "指标" && *k != "步骤")
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect();
         self.small_ctx = prose::mangled_context(&small);
     }
 
-    /// Checks the characters of printed text: no control characters, a glyph for each.
+    /// Checks the characters of printed text: no control characters, a glyph for
+    /// each, and a sane length.
     fn check_text(&mut self, text: &str, role: FontRole, loc: &Location) {
+        const LIMIT: usize = 20_000;
+        let n = text.chars().count();
+        if n > LIMIT {
+            self.diags.push(
+                Diagnostic::error(
+                    loc.clone(),
+                    format!("文字过长（{n} 字，上限 {LIMIT} 字）"),
+                )
+                .with_hint(
+                    "一段文字或一个单元格通常不过数百字，请检查是否粘贴了整篇文件",
+                ),
+            );
+            return;
+        }
+        if let Some(c) = text.chars().find(|c| is_bidi_control(*c)) {
+            self.diags.push(
+                Diagnostic::error(
+                    loc.clone(),
+                    format!("文字中含有双向控制字符 U+{:04X}", c as u32),
+                )
+                .with_hint("这类看不见的字符会颠倒文字的显示顺序，请删去"),
+            );
+            return;
+        }
         if let Some(c) = text.chars().find(|c| c.is_control() && *c != '\n' && *c != '\t')
         {
             self.diags.push(
@@ -150,7 +185,11 @@ impl Composer<'_> {
 
     /// Renders a template text of the case and checks it.
     fn render(&mut self, t: &Located<String>, role: FontRole) -> Option<String> {
-        let ctx = if t.value.contains("指标") || t.value.contains("步骤") { &self.ctx } else { &self.small_ctx };
+        let ctx = if t.value.contains("指标") || t.value.contains("步骤") {
+            &self.ctx
+        } else {
+            &self.small_ctx
+        };
         match self.prose.render_text(t, ctx) {
             Ok(s) => {
                 let s = s.trim().to_string();
@@ -625,7 +664,14 @@ pub fn compose_table(
     let mut check = |l: &Located<String>| {
         let s = l.value.trim().to_string();
         let printable: String = s.chars().filter(|c| needs_glyph(*c)).collect();
-        if let Some(c) = s.chars().find(|c| c.is_control() && *c != '\n' && *c != '\t') {
+        if let Some(c) = s.chars().find(|c| is_bidi_control(*c)) {
+            diags.push(Diagnostic::error(
+                l.loc.clone(),
+                format!("文字中含有双向控制字符 U+{:04X}", c as u32),
+            ));
+        } else if let Some(c) =
+            s.chars().find(|c| c.is_control() && *c != '\n' && *c != '\t')
+        {
             diags.push(Diagnostic::error(
                 l.loc.clone(),
                 format!("文字中含有控制字符 U+{:04X}", c as u32),

@@ -87,7 +87,9 @@ pub fn docx_paragraphs(docx: &[u8]) -> Vec<String> {
 /// Text without the characters that only affect layout (spaces, line breaks,
 /// word joiners), for comparing what two formats print.
 pub fn normalize(s: &str) -> String {
-    s.chars().filter(|c| !c.is_whitespace() && *c != '\u{2060}').collect()
+    s.chars()
+        .filter(|c| !c.is_whitespace() && gongwen::compose::needs_glyph(*c))
+        .collect()
 }
 
 /// The text of the PDF pages without page numbers, normalised.

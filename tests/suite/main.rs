@@ -5,5 +5,6 @@ mod common;
 mod example;
 mod invalid;
 mod progress;
+mod robust;
 mod scores;
 mod workbook;

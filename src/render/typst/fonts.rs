@@ -101,7 +101,8 @@ impl FontSet {
         if !opts.ignore_system {
             push_found(typst_kit::fonts::system().collect(), &mut store);
         }
-        let mut set = FontSet { store, faces: Vec::new(), origins, covered: Default::default() };
+        let mut set =
+            FontSet { store, faces: Vec::new(), origins, covered: Default::default() };
         for role in FontRole::ALL {
             let (face, index) = set.choose(role);
             set.faces.push((role, face, index));
@@ -204,6 +205,8 @@ impl GlyphCheck for FontSet {
         // coverage lookups walk the font's ranges; texts repeat their characters
         // endlessly, so answers are remembered
         let mut seen = self.covered.lock().unwrap_or_else(|e| e.into_inner());
-        text.chars().find(|c| !*seen.entry((role, *c)).or_insert_with(|| coverage.contains(*c as u32)))
+        text.chars().find(|c| {
+            !*seen.entry((role, *c)).or_insert_with(|| coverage.contains(*c as u32))
+        })
     }
 }
