@@ -450,7 +450,7 @@ fn build_many(dirs: &[PathBuf], out: &Path, settings: &Settings) -> bool {
 fn snapshot(
     dirs: &[&Path],
     exclude: &Path,
-) -> std::collections::BTreeMap<PathBuf, std::time::SystemTime> {
+) -> std::collections::BTreeMap<PathBuf, (std::time::SystemTime, u64)> {
     let exclude = exclude.canonicalize().unwrap_or_else(|_| exclude.to_path_buf());
     let mut out = std::collections::BTreeMap::new();
     let mut stack: Vec<PathBuf> = dirs.iter().map(|d| d.to_path_buf()).collect();
@@ -470,7 +470,10 @@ fn snapshot(
             match e.metadata() {
                 Ok(m) if m.is_dir() => stack.push(p),
                 Ok(m) => {
-                    out.insert(p, m.modified().unwrap_or(std::time::UNIX_EPOCH));
+                    out.insert(
+                        p,
+                        (m.modified().unwrap_or(std::time::UNIX_EPOCH), m.len()),
+                    );
                 }
                 Err(_) => {}
             }
@@ -485,9 +488,11 @@ fn snapshot(
 /// outputs are only ever replaced whole).
 fn watch(dir: &Path, out: &Path, settings: &Settings, templates: Option<&Path>) -> ! {
     let watched: Vec<&Path> = std::iter::once(dir).chain(templates).collect();
+    // the baseline is taken before building, so an edit made while the first
+    // build runs (or right after it) is never missed
+    let mut last = snapshot(&watched, out);
     build_one(&CaseDir::Disk(dir.to_path_buf()), out, settings);
     println!("正在监视 {}（按 Ctrl-C 退出）", dir.display());
-    let mut last = snapshot(&watched, out);
     loop {
         std::thread::sleep(std::time::Duration::from_millis(250));
         let now = snapshot(&watched, out);

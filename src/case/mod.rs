@@ -190,6 +190,7 @@ fn read_case(
 
     let (header, notice) = (header?, notice?);
     check_stages(&stages, &notice.date, diags);
+    check_task_deadlines(&indicators, &stages, &notice.date, diags);
     for annex in &annexes {
         if matches!(annex.body, AnnexBody::Indicators(_)) && indicators.is_empty() {
             diags.push(
@@ -596,6 +597,53 @@ fn read_banji(t: &TableReader<'_>) -> Option<Banji> {
     let printer = t.req_str("印发机关");
     let date = t.req_date("印发日期");
     Some(Banji { cc, printer: printer?, date: date? })
+}
+
+/// Every 完成时限 must be readable, and no task may be due after the last dated
+/// 创建步骤 (the stage that collects the work); a year-less date takes the
+/// notice's year, and one that would then fall before the notice is flagged.
+fn check_task_deadlines(
+    inds: &[Indicator],
+    stages: &[Stage],
+    date: &Located<chrono::NaiveDate>,
+    diags: &mut Diagnostics,
+) {
+    use chrono::Datelike;
+    // the stage that collects the work is the last one; an open-ended last stage
+    // (按照市部署时间) sets no limit
+    let last_stage =
+        stages.last().and_then(|s| s.deadline.value.latest_day().map(|d| (d, s)));
+    for ind in inds {
+        let Some(d) = &ind.deadline else { continue };
+        let parsed = match Deadline::parse(&d.value, Some(date.value.year())) {
+            Ok(p) => p,
+            Err(e) => {
+                diags.push(
+                    Diagnostic::error(d.loc.clone(), e.to_string())
+                        .with_hint("可写 2023年9月底前、2023年10月上旬、2023年8月1日至8月10日、2024年第二季度前 或 按照市部署时间"),
+                );
+                continue;
+            }
+        };
+        let has_year = d.value.contains('年')
+            && d.value.chars().filter(char::is_ascii_digit).count() >= 4;
+        let Some(latest) = parsed.latest_day() else { continue };
+        if !has_year && latest < date.value {
+            // reported by `gongwen status` with the question "是否指次年？"
+            continue;
+        }
+        if let Some((stage_day, stage)) = last_stage {
+            if latest > stage_day {
+                diags.push(Diagnostic::error(
+                    d.loc.clone(),
+                    format!(
+                        "完成时限（{}）晚于最后一个创建步骤\"{}\"（{}）",
+                        parsed, stage.name.value, stage.deadline.value
+                    ),
+                ));
+            }
+        }
+    }
 }
 
 /// Stages must follow each other in time and none may end before the notice is dated.

@@ -147,3 +147,33 @@ fn excel_dates_are_read_as_dates() {
     assert_eq!(inds[0].status.as_ref().unwrap().value, "2024年9月20日");
     assert_eq!(inds[1].deadline.as_ref().unwrap().value, "2024年10月底前");
 }
+
+#[test]
+fn task_deadlines_are_read_and_checked_against_the_stages() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::copy(fixture().join("单位.toml"), dir.path().join("单位.toml")).unwrap();
+    let case = std::fs::read_to_string(fixture().join("case.toml"))
+        .unwrap()
+        .replace("按照市部署时间", "2024年4月底前");
+    std::fs::write(dir.path().join("case.toml"), case).unwrap();
+    std::fs::write(
+        dir.path().join("指标.toml"),
+        "[[\"指标\"]]\n\"序号\" = 1\n\"三级指标\" = \"甲\"\n\"完成时限\" = \"2024年5月底前\"\n[[\"指标\"]]\n\"序号\" = 2\n\"三级指标\" = \"乙\"\n\"完成时限\" = \"2024年13月\"\n",
+    )
+    .unwrap();
+    let Err(errs) = gongwen::case::load_case(&CaseDir::Disk(dir.path().to_path_buf()))
+    else {
+        panic!("accepted")
+    };
+    let errs: Vec<String> = errs
+        .iter()
+        .map(|d| d.to_string().replace(&dir.path().display().to_string(), "DIR"))
+        .collect();
+    assert!(errs.contains(&"DIR/指标.toml:4:10: 错误：完成时限（2024年5月底前）晚于最后一个创建步骤\"集中申报\"（2024年4月底前）".to_string()), "{errs:?}");
+    assert!(
+        errs.iter().any(|e| e.starts_with(
+            "DIR/指标.toml:8:10: 错误：时限\"2024年13月\"中的月份 13 不存在"
+        )),
+        "{errs:?}"
+    );
+}
