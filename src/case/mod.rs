@@ -632,16 +632,16 @@ fn check_task_deadlines(
             // reported by `gongwen status` with the question "是否指次年？"
             continue;
         }
-        if let Some((stage_day, stage)) = last_stage {
-            if latest > stage_day {
-                diags.push(Diagnostic::error(
-                    d.loc.clone(),
-                    format!(
-                        "完成时限（{}）晚于最后一个创建步骤\"{}\"（{}）",
-                        parsed, stage.name.value, stage.deadline.value
-                    ),
-                ));
-            }
+        if let Some((stage_day, stage)) = last_stage
+            && latest > stage_day
+        {
+            diags.push(Diagnostic::error(
+                d.loc.clone(),
+                format!(
+                    "完成时限（{}）晚于最后一个创建步骤\"{}\"（{}）",
+                    parsed, stage.name.value, stage.deadline.value
+                ),
+            ));
         }
     }
 }
