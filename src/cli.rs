@@ -410,19 +410,33 @@ fn build_many(dirs: &[PathBuf], out: &Path, settings: &Settings) -> bool {
     let total = dirs.len();
     let start = std::time::Instant::now();
     let tty = std::io::stderr().is_terminal();
+    let failures = std::sync::atomic::AtomicUsize::new(0);
     let progress = |n: usize, r: &pipeline::BatchResult| {
+        if r.result.is_err() {
+            failures.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        }
+        if tty {
+            // one bar, redrawn in place
+            let width = 30;
+            let filled = n * width / total;
+            let bad = failures.load(std::sync::atomic::Ordering::SeqCst);
+            eprint!(
+                "\r[{}{}] {n}/{total}  失败 {bad}  {:.1} 秒",
+                "█".repeat(filled),
+                "░".repeat(width - filled),
+                start.elapsed().as_secs_f64()
+            );
+            if n == total {
+                eprintln!();
+            }
+            return;
+        }
         let name = r.dir.display();
         match &r.result {
-            Ok((_, pages, t)) => {
-                eprintln!("[{n}/{total}] {name}：{pages} 页，{:.2} 秒", t.total())
-            }
+            Ok((_, pages, t)) => eprintln!("[{n}/{total}] {name}：{pages} 页，{:.2} 秒", t.total()),
             Err(d) => {
                 let errors = d.iter().filter(|d| d.is_error()).count();
-                if tty {
-                    eprintln!("[{n}/{total}] \x1b[31m{name}：{errors} 个错误\x1b[0m");
-                } else {
-                    eprintln!("[{n}/{total}] {name}：{errors} 个错误");
-                }
+                eprintln!("[{n}/{total}] {name}：{errors} 个错误");
             }
         }
     };
