@@ -433,7 +433,9 @@ fn build_many(dirs: &[PathBuf], out: &Path, settings: &Settings) -> bool {
         }
         let name = r.dir.display();
         match &r.result {
-            Ok((_, pages, t)) => eprintln!("[{n}/{total}] {name}：{pages} 页，{:.2} 秒", t.total()),
+            Ok((_, pages, t)) => {
+                eprintln!("[{n}/{total}] {name}：{pages} 页，{:.2} 秒", t.total())
+            }
             Err(d) => {
                 let errors = d.iter().filter(|d| d.is_error()).count();
                 eprintln!("[{n}/{total}] {name}：{errors} 个错误");
@@ -498,9 +500,14 @@ fn snapshot(
 
 /// Rebuilds whenever an input changes. Fonts and Typst's caches stay loaded, so a
 /// changed cell shows in the PDF quickly; a half-saved or invalid file prints its
-/// errors and keeps the last good output. Never returns (Ctrl-C ends the process;
-/// outputs are only ever replaced whole).
+/// errors and keeps the last good output. Ctrl-C ends the watch after the build
+/// under way (outputs are only ever replaced whole).
 fn watch(dir: &Path, out: &Path, settings: &Settings, templates: Option<&Path>) -> ! {
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let flag = stop.clone();
+    // without a handler Ctrl-C still ends the process, just less politely
+    let _ =
+        ctrlc::set_handler(move || flag.store(true, std::sync::atomic::Ordering::SeqCst));
     let watched: Vec<&Path> = std::iter::once(dir).chain(templates).collect();
     // the baseline is taken before building, so an edit made while the first
     // build runs (or right after it) is never missed
@@ -509,6 +516,10 @@ fn watch(dir: &Path, out: &Path, settings: &Settings, templates: Option<&Path>) 
     println!("正在监视 {}（按 Ctrl-C 退出）", dir.display());
     loop {
         std::thread::sleep(std::time::Duration::from_millis(250));
+        if stop.load(std::sync::atomic::Ordering::SeqCst) {
+            println!("已停止监视");
+            std::process::exit(0);
+        }
         let now = snapshot(&watched, out);
         if now == last {
             continue;

@@ -260,24 +260,34 @@ fn watch_rebuilds_when_an_input_changes_and_keeps_the_last_good_output() {
     wait_for("有改动");
     wait_for("未写出任何文件");
     assert_eq!(std::fs::read(&docx).unwrap(), second);
+    // Ctrl-C ends the watch cleanly
+    let pid = child.0.id().to_string();
+    assert!(Command::new("kill").args(["-INT", &pid]).status().unwrap().success());
+    wait_for("已停止监视");
+    assert!(child.0.wait().unwrap().success());
 }
 
 #[test]
 fn batch_builds_every_case_and_reports_failures() {
     let dir = tempfile::tempdir().unwrap();
     for i in 0..3 {
-        gongwen::bench::write_case(&dir.path().join(format!("县{i}")), None, i + 1).unwrap();
+        gongwen::bench::write_case(&dir.path().join(format!("县{i}")), None, i + 1)
+            .unwrap();
     }
     // one broken case: the others are still written, the exit code says so
     std::fs::write(dir.path().join("县1/case.toml"), "[\"版头\"\n").unwrap();
-    let out = gongwen(&["build", "--all", ".", "--out", "成品", "--date", "2023-08-31"], dir.path());
+    let out = gongwen(
+        &["build", "--all", ".", "--out", "成品", "--date", "2023-08-31"],
+        dir.path(),
+    );
     assert_eq!(out.status.code(), Some(1));
     let stdout = String::from_utf8(out.stdout).unwrap();
     assert!(stdout.contains("共 3 个案卷：成功 2，失败 1"), "{stdout}");
     let stderr = String::from_utf8(out.stderr).unwrap();
     assert!(stderr.contains("个错误"), "{stderr}");
     for ok in ["县0", "县2"] {
-        let files: Vec<_> = std::fs::read_dir(dir.path().join("成品").join(ok)).unwrap().collect();
+        let files: Vec<_> =
+            std::fs::read_dir(dir.path().join("成品").join(ok)).unwrap().collect();
         assert_eq!(files.len(), 2, "{ok}");
     }
     assert!(!dir.path().join("成品/县1").exists());
