@@ -193,10 +193,10 @@ pub struct StatusArgs {
 /// diff 的选项
 #[derive(Debug, Args)]
 pub struct DiffArgs {
-    /// 调整前的指标表（工作簿或 指标.toml）
+    /// 调整前的指标表（工作簿或 指标.toml）；或一个案卷文件夹，与它上次生成时的指标比较
     pub old: PathBuf,
-    /// 调整后的指标表
-    pub new: PathBuf,
+    /// 调整后的指标表；不给时 OLD 须为案卷文件夹
+    pub new: Option<PathBuf>,
     /// 工作表名称
     #[arg(long)]
     pub sheet: Option<String>,
@@ -299,13 +299,32 @@ pub fn dispatch(cli: Cli, today: chrono::NaiveDate) -> Result<bool, String> {
         Command::Status(a) => status(a, today),
         Command::Diff(a) => {
             let settings = plain_settings(&a.fonts, a.date.as_deref(), today)?;
-            match pipeline::build_diff(
-                &a.old,
-                &a.new,
-                a.sheet.as_deref(),
-                &a.out,
-                &settings,
-            ) {
+            // one folder: the case against what its last build printed
+            let (old, new) = match &a.new {
+                Some(new) => (a.old.clone(), new.clone()),
+                None => {
+                    let case = match crate::case::load_case(&CaseDir::Disk(a.old.clone()))
+                    {
+                        Ok(c) => c,
+                        Err(d) => {
+                            print_diags(&d);
+                            return Ok(false);
+                        }
+                    };
+                    let recorded = pipeline::recorded_indicators(&a.out, &case.name);
+                    if !recorded.is_file() {
+                        return Err(format!(
+                            "{} 中没有上次生成的记录（先运行 gongwen build {} --out {}）",
+                            a.out.display(),
+                            a.old.display(),
+                            a.out.display()
+                        ));
+                    }
+                    (recorded, a.old.clone())
+                }
+            };
+            match pipeline::build_diff(&old, &new, a.sheet.as_deref(), &a.out, &settings)
+            {
                 Ok((changes, written)) => {
                     for c in &changes {
                         let mut parts = Vec::new();
@@ -543,15 +562,8 @@ fn watch(dir: &Path, out: &Path, settings: &Settings, templates: Option<&Path>) 
 /// Builds one case and reports; `false` when it failed (other cases still run).
 pub fn build_one(dir: &CaseDir, out: &Path, settings: &Settings) -> bool {
     let start = std::time::Instant::now();
-    let result = pipeline::compose_dir(dir, settings)
-        .and_then(|c| pipeline::render(&c, settings).map(|r| (c, r)))
-        .and_then(|(c, r)| {
-            pipeline::write(&c, &r, out, settings)
-                .map(|w| (w, r.pages))
-                .map_err(|d| vec![d])
-        });
-    match result {
-        Ok((written, pages)) => {
+    match pipeline::build_case(dir, out, settings) {
+        Ok((written, pages, _)) => {
             for p in &written {
                 println!("已写出 {}", p.display());
             }

@@ -48,6 +48,9 @@ pub struct Composed {
     pub root: Option<PathBuf>,
     /// Images the document shows, by their path in the case folder.
     pub images: std::collections::BTreeMap<String, Vec<u8>>,
+    /// The case's indicators as a 指标.toml text, kept with the outputs so that
+    /// `gongwen diff` can compare a later version against this build.
+    pub record: Option<String>,
 }
 
 /// Loads, checks and composes a case; all problems are returned together.
@@ -83,7 +86,8 @@ pub fn compose_dir(
     if !diags.is_empty() {
         return Err(diags);
     }
-    Ok(Composed { name: case.name.clone(), doc, root: case.dir.clone(), images })
+    let record = indicator_record(&case);
+    Ok(Composed { name: case.name.clone(), doc, root: case.dir.clone(), images, record })
 }
 
 /// Largest image accepted in a case folder.
@@ -349,7 +353,13 @@ pub fn build_table(
     };
     let cols = case::default_columns(kind);
     let doc = compose::compose_table(&title, &inds, &cols, settings.fonts.as_ref())?;
-    let composed = Composed { name: stem, doc, root: None, images: Default::default() };
+    let composed = Composed {
+        name: stem,
+        doc,
+        root: None,
+        images: Default::default(),
+        record: None,
+    };
     let rendered = render(&composed, settings)?;
     write(&composed, &rendered, out, settings).map_err(|d| vec![d])
 }
@@ -361,8 +371,13 @@ fn write_document(
     out: &Path,
     settings: &Settings,
 ) -> Result<Vec<PathBuf>, Vec<Diagnostic>> {
-    let composed =
-        Composed { name: name.to_string(), doc, root: None, images: Default::default() };
+    let composed = Composed {
+        name: name.to_string(),
+        doc,
+        root: None,
+        images: Default::default(),
+        record: None,
+    };
     let rendered = render(&composed, settings)?;
     write(&composed, &rendered, out, settings).map_err(|d| vec![d])
 }
@@ -410,7 +425,11 @@ pub fn build_diff(
     settings: &Settings,
 ) -> Result<(Vec<compose::assign::Change>, Vec<PathBuf>), Vec<Diagnostic>> {
     let before = case::load_indicator_file(old, sheet);
-    let after = case::load_indicator_file(new, sheet);
+    let after = if new.is_dir() {
+        case::load_case(&CaseDir::Disk(new.to_path_buf())).map(|c| c.indicators)
+    } else {
+        case::load_indicator_file(new, sheet)
+    };
     let (before, after) = match (before, after) {
         (Ok(b), Ok(a)) => (b, a),
         (b, a) => {
@@ -537,6 +556,13 @@ pub fn build_case(
     let rendered = render(&composed, settings)?;
     let t = std::time::Instant::now();
     let written = write(&composed, &rendered, out, settings).map_err(|d| vec![d])?;
+    if let Some(record) = &composed.record {
+        // a convenience for `gongwen diff`; a failure here does not fail the build
+        let _ = crate::output::write_atomic(
+            &recorded_indicators(out, &composed.name),
+            record.as_bytes(),
+        );
+    }
     let timings =
         Timings { compose, write: t.elapsed().as_secs_f64(), ..rendered.timings };
     Ok((written, rendered.pages, timings))
@@ -621,4 +647,41 @@ pub fn build_batch(
     let mut results = results.into_inner().expect("workers have finished");
     results.sort_by_key(|(i, _)| *i);
     results.into_iter().map(|(_, r)| r).collect()
+}
+
+/// Where a build keeps the indicators it printed, for `gongwen diff` against the
+/// last build.
+pub fn recorded_indicators(out: &Path, name: &str) -> PathBuf {
+    out.join(".gongwen").join(format!("{name}.指标.toml"))
+}
+
+/// The indicators of a case as a TOML file of `[[指标]]` rows (the format of a
+/// case's 指标.toml), or `None` without indicators.
+fn indicator_record(case: &crate::model::Case) -> Option<String> {
+    if case.indicators.is_empty() {
+        return None;
+    }
+    let rows: Vec<toml::Table> = case
+        .indicators
+        .iter()
+        .map(|i| {
+            let mut t = toml::Table::new();
+            t.insert("序号".into(), toml::Value::Integer(i64::from(i.seq)));
+            if let crate::model::IndicatorKind::Extra(k) = &i.kind {
+                t.insert("类别".into(), toml::Value::String(k.clone()));
+            }
+            t.insert("三级指标".into(), toml::Value::String(i.text.value.clone()));
+            t.insert("责任单位".into(), toml::Value::String(i.units.value.clone()));
+            if let Some(co) = &i.co_units {
+                t.insert("配合单位".into(), toml::Value::String(co.value.clone()));
+            }
+            t
+        })
+        .collect();
+    let mut doc = toml::Table::new();
+    doc.insert(
+        "指标".into(),
+        toml::Value::Array(rows.into_iter().map(toml::Value::Table).collect()),
+    );
+    toml::to_string(&doc).ok()
 }

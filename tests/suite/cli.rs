@@ -32,6 +32,7 @@ fn build_without_input_writes_the_example() {
     let names: Vec<_> = std::fs::read_dir(dir.path().join("out"))
         .unwrap()
         .map(|e| e.unwrap().file_name())
+        .filter(|n| !n.to_string_lossy().starts_with(".gongwen"))
         .collect();
     assert_eq!(names.len(), 2, "{names:?}");
 }
@@ -286,9 +287,38 @@ fn batch_builds_every_case_and_reports_failures() {
     let stderr = String::from_utf8(out.stderr).unwrap();
     assert!(stderr.contains("个错误"), "{stderr}");
     for ok in ["县0", "县2"] {
-        let files: Vec<_> =
-            std::fs::read_dir(dir.path().join("成品").join(ok)).unwrap().collect();
+        let files: Vec<_> = std::fs::read_dir(dir.path().join("成品").join(ok))
+            .unwrap()
+            .filter(|e| {
+                !e.as_ref().unwrap().file_name().to_string_lossy().starts_with('.')
+            })
+            .collect();
         assert_eq!(files.len(), 2, "{ok}");
     }
     assert!(!dir.path().join("成品/县1").exists());
+}
+
+#[test]
+fn diff_a_case_against_its_last_build() {
+    let dir = tempfile::tempdir().unwrap();
+    write_example(dir.path());
+    let ok =
+        gongwen(&["build", ".", "--date", "2023-08-31", "--format", "docx"], dir.path());
+    assert!(ok.status.success());
+    assert!(
+        dir.path().join("out/.gongwen/夏邑县创建示范县工作推进方案.指标.toml").is_file()
+    );
+    // reassign one indicator, then ask what changed since the build
+    let data = std::fs::read_to_string(dir.path().join("指标.toml")).unwrap();
+    std::fs::write(
+        dir.path().join("指标.toml"),
+        data.replacen("\"责任单位\" = \"已完成\"", "\"责任单位\" = \"县司法局\"", 1),
+    )
+    .unwrap();
+    let out = gongwen(&["diff", ".", "--date", "2023-09-15"], dir.path());
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(stdout.contains("第 1 项：增加 县司法局"), "{stdout}");
+    assert!(stdout.contains("共 1 项指标的责任单位有调整"));
+    assert!(dir.path().join("out/责任调整对照表.docx").is_file());
 }

@@ -195,6 +195,7 @@ fn table_command_prints_the_workbook_row_by_row_in_both_formats() {
         gongwen::compose::compose_table("任务分解表", &inds, &cols, s.fonts.as_ref())
             .unwrap();
     let composed = pipeline::Composed {
+        record: None,
         name: "t".into(),
         doc,
         root: None,
