@@ -177,7 +177,7 @@ fn read_case(
         .tables("附件")
         .into_iter()
         .filter_map(|a| {
-            let r = read_annex(&a);
+            let r = read_annex(&a, dir);
             a.finish();
             r
         })
@@ -396,7 +396,10 @@ fn read_stage(t: &TableReader<'_>) -> Option<Stage> {
     Some(Stage { name: name?, deadline: deadline?, text: text? })
 }
 
-fn read_annex(t: &TableReader<'_>) -> Option<Annex> {
+fn read_annex(t: &TableReader<'_>, dir: &CaseDir) -> Option<Annex> {
+    // a roster or 工作专班 may come from a workbook instead of the case file
+    let data = t.opt_str("数据");
+    let sheet = t.opt_str("工作表");
     let title = t.req_str("标题");
     let notes = t.str_list("说明");
     let landscape = t.opt_bool("横排");
@@ -406,6 +409,71 @@ fn read_annex(t: &TableReader<'_>) -> Option<Annex> {
             if k.value == "责任清单" || k.value == "任务分解" || k.value == "指标表" =>
         {
             read_columns(t, &k.value).map(AnnexBody::Indicators)
+        }
+        Some(k) if k.value == "名单" && data.is_some() => {
+            let d = data.as_ref().expect("checked by the guard");
+            let rows = read_annex_sheet(
+                t,
+                dir,
+                d,
+                sheet.as_ref(),
+                &[
+                    &["组别", "分组", "名称", "身份"],
+                    &["姓名", "成员"],
+                    &["职务", "现任职务"],
+                ],
+            )?;
+            let mut groups: Vec<RosterGroup> = Vec::new();
+            for (loc, cells) in rows {
+                let (label, name, post) = (&cells[0], &cells[1], &cells[2]);
+                if name.is_empty() {
+                    continue;
+                }
+                if !label.is_empty()
+                    && groups.last().is_none_or(|g| g.label.value != *label)
+                {
+                    groups.push(RosterGroup {
+                        label: Located::new(label.clone(), loc.clone()),
+                        members: Vec::new(),
+                    });
+                }
+                match groups.last_mut() {
+                    Some(g) => {
+                        g.members.push(Located::new((name.clone(), post.clone()), loc))
+                    }
+                    None => t.ctx().push(Diagnostic::error(
+                        loc,
+                        "名单的第一行没有组别（组长、副组长、成员）",
+                    )),
+                }
+            }
+            Some(AnnexBody::Roster(groups, t.str_list("段落")))
+        }
+        Some(k) if k.value == "专班" && data.is_some() => {
+            let d = data.as_ref().expect("checked by the guard");
+            let rows = read_annex_sheet(
+                t,
+                dir,
+                d,
+                sheet.as_ref(),
+                &[
+                    &["工作专班", "专班", "名称"],
+                    &["牵头单位"],
+                    &["成员单位"],
+                    &["工作任务"],
+                ],
+            )?;
+            let forces = rows
+                .into_iter()
+                .filter(|(_, c)| !c[0].is_empty())
+                .map(|(loc, c)| TaskForce {
+                    name: Located::new(c[0].clone(), loc.clone()),
+                    lead: Located::new(c[1].clone(), loc.clone()),
+                    members: Located::new(c[2].clone(), loc.clone()),
+                    tasks: Located::new(c[3].clone(), loc),
+                })
+                .collect();
+            Some(AnnexBody::TaskForces(forces))
         }
         Some(k) if k.value == "名单" => {
             let groups = t
@@ -483,6 +551,67 @@ fn read_annex(t: &TableReader<'_>) -> Option<Annex> {
         _ => false,
     };
     Some(Annex { title: title?, notes, landscape: landscape.unwrap_or(wide), body })
+}
+
+/// Reads the rows of an annex workbook: the header row is the first naming every
+/// wanted column (any synonym); each row gives its cells in the wanted order,
+/// merged cells filled, with the location of its first cell.
+fn read_annex_sheet(
+    t: &TableReader<'_>,
+    dir: &CaseDir,
+    file: &Located<String>,
+    sheet: Option<&Located<String>>,
+    columns: &[&[&str]],
+) -> Option<Vec<(Location, Vec<String>)>> {
+    let Some(root) = dir.path() else {
+        t.ctx().push(Diagnostic::error(file.loc.clone(), "内置示例不能读取工作簿"));
+        return None;
+    };
+    let path = root.join(&file.value);
+    let shown = display_path(&path);
+    let ws =
+        match workbook::read_sheet_raw(&path, &shown, sheet.map(|s| s.value.as_str())) {
+            Ok(w) => w,
+            Err(d) => {
+                t.ctx().push(Diagnostic { location: file.loc.clone(), ..d });
+                return None;
+            }
+        };
+    let norm = |s: &str| s.chars().filter(|c| !c.is_whitespace()).collect::<String>();
+    let header = ws.cells.iter().take(30).enumerate().find_map(|(r, row)| {
+        let cols: Option<Vec<usize>> = columns
+            .iter()
+            .map(|names| row.iter().position(|c| names.contains(&norm(c).as_str())))
+            .collect();
+        cols.map(|c| (r, c))
+    });
+    let Some((hr, cols)) = header else {
+        let want: Vec<&str> = columns.iter().map(|n| n[0]).collect();
+        t.ctx().push(Diagnostic::error(
+            Location::File(shown),
+            format!("工作表\"{}\"中找不到表头（应有：{}）", ws.name, want.join("、")),
+        ));
+        return None;
+    };
+    let mut out = Vec::new();
+    let mut carried = String::new();
+    for (r, row) in ws.cells.iter().enumerate().skip(hr + 1) {
+        let mut cells: Vec<String> =
+            cols.iter().map(|&c| row.get(c).cloned().unwrap_or_default()).collect();
+        if cells.iter().all(String::is_empty)
+            || cells.iter().zip(columns).all(|(c, n)| n.contains(&norm(c).as_str()))
+        {
+            continue;
+        }
+        // the first column (组别) carries down over rows that leave it empty
+        if cells[0].is_empty() {
+            cells[0].clone_from(&carried);
+        } else {
+            carried.clone_from(&cells[0]);
+        }
+        out.push((ws.loc(r, cols[1.min(cols.len() - 1)]), cells));
+    }
+    Some(out)
 }
 
 /// The default columns of an indicator table kind (责任清单 or 任务分解).

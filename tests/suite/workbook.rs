@@ -388,3 +388,71 @@ fn diff_reports_gained_and_lost_units() {
     let text: String = docx_paragraphs(&docx).iter().map(|p| normalize(p)).collect();
     assert!(text.contains("调整前") && text.contains("县市场监督管理局"));
 }
+
+#[test]
+fn roster_and_task_forces_from_workbooks() {
+    use rust_xlsxwriter::Format;
+    let dir = tempfile::tempdir().unwrap();
+    write_example(dir.path());
+    let mut wb = Workbook::new();
+    let ws = wb.add_worksheet();
+    ws.write_string(0, 0, "领导小组成员名单").unwrap();
+    for (c, h) in ["组别", "姓名", "职务"].iter().enumerate() {
+        ws.write_string(1, c as u16, *h).unwrap();
+    }
+    ws.write_string(2, 0, "组长").unwrap();
+    ws.write_string(2, 1, "王丽").unwrap();
+    ws.write_string(2, 2, "县委副书记、县长").unwrap();
+    ws.merge_range(3, 0, 4, 0, "副组长", &Format::new()).unwrap();
+    ws.write_string(3, 1, "原红芳").unwrap();
+    ws.write_string(3, 2, "县委常委、县委宣传部部长").unwrap();
+    ws.write_string(4, 1, "张勇力").unwrap();
+    ws.write_string(4, 2, "县委常委、县委政法委书记").unwrap();
+    wb.save(dir.path().join("名单.xlsx")).unwrap();
+    let mut wb = Workbook::new();
+    let ws = wb.add_worksheet();
+    for (c, h) in ["工作专班", "牵头单位", "成员单位", "工作任务"].iter().enumerate()
+    {
+        ws.write_string(0, c as u16, *h).unwrap();
+    }
+    for (c, v) in [
+        "执法监督专班",
+        "县司法局",
+        "县公安局、县市场监督管理局",
+        "推进行政执法“三项制度”。",
+    ]
+    .iter()
+    .enumerate()
+    {
+        ws.write_string(1, c as u16, *v).unwrap();
+    }
+    wb.save(dir.path().join("专班.xlsx")).unwrap();
+    let case = std::fs::read_to_string(dir.path().join("case.toml")).unwrap();
+    let case = case.replacen(
+        "\n[\"版记\"]",
+        "\n[[\"附件\"]]\n\"标题\" = \"领导小组成员名单\"\n\"类型\" = \"名单\"\n\"数据\" = \"名单.xlsx\"\n\n[[\"附件\"]]\n\"标题\" = \"工作专班\"\n\"类型\" = \"专班\"\n\"数据\" = \"专班.xlsx\"\n\n[\"版记\"]",
+        1,
+    );
+    std::fs::write(dir.path().join("case.toml"), case).unwrap();
+    let (composed, rendered) = build(&CaseDir::Disk(dir.path().to_path_buf()));
+    let p = composed.doc.paragraphs();
+    assert!(
+        p.contains(&"组\u{3000}长：王\u{3000}丽\u{3000}县委副书记、县长".to_string()),
+        "{p:?}"
+    );
+    assert!(p.contains(&"副组长：原红芳\u{3000}县委常委、县委宣传部部长".to_string()));
+    assert!(
+        p.contains(
+            &"\u{3000}\u{3000}\u{3000}\u{3000}张勇力\u{3000}县委常委、县委政法委书记"
+                .to_string()
+        )
+    );
+    assert!(
+        p.contains(&"执法监督专班".to_string()) && p.contains(&"县司法局".to_string())
+    );
+    assert!(p.contains(
+        &"附件：1.夏邑县争创河南省法治政府建设示范县填报材料责任清单".to_string()
+    ));
+    assert!(p.contains(&"3.工作专班".to_string()));
+    assert_eq!(rendered.pages % 2, 0);
+}
