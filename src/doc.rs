@@ -415,6 +415,27 @@ impl Table {
             .collect()
     }
 
+    /// A row that would stand alone at the foot of a page as the first row of a
+    /// merged group (an orphan), given the rows that open pages: the row to move
+    /// to the next page, if moving it leaves rows on its page.
+    pub fn orphan_row(&self, breaks: &[usize]) -> Option<usize> {
+        let grid = span_grid(&self.rows, self.columns.len());
+        let mut page_start = 0;
+        for &b in breaks {
+            if b >= 2 && b - 1 > page_start {
+                let opens_group = grid[b - 1].iter().any(|slot| match slot {
+                    Slot::Start((i, _)) => self.rows[b - 1][*i].rowspan > 1,
+                    _ => false,
+                });
+                if opens_group {
+                    return Some(b - 1);
+                }
+            }
+            page_start = b;
+        }
+        None
+    }
+
     /// Cuts every merged cell that runs over one of `breaks` (rows that open a new
     /// page) into one part per page, each printing the label again. Returns whether
     /// anything changed.
@@ -463,6 +484,43 @@ pub struct Banji {
 }
 
 impl Document {
+    /// Cuts the `index`-th table (document order) before `row` into two tables,
+    /// the second on a new page with the same header.
+    pub fn split_table_at(&mut self, index: usize, row: usize) {
+        fn walk(
+            blocks: &mut Vec<Block>,
+            index: usize,
+            row: usize,
+            seen: &mut usize,
+        ) -> bool {
+            let mut i = 0;
+            while i < blocks.len() {
+                match &mut blocks[i] {
+                    Block::Table(t) => {
+                        if *seen == index {
+                            t.split_spans_at(&[row]);
+                            let rest = t.rows.split_off(row.min(t.rows.len()));
+                            let second = Table { rows: rest, ..t.clone() };
+                            blocks.insert(i + 1, Block::NewFace);
+                            blocks.insert(i + 2, Block::Table(second));
+                            return true;
+                        }
+                        *seen += 1;
+                    }
+                    Block::Landscape(inner) => {
+                        if walk(inner, index, row, seen) {
+                            return true;
+                        }
+                    }
+                    _ => {}
+                }
+                i += 1;
+            }
+            false
+        }
+        walk(&mut self.blocks, index, row, &mut 0);
+    }
+
     /// Every table in document order, with whether it is on landscape pages.
     pub fn tables_mut(&mut self) -> Vec<(&mut Table, bool)> {
         fn walk<'a>(

@@ -179,6 +179,10 @@ pub struct Rendered {
     pub page_texts: Vec<String>,
     /// Where the time went.
     pub timings: Timings,
+    /// The document as laid out (tables cut where pages turn).
+    pub doc: Document,
+    /// Per table of `doc`, the rows that open a new page.
+    pub table_breaks: Vec<Vec<usize>>,
 }
 
 /// Seconds spent per stage of a build.
@@ -237,11 +241,28 @@ pub fn render(c: &Composed, settings: &Settings) -> Result<Rendered, Vec<Diagnos
         // Typst does not print a merged cell's label again after a page break:
         // cut such cells where the pages turn and lay out again (a repeated label
         // can move a break, hence a few rounds)
-        for _ in 0..3 {
+        for _ in 0..40 {
             let breaks = render::typst::table_breaks(&compiled.document);
             let mut changed = false;
-            for ((t, _), rows) in doc.tables_mut().into_iter().zip(&breaks) {
-                changed |= t.split_spans_at(rows);
+            // the first row of a merged group alone at a page foot goes over to
+            // the next page (the first such row of each table per round: moving
+            // it moves what follows); later tables first, so indices hold
+            let orphans: Vec<(usize, usize)> = doc
+                .tables_mut()
+                .into_iter()
+                .zip(&breaks)
+                .enumerate()
+                .filter_map(|(k, ((t, _), rows))| t.orphan_row(rows).map(|r| (k, r)))
+                .collect();
+            if !orphans.is_empty() {
+                for &(k, r) in orphans.iter().rev() {
+                    doc.split_table_at(k, r);
+                }
+                changed = true;
+            } else {
+                for ((t, _), rows) in doc.tables_mut().into_iter().zip(&breaks) {
+                    changed |= t.split_spans_at(rows);
+                }
             }
             if !changed {
                 break;
@@ -266,6 +287,7 @@ pub fn render(c: &Composed, settings: &Settings) -> Result<Rendered, Vec<Diagnos
         }
     }
     let t = std::time::Instant::now();
+    let table_breaks = layout.table_breaks.clone();
     let docx = if settings.formats.docx {
         Some(render::docx::write_docx(&doc, settings.date, layout).map_err(|e| {
             vec![Diagnostic::error(Location::None, format!("无法生成 DOCX（{e}）"))]
@@ -274,7 +296,16 @@ pub fn render(c: &Composed, settings: &Settings) -> Result<Rendered, Vec<Diagnos
         None
     };
     timings.docx = t.elapsed().as_secs_f64();
-    Ok(Rendered { pdf, docx, typst: source, pages, page_texts, timings })
+    Ok(Rendered {
+        pdf,
+        docx,
+        typst: source,
+        pages,
+        page_texts,
+        timings,
+        doc,
+        table_breaks,
+    })
 }
 
 /// The 版记 placement the Typst layout chose: `page`/`y_mm` is where the content

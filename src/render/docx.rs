@@ -221,6 +221,22 @@ impl Writer {
                 }
                 // after landscape pages the section break already opened a new page
                 Block::NewFace if matches!(out.last(), Some(Item::LandscapeEnd)) => {}
+                // a table cut on purpose: the next part opens the next page (a
+                // paragraph carrying a break could itself spill onto a new page)
+                Block::NewFace if matches!(out.last(), Some(Item::T(_))) => {
+                    let p = self
+                        .para()
+                        .snap_to_grid(false)
+                        .line_spacing(
+                            LineSpacing::new()
+                                .line_rule(LineSpacingType::Exact)
+                                .line(20)
+                                .before(0)
+                                .after(0),
+                        )
+                        .page_break_before(true);
+                    out.push(Item::P(p));
+                }
                 Block::NewFace => {
                     let p =
                         self.grid_para().add_run(Run::new().add_break(BreakType::Page));

@@ -261,3 +261,17 @@ fn breakdown_annex_roster_and_merged_levels() {
     assert!(docx.matches("一、政府职能依法全面履行").count() >= 2);
     assert_eq!(rendered.pages % 2, 0);
 }
+
+#[test]
+fn no_group_starts_alone_at_a_page_foot() {
+    let (_, rendered) = build(&fixture("lingchuan"));
+    let mut doc = rendered.doc.clone();
+    let tables = doc.tables_mut();
+    assert!(tables.len() > 1, "the 任务分解 table was cut to keep groups together");
+    for ((t, _), breaks) in tables.into_iter().zip(&rendered.table_breaks) {
+        assert_eq!(t.orphan_row(breaks), None, "breaks {breaks:?}");
+    }
+    // and the cut costs no text: every indicator is still printed once per table part
+    let pdf = pdf_text(&rendered);
+    assert!(pdf.contains(&normalize("编制并对外公布本级政府工作部门的权责清单")));
+}

@@ -134,6 +134,12 @@ fn block(b: &Block, s: &mut String, tables: &mut usize) {
             s.push_str("landscape({\n");
             for b in inner {
                 s.push_str("  ");
+                if *b == Block::NewFace {
+                    // the landscape body sits in a container, where only a
+                    // column break may turn the page
+                    s.push_str("colbreak()\n");
+                    continue;
+                }
                 block(b, s, tables);
                 s.push('\n');
             }
