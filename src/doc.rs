@@ -507,10 +507,8 @@ impl Document {
                         }
                         *seen += 1;
                     }
-                    Block::Landscape(inner) => {
-                        if walk(inner, index, row, seen) {
-                            return true;
-                        }
+                    Block::Landscape(inner) if walk(inner, index, row, seen) => {
+                        return true;
                     }
                     _ => {}
                 }
