@@ -507,8 +507,12 @@ impl Document {
                         }
                         *seen += 1;
                     }
-                    Block::Landscape(inner) if walk(inner, index, row, seen) => {
-                        return true;
+                    Block::Landscape(inner) => {
+                        // (not a match guard: the guard could not borrow `inner` mutably)
+                        let found = walk(inner, index, row, seen);
+                        if found {
+                            return true;
+                        }
                     }
                     _ => {}
                 }
