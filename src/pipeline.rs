@@ -384,15 +384,14 @@ pub fn build_table(
     };
     let cols = case::default_columns(kind);
     let doc = compose::compose_table(&title, &inds, &cols, settings.fonts.as_ref())?;
-    let composed = Composed {
-        name: stem,
-        doc,
-        root: None,
-        images: Default::default(),
-        record: None,
-    };
-    let rendered = render(&composed, settings)?;
-    write(&composed, &rendered, out, settings).map_err(|d| vec![d])
+    write_document(&stem, doc, out, settings)
+}
+
+/// A unit's name made fit for a file name (characters no file system takes are dropped).
+fn file_name(name: &str) -> String {
+    name.chars()
+        .filter(|c| !matches!(c, '/' | '\\' | ':' | '*' | '?' | '"' | '<' | '>' | '|'))
+        .collect()
 }
 
 /// Renders and writes a stand-alone document under `out`.
@@ -434,12 +433,7 @@ pub fn build_units(
     let mut written = Vec::new();
     for (unit, tasks) in &units {
         let doc = compose::assign::unit_task_list(unit, &project, tasks);
-        let name: String = unit
-            .chars()
-            .filter(|c| {
-                !matches!(c, '/' | '\\' | ':' | '*' | '?' | '"' | '<' | '>' | '|')
-            })
-            .collect();
+        let name = file_name(unit);
         written.extend(write_document(&name, doc, out, settings)?);
     }
     let summary = compose::assign::unit_summary("各单位任务汇总表", &units);
@@ -563,12 +557,7 @@ pub fn build_status(
         let doc = compose::progress::urge_notice(
             &case, &u.unit, &states, &numbers, as_of, reply, seq,
         );
-        let name: String = format!("督办通知-{}", u.unit)
-            .chars()
-            .filter(|c| {
-                !matches!(c, '/' | '\\' | ':' | '*' | '?' | '"' | '<' | '>' | '|')
-            })
-            .collect();
+        let name = file_name(&format!("督办通知-{}", u.unit));
         written.extend(write_document(&name, doc, out, settings)?);
     }
     Ok(StatusReport { units, written })

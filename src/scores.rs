@@ -267,16 +267,7 @@ fn load_scores_workbook(path: &Path) -> Result<Scores, Vec<Diagnostic>> {
                 cell: crate::case::workbook::cell_name(ws.origin.0, ws.origin.1),
             },
         };
-        let sum: Points = sheet.tasks().map(|(_, _, t)| t.points).sum();
-        if sum != sheet.full {
-            diags.push(Diagnostic::error(
-                sheet.loc.clone(),
-                format!(
-                    "打分表\"{}\"各项分值合计 {sum} 分，与满分 {} 分不符",
-                    sheet.person, sheet.full
-                ),
-            ));
-        }
+        diags.extend(check_full(&sheet));
         sheets.push(sheet);
     }
     if sheets.is_empty() && diags.is_empty() {
@@ -396,15 +387,8 @@ fn load_scores_toml(path: &Path) -> Result<Scores, Vec<Diagnostic>> {
                 groups,
                 loc,
             };
-            let sum: Points = sheet.tasks().map(|(_, _, t)| t.points).sum();
-            if sum != sheet.full {
-                ctx.push(Diagnostic::error(
-                    sheet.loc.clone(),
-                    format!(
-                        "打分表\"{}\"各项分值合计 {sum} 分，与满分 {} 分不符",
-                        sheet.person, sheet.full
-                    ),
-                ));
+            if let Some(d) = check_full(&sheet) {
+                ctx.push(d);
             }
             sheets.push(sheet);
         }
@@ -412,6 +396,20 @@ fn load_scores_toml(path: &Path) -> Result<Scores, Vec<Diagnostic>> {
     }
     let diags = ctx.diags.into_inner();
     if diags.has_errors() { Err(diags.into_vec()) } else { Ok(Scores { sheets, units }) }
+}
+
+/// The points of a sheet must add up to its full score.
+fn check_full(sheet: &Sheet) -> Option<Diagnostic> {
+    let sum: Points = sheet.tasks().map(|(_, _, t)| t.points).sum();
+    (sum != sheet.full).then(|| {
+        Diagnostic::error(
+            sheet.loc.clone(),
+            format!(
+                "打分表\"{}\"各项分值合计 {sum} 分，与满分 {} 分不符",
+                sheet.person, sheet.full
+            ),
+        )
+    })
 }
 
 fn short(s: &str) -> String {
