@@ -192,6 +192,15 @@ impl fmt::Display for Deadline {
     }
 }
 
+/// The forms a deadline may take, for hints in messages.
+pub const FORMS_HINT: &str = "可写 2023年9月底前、2023年10月上旬、2023年8月1日至8月10日、2024年第二季度前 或 按照市部署时间";
+
+/// Whether a deadline text names its year (`2023年…`); year-less dates take the
+/// case's year.
+pub fn names_year(text: &str) -> bool {
+    text.contains('年') && text.chars().filter(char::is_ascii_digit).count() >= 4
+}
+
 /// `2023年8月31日`: Arabic numerals, no zero padding (GB/T 9704 成文日期).
 pub fn cn_date(date: NaiveDate) -> String {
     format!("{}年{}月{}日", date.year(), date.month(), date.day())

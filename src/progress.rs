@@ -66,9 +66,7 @@ pub fn task_states<'a>(
                 Ok(v) => {
                     // a year-less date before the notice was issued only makes
                     // sense in the next year: ask instead of guessing
-                    let has_year = d.value.contains("年")
-                        && d.value.chars().filter(char::is_ascii_digit).count() >= 4;
-                    if !has_year
+                    if !crate::deadline::names_year(&d.value)
                         && v.latest_day().is_some_and(|l| l < case.notice.date.value)
                     {
                         diags.push(

@@ -382,16 +382,17 @@ fn read_section(t: &TableReader<'_>, level: usize) -> Option<Section> {
 
 fn read_stage(t: &TableReader<'_>) -> Option<Stage> {
     let name = t.req_str("名称");
-    let deadline = t.req_str("时限").and_then(|d| match Deadline::parse(&d.value, None) {
-        Ok(v) => Some(Located::new(v, d.loc)),
-        Err(e) => {
-            t.ctx().push(
-                Diagnostic::error(d.loc, e.to_string())
-                    .with_hint("可写 2023年9月底前、2023年10月上旬、2023年8月1日至8月10日、2024年第二季度前 或 按照市部署时间"),
-            );
-            None
-        }
-    });
+    let deadline =
+        t.req_str("时限").and_then(|d| match Deadline::parse(&d.value, None) {
+            Ok(v) => Some(Located::new(v, d.loc)),
+            Err(e) => {
+                t.ctx().push(
+                    Diagnostic::error(d.loc, e.to_string())
+                        .with_hint(crate::deadline::FORMS_HINT),
+                );
+                None
+            }
+        });
     let text = t.req_str("内容");
     Some(Stage { name: name?, deadline: deadline?, text: text? })
 }
@@ -749,15 +750,13 @@ fn check_task_deadlines(
             Err(e) => {
                 diags.push(
                     Diagnostic::error(d.loc.clone(), e.to_string())
-                        .with_hint("可写 2023年9月底前、2023年10月上旬、2023年8月1日至8月10日、2024年第二季度前 或 按照市部署时间"),
+                        .with_hint(crate::deadline::FORMS_HINT),
                 );
                 continue;
             }
         };
-        let has_year = d.value.contains('年')
-            && d.value.chars().filter(char::is_ascii_digit).count() >= 4;
         let Some(latest) = parsed.latest_day() else { continue };
-        if !has_year && latest < date.value {
+        if !crate::deadline::names_year(&d.value) && latest < date.value {
             // reported by `gongwen status` with the question "是否指次年？"
             continue;
         }
@@ -889,26 +888,35 @@ fn check_numbering(inds: &[Indicator], diags: &mut Diagnostics) {
     }
 }
 
+/// Reads and parses a TOML file of the case; problems go to `diags`.
+fn read_toml(
+    dir: &CaseDir,
+    file: &Located<String>,
+    diags: &mut Diagnostics,
+) -> Option<(SourceText, tree::Node)> {
+    let src = match dir.read_text(&file.value) {
+        Ok(s) => s,
+        Err(d) => {
+            diags.push(Diagnostic { location: file.loc.clone(), ..d });
+            return None;
+        }
+    };
+    match tree::parse(&src) {
+        Ok(root) => Some((src, root)),
+        Err(ds) => {
+            diags.extend(ds);
+            None
+        }
+    }
+}
+
 /// Reads `[[指标]]` rows of a TOML file.
 fn load_indicator_toml(
     dir: &CaseDir,
     file: &Located<String>,
     diags: &mut Diagnostics,
 ) -> Vec<Indicator> {
-    let src = match dir.read_text(&file.value) {
-        Ok(s) => s,
-        Err(d) => {
-            diags.push(Diagnostic { location: file.loc.clone(), ..d });
-            return Vec::new();
-        }
-    };
-    let root = match tree::parse(&src) {
-        Ok(r) => r,
-        Err(ds) => {
-            diags.extend(ds);
-            return Vec::new();
-        }
-    };
+    let Some((src, root)) = read_toml(dir, file, diags) else { return Vec::new() };
     let ctx = Ctx::new(&src);
     let mut out = Vec::new();
     if let Some(t) = TableReader::new(&ctx, &root, "") {
@@ -959,19 +967,8 @@ fn load_registry(
     file: &Located<String>,
     diags: &mut Diagnostics,
 ) -> Registry {
-    let src = match dir.read_text(&file.value) {
-        Ok(s) => s,
-        Err(d) => {
-            diags.push(Diagnostic { location: file.loc.clone(), ..d });
-            return Registry::default();
-        }
-    };
-    let root = match tree::parse(&src) {
-        Ok(r) => r,
-        Err(ds) => {
-            diags.extend(ds);
-            return Registry::default();
-        }
+    let Some((src, root)) = read_toml(dir, file, diags) else {
+        return Registry::default();
     };
     let ctx = Ctx::new(&src);
     let mut units = Vec::new();

@@ -44,6 +44,54 @@ pub fn needs_glyph(c: char) -> bool {
         || matches!(c, '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2060}'..='\u{2069}' | '\u{FEFF}' | '\u{FE00}'..='\u{FE0F}'))
 }
 
+/// What is wrong with a text to be printed in a role's font, if anything: too
+/// long, bidirectional or other control characters, a character the font lacks.
+/// One rule for every text, composed documents and stand-alone tables alike.
+pub fn text_problem(
+    text: &str,
+    role: FontRole,
+    glyphs: &dyn GlyphCheck,
+    loc: &Location,
+) -> Option<Diagnostic> {
+    const LIMIT: usize = 20_000;
+    let n = text.chars().count();
+    if n > LIMIT {
+        return Some(
+            Diagnostic::error(
+                loc.clone(),
+                format!("文字过长（{n} 字，上限 {LIMIT} 字）"),
+            )
+            .with_hint("一段文字或一个单元格通常不过数百字，请检查是否粘贴了整篇文件"),
+        );
+    }
+    if let Some(c) = text.chars().find(|c| is_bidi_control(*c)) {
+        return Some(
+            Diagnostic::error(
+                loc.clone(),
+                format!("文字中含有双向控制字符 U+{:04X}", c as u32),
+            )
+            .with_hint("这类看不见的字符会颠倒文字的显示顺序，请删去"),
+        );
+    }
+    if let Some(c) = text.chars().find(|c| c.is_control() && *c != '\n' && *c != '\t') {
+        return Some(
+            Diagnostic::error(
+                loc.clone(),
+                format!("文字中含有控制字符 U+{:04X}", c as u32),
+            )
+            .with_hint("删去这个看不见的字符"),
+        );
+    }
+    let printable: String = text.chars().filter(|c| needs_glyph(*c)).collect();
+    glyphs.missing(role, &printable).map(|c| {
+        Diagnostic::error(
+            loc.clone(),
+            format!("字体（{}）中没有字符\"{c}\"（U+{:04X}）", role.label(), c as u32),
+        )
+        .with_hint("换用常用字，或用 --font-path 提供含有此字的字体")
+    })
+}
+
 struct Composer<'a> {
     case: &'a Case,
     prose: Prose,
@@ -132,54 +180,8 @@ impl Composer<'_> {
     /// Checks the characters of printed text: no control characters, a glyph for
     /// each, and a sane length.
     fn check_text(&mut self, text: &str, role: FontRole, loc: &Location) {
-        const LIMIT: usize = 20_000;
-        let n = text.chars().count();
-        if n > LIMIT {
-            self.diags.push(
-                Diagnostic::error(
-                    loc.clone(),
-                    format!("文字过长（{n} 字，上限 {LIMIT} 字）"),
-                )
-                .with_hint(
-                    "一段文字或一个单元格通常不过数百字，请检查是否粘贴了整篇文件",
-                ),
-            );
-            return;
-        }
-        if let Some(c) = text.chars().find(|c| is_bidi_control(*c)) {
-            self.diags.push(
-                Diagnostic::error(
-                    loc.clone(),
-                    format!("文字中含有双向控制字符 U+{:04X}", c as u32),
-                )
-                .with_hint("这类看不见的字符会颠倒文字的显示顺序，请删去"),
-            );
-            return;
-        }
-        if let Some(c) = text.chars().find(|c| c.is_control() && *c != '\n' && *c != '\t')
-        {
-            self.diags.push(
-                Diagnostic::error(
-                    loc.clone(),
-                    format!("文字中含有控制字符 U+{:04X}", c as u32),
-                )
-                .with_hint("删去这个看不见的字符"),
-            );
-            return;
-        }
-        let printable: String = text.chars().filter(|c| needs_glyph(*c)).collect();
-        if let Some(c) = self.glyphs.missing(role, &printable) {
-            self.diags.push(
-                Diagnostic::error(
-                    loc.clone(),
-                    format!(
-                        "字体（{}）中没有字符\"{c}\"（U+{:04X}）",
-                        role.label(),
-                        c as u32
-                    ),
-                )
-                .with_hint("换用常用字，或用 --font-path 提供含有此字的字体"),
-            );
+        if let Some(d) = text_problem(text, role, self.glyphs, loc) {
+            self.diags.push(d);
         }
     }
 
@@ -663,38 +665,11 @@ pub fn compose_table(
     let mut diags = Vec::new();
     let mut check = |l: &Located<String>| {
         let s = l.value.trim().to_string();
-        let printable: String = s.chars().filter(|c| needs_glyph(*c)).collect();
-        if let Some(c) = s.chars().find(|c| is_bidi_control(*c)) {
-            diags.push(Diagnostic::error(
-                l.loc.clone(),
-                format!("文字中含有双向控制字符 U+{:04X}", c as u32),
-            ));
-        } else if let Some(c) =
-            s.chars().find(|c| c.is_control() && *c != '\n' && *c != '\t')
-        {
-            diags.push(Diagnostic::error(
-                l.loc.clone(),
-                format!("文字中含有控制字符 U+{:04X}", c as u32),
-            ));
-        } else if let Some(c) = glyphs.missing(FontRole::Fang, &printable) {
-            diags.push(Diagnostic::error(
-                l.loc.clone(),
-                format!(
-                    "字体（{}）中没有字符\"{c}\"（U+{:04X}）",
-                    FontRole::Fang.label(),
-                    c as u32
-                ),
-            ));
-        }
+        diags.extend(text_problem(&s, FontRole::Fang, glyphs, &l.loc));
         s
     };
     let table = indicator_table(inds, cols, &mut check);
-    if let Some(c) = glyphs.missing(FontRole::Title, title) {
-        diags.push(Diagnostic::error(
-            Location::None,
-            format!("标题中的字符\"{c}\"在字体中没有"),
-        ));
-    }
+    diags.extend(text_problem(title, FontRole::Title, glyphs, &Location::None));
     if !diags.is_empty() {
         return Err(diags);
     }
