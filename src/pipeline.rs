@@ -209,22 +209,21 @@ impl Timings {
 
 /// Renders a composed case into the requested formats (nothing is written).
 pub fn render(c: &Composed, settings: &Settings) -> Result<Rendered, Vec<Diagnostic>> {
+    // the layout stage: positions for both writers
     let mut doc = c.doc.clone();
-    // set the line breaks of table cells once, for both formats
-    let advance = |ch: char| settings.fonts.advance_em(crate::doc::FontRole::Fang, ch);
-    for (t, landscape) in doc.tables_mut() {
-        t.wrap_cells(if landscape { 222.0 } else { 154.0 }, 1.5, &advance);
-    }
-    let mut source = render::typst::typst_source(&doc);
+    crate::layout::place_signatures(&mut doc, settings.fonts.as_ref());
+    // the PDF's copy of the document also gets the content-visible layout changes
+    // (merged labels printed again after a page break, a group's first row moved)
+    let mut pdf_doc = doc.clone();
+    let mut source = render::typst::typst_source(&pdf_doc);
     let mut pdf = None;
     let mut pages = 0;
     let mut page_texts = Vec::new();
-    let mut layout =
-        render::docx::DocxLayout { images: c.images.clone(), ..Default::default() };
+    let mut plan = crate::layout::Plan::default();
     let mut timings = Timings::default();
     let clock = std::time::Instant::now();
-    // the DOCX paginates as the Typst layout did, so lay out even when only the
-    // DOCX is wanted
+    // the DOCX takes the 版记's page parity from the Typst layout, so lay out even
+    // when only the DOCX is wanted
     if settings.formats.pdf || settings.formats.docx {
         let style = style_library(settings).map_err(|d| vec![d])?;
         let compile = |source: &str| {
@@ -241,13 +240,14 @@ pub fn render(c: &Composed, settings: &Settings) -> Result<Rendered, Vec<Diagnos
         // Typst does not print a merged cell's label again after a page break:
         // cut such cells where the pages turn and lay out again (a repeated label
         // can move a break, hence a few rounds)
-        for _ in 0..40 {
+        let mut converged = false;
+        for _ in 0..MAX_LAYOUT_ROUNDS {
             let breaks = render::typst::table_breaks(&compiled.document);
             let mut changed = false;
             // the first row of a merged group alone at a page foot goes over to
             // the next page (the first such row of each table per round: moving
             // it moves what follows); later tables first, so indices hold
-            let orphans: Vec<(usize, usize)> = doc
+            let orphans: Vec<(usize, usize)> = pdf_doc
                 .tables_mut()
                 .into_iter()
                 .zip(&breaks)
@@ -256,27 +256,38 @@ pub fn render(c: &Composed, settings: &Settings) -> Result<Rendered, Vec<Diagnos
                 .collect();
             if !orphans.is_empty() {
                 for &(k, r) in orphans.iter().rev() {
-                    doc.split_table_at(k, r);
+                    pdf_doc.split_table_at(k, r);
                 }
                 changed = true;
             } else {
-                for ((t, _), rows) in doc.tables_mut().into_iter().zip(&breaks) {
+                for ((t, _), rows) in pdf_doc.tables_mut().into_iter().zip(&breaks) {
                     changed |= t.split_spans_at(rows);
                 }
             }
             if !changed {
+                converged = true;
                 break;
             }
-            source = render::typst::typst_source(&doc);
+            source = render::typst::typst_source(&pdf_doc);
             compiled = compile(&source)?;
+        }
+        if !converged {
+            return Err(vec![
+                Diagnostic::error(
+                    Location::None,
+                    format!("表格分页经 {MAX_LAYOUT_ROUNDS} 轮排版仍未稳定"),
+                )
+                .with_hint("请检查是否有特别长的合并单元格，或把表格拆分为几个附件"),
+            ]);
         }
         timings.layout = clock.elapsed().as_secs_f64();
         pages = compiled.document.pages().len();
         page_texts = render::typst::page_texts(&compiled.document);
         if let Some((page, y)) = render::typst::banji_anchor(&compiled.document) {
-            layout.banji = banji_placement(page, y, &page_texts);
+            plan.banji = banji_placement(page, y, &page_texts);
         }
-        layout.table_breaks = render::typst::table_breaks(&compiled.document);
+        plan.table_breaks = render::typst::table_breaks(&compiled.document);
+        plan.pages = pages;
         if settings.formats.pdf {
             let t = std::time::Instant::now();
             pdf = Some(
@@ -287,11 +298,16 @@ pub fn render(c: &Composed, settings: &Settings) -> Result<Rendered, Vec<Diagnos
         }
     }
     let t = std::time::Instant::now();
-    let table_breaks = layout.table_breaks.clone();
     let docx = if settings.formats.docx {
-        Some(render::docx::write_docx(&doc, settings.date, layout).map_err(|e| {
-            vec![Diagnostic::error(Location::None, format!("无法生成 DOCX（{e}）"))]
-        })?)
+        Some(
+            render::docx::write_docx(&doc, settings.date, plan.banji, &c.images)
+                .map_err(|e| {
+                    vec![Diagnostic::error(
+                        Location::None,
+                        format!("无法生成 DOCX（{e}）"),
+                    )]
+                })?,
+        )
     } else {
         None
     };
@@ -303,10 +319,13 @@ pub fn render(c: &Composed, settings: &Settings) -> Result<Rendered, Vec<Diagnos
         pages,
         page_texts,
         timings,
-        doc,
-        table_breaks,
+        doc: pdf_doc,
+        table_breaks: plan.table_breaks,
     })
 }
+
+/// Layout rounds before a table's pagination counts as not converging.
+const MAX_LAYOUT_ROUNDS: usize = 40;
 
 /// The 版记 placement the Typst layout chose: `page`/`y_mm` is where the content
 /// ends, `texts` the text of every page (the 版记 is on the last).
@@ -314,13 +333,13 @@ pub fn banji_placement(
     page: usize,
     y_mm: f64,
     texts: &[String],
-) -> render::docx::BanjiPlacement {
-    use render::docx::BanjiPlacement::*;
+) -> crate::layout::BanjiPlacement {
+    use crate::layout::BanjiPlacement::*;
     let last = texts.len();
     // after a landscape page the content "ends" at the top of a fresh page
     let fresh = y_mm < 37.5;
     if page == last && !fresh {
-        SamePage { content_end_mm: y_mm }
+        SamePage
     } else if last >= 2 && texts[last - 2].trim().is_empty() {
         AfterBlank
     } else {
@@ -328,24 +347,32 @@ pub fn banji_placement(
     }
 }
 
-/// Writes the rendered files into `out`; returns the paths written.
-pub fn write(
+/// Stages the rendered files of a case under `out` (written in full as
+/// temporaries; they appear only when `outputs` is committed).
+pub fn stage(
     c: &Composed,
     r: &Rendered,
     out: &Path,
     settings: &Settings,
-) -> Result<Vec<PathBuf>, Diagnostic> {
-    let mut written = Vec::new();
+    outputs: &mut crate::output::Outputs,
+) -> Result<(), Diagnostic> {
     crate::output::clean_stale_temporaries(out);
     let mut put = |path: PathBuf, bytes: &[u8]| -> Result<(), Diagnostic> {
-        crate::output::write_atomic(&path, bytes).map_err(|e| {
+        if outputs.paths().contains(&path) {
+            return Err(Diagnostic::error(
+                Location::File(path.display().to_string()),
+                "两个输出文件同名，后一个会覆盖前一个",
+            )
+            .with_hint(
+                "单位名称或输出名只差文件名中不能用的字符时，请改用可区分的名称",
+            ));
+        }
+        outputs.add(&path, bytes).map_err(|e| {
             Diagnostic::error(
                 Location::File(path.display().to_string()),
                 format!("无法写入文件（{}）", case::io_reason(&e)),
             )
-        })?;
-        written.push(path);
-        Ok(())
+        })
     };
     if let Some(pdf) = &r.pdf {
         put(out.join(format!("{}.pdf", c.name)), pdf)?;
@@ -359,7 +386,38 @@ pub fn write(
         put(dir.join("gongwen.typ"), style_library(settings)?.as_bytes())?;
         put(dir.join("fonts.typ"), settings.fonts.fonts_module().as_bytes())?;
     }
-    Ok(written)
+    Ok(())
+}
+
+/// Puts every staged file in place; the error says exactly what was written.
+pub fn commit(outputs: crate::output::Outputs) -> Result<Vec<PathBuf>, Vec<Diagnostic>> {
+    outputs.commit().map_err(|e| {
+        let mut d = Diagnostic::error(
+            Location::File(e.path.display().to_string()),
+            format!("无法写入文件（{}）", case::io_reason(&e.error)),
+        );
+        d = if e.written.is_empty() {
+            d.with_hint("未写出任何文件")
+        } else {
+            let names: Vec<String> =
+                e.written.iter().map(|p| p.display().to_string()).collect();
+            d.with_hint(format!("已写出：{}", names.join("、")))
+        };
+        vec![d]
+    })
+}
+
+/// Writes the rendered files of one case into `out`, all or none; returns the
+/// paths written.
+pub fn write(
+    c: &Composed,
+    r: &Rendered,
+    out: &Path,
+    settings: &Settings,
+) -> Result<Vec<PathBuf>, Vec<Diagnostic>> {
+    let mut outputs = crate::output::Outputs::new();
+    stage(c, r, out, settings, &mut outputs).map_err(|d| vec![d])?;
+    commit(outputs)
 }
 
 /// `gongwen table`: prints one indicator workbook as a stand-alone table.
@@ -394,13 +452,14 @@ fn file_name(name: &str) -> String {
         .collect()
 }
 
-/// Renders and writes a stand-alone document under `out`.
-fn write_document(
+/// Renders a stand-alone document and stages its files under `out`.
+fn stage_document(
     name: &str,
     doc: Document,
     out: &Path,
     settings: &Settings,
-) -> Result<Vec<PathBuf>, Vec<Diagnostic>> {
+    outputs: &mut crate::output::Outputs,
+) -> Result<(), Vec<Diagnostic>> {
     let composed = Composed {
         name: name.to_string(),
         doc,
@@ -409,7 +468,19 @@ fn write_document(
         record: None,
     };
     let rendered = render(&composed, settings)?;
-    write(&composed, &rendered, out, settings).map_err(|d| vec![d])
+    stage(&composed, &rendered, out, settings, outputs).map_err(|d| vec![d])
+}
+
+/// Renders and writes a stand-alone document under `out`.
+fn write_document(
+    name: &str,
+    doc: Document,
+    out: &Path,
+    settings: &Settings,
+) -> Result<Vec<PathBuf>, Vec<Diagnostic>> {
+    let mut outputs = crate::output::Outputs::new();
+    stage_document(name, doc, out, settings, &mut outputs)?;
+    commit(outputs)
 }
 
 /// `gongwen units`: one task list per unit of a case, and the summary.
@@ -430,15 +501,27 @@ pub fn build_units(
         .get("项目")
         .map_or("法治政府建设示范创建".to_string(), |v| v.value.clone());
     let units = compose::assign::tasks_by_unit(&case.registry, &case.indicators);
-    let mut written = Vec::new();
+    let mut outputs = crate::output::Outputs::new();
+    let summary = compose::assign::unit_summary("各单位任务汇总表", &units);
+    stage_document("各单位任务汇总表", summary, out, settings, &mut outputs)?;
+    let mut problems = Vec::new();
     for (unit, tasks) in &units {
         let doc = compose::assign::unit_task_list(unit, &project, tasks);
         let name = file_name(unit);
-        written.extend(write_document(&name, doc, out, settings)?);
+        if let Err(ds) = stage_document(&name, doc, out, settings, &mut outputs) {
+            problems.extend(ds.into_iter().map(|d| {
+                let hint = format!("单位\"{unit}\"的任务清单");
+                match d.hint.clone() {
+                    Some(h) => d.with_hint(format!("{hint}：{h}")),
+                    None => d.with_hint(hint),
+                }
+            }));
+        }
     }
-    let summary = compose::assign::unit_summary("各单位任务汇总表", &units);
-    written.extend(write_document("各单位任务汇总表", summary, out, settings)?);
-    Ok(written)
+    if !problems.is_empty() {
+        return Err(problems);
+    }
+    commit(outputs)
 }
 
 /// `gongwen diff`: which indicators gained or lost which units, and the 责任调整对照表.
@@ -486,11 +569,13 @@ pub fn build_scores(
     }
     match filled {
         None => {
-            let mut written = write_document(
+            let mut outputs = crate::output::Outputs::new();
+            stage_document(
                 "督察情况打分表",
                 compose::scores::blank_sheets(&scores),
                 out,
                 settings,
+                &mut outputs,
             )?;
             let xlsx = crate::scores::write_entry_workbook(&scores).map_err(|e| {
                 vec![Diagnostic::error(
@@ -499,14 +584,13 @@ pub fn build_scores(
                 )]
             })?;
             let p = out.join("打分录入.xlsx");
-            crate::output::write_atomic(&p, &xlsx).map_err(|e| {
+            outputs.add(&p, &xlsx).map_err(|e| {
                 vec![Diagnostic::error(
                     Location::File(p.display().to_string()),
                     format!("无法写入文件（{}）", case::io_reason(&e)),
                 )]
             })?;
-            written.push(p);
-            Ok(written)
+            commit(outputs)
         }
         Some(f) => {
             let units = crate::scores::read_filled(f, &scores)?;
@@ -544,13 +628,23 @@ pub fn build_status(
     }
     let states = crate::progress::task_states(&case, as_of)?;
     let units = crate::progress::by_unit(&case, &states);
-    let mut written = write_document(
+    let mut outputs = crate::output::Outputs::new();
+    stage_document(
         "创建任务进度通报",
         compose::progress::progress_report(&units, as_of),
         out,
         settings,
+        &mut outputs,
     )?;
-    let reply = as_of + chrono::Duration::days(reply_days);
+    let reply = as_of
+        .checked_add_signed(chrono::Duration::days(reply_days))
+        .filter(|_| reply_days > 0)
+        .ok_or_else(|| {
+            vec![Diagnostic::error(
+                Location::None,
+                format!("回复期限 {reply_days} 天不在 1 至 365 天之间"),
+            )]
+        })?;
     let first = first_seq.unwrap_or(case.header.number.seq + 1);
     for (seq, u) in (first..).zip(units.iter().filter(|u| !u.overdue.is_empty())) {
         let numbers: Vec<String> = u.overdue.iter().map(|(n, _)| n.clone()).collect();
@@ -558,8 +652,9 @@ pub fn build_status(
             &case, &u.unit, &states, &numbers, as_of, reply, seq,
         );
         let name = file_name(&format!("督办通知-{}", u.unit));
-        written.extend(write_document(&name, doc, out, settings)?);
+        stage_document(&name, doc, out, settings, &mut outputs)?;
     }
+    let written = commit(outputs)?;
     Ok(StatusReport { units, written })
 }
 
@@ -575,13 +670,14 @@ pub fn build_case(
     let compose = t.elapsed().as_secs_f64();
     let rendered = render(&composed, settings)?;
     let t = std::time::Instant::now();
-    let written = write(&composed, &rendered, out, settings).map_err(|d| vec![d])?;
+    let mut outputs = crate::output::Outputs::new();
+    stage(&composed, &rendered, out, settings, &mut outputs).map_err(|d| vec![d])?;
+    let written = commit(outputs)?;
     if let Some(record) = &composed.record {
-        // a convenience for `gongwen diff`; a failure here does not fail the build
-        let _ = crate::output::write_atomic(
-            &recorded_indicators(out, &composed.name),
-            record.as_bytes(),
-        );
+        // a convenience for `gongwen diff`, kept apart from the documents: a
+        // failure here does not fail the build
+        let path = recorded_indicators(out, &composed.name);
+        let _ = crate::output::write_atomic(&path, record.as_bytes());
     }
     let timings =
         Timings { compose, write: t.elapsed().as_secs_f64(), ..rendered.timings };
