@@ -88,14 +88,58 @@ pub struct Document {
 pub struct Head {
     /// 份号, 密级, 紧急程度 lines, top-down.
     pub marks: Vec<Run>,
-    /// 发文机关标志 names.
+    /// 发文机关标志 lines as printed, top-down; a single organ with 文件 carries it
+    /// already (`某某文件`).
     pub organs: Vec<String>,
-    /// "文件" after the names, if any.
-    pub wenjian: Option<String>,
+    /// "文件" printed to the right of the stacked names of a 联合行文, if any.
+    pub wenjian_beside: Option<String>,
     /// 发文字号.
     pub number: String,
-    /// 签发人 names (上行文).
-    pub signers: Vec<String>,
+    /// 签发人 names (上行文), as printed line by line (two names a line).
+    pub signer_lines: Vec<Vec<String>>,
+    /// The label before the first 签发人 line.
+    pub signer_label: String,
+}
+
+impl Head {
+    /// A 版头 of the given organs: a single organ is joined with 文件 (`某某文件`),
+    /// several are stacked with 文件 beside them; 签发人 two names a line.
+    pub fn new(
+        marks: Vec<Run>,
+        organs: Vec<String>,
+        wenjian: bool,
+        number: String,
+        signers: Vec<String>,
+    ) -> Self {
+        let (organs, wenjian_beside) = match (wenjian, organs.len()) {
+            (true, 1) => (vec![format!("{}文件", organs[0])], None),
+            (true, _) => (organs, Some("文件".to_string())),
+            (false, _) => (organs, None),
+        };
+        Self {
+            marks,
+            organs,
+            wenjian_beside,
+            number,
+            signer_lines: signers.chunks(2).map(<[String]>::to_vec).collect(),
+            signer_label: "签发人：".to_string(),
+        }
+    }
+}
+
+/// Where the 署名, the 成文日期 and the seal stand, from the left edge of the
+/// 版心 in points; decided once by [`crate::layout`], placed by both writers.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct SignaturePlace {
+    /// Start of each 署名 line.
+    pub name_x_pt: Vec<f64>,
+    /// Start of the 成文日期.
+    pub date_x_pt: f64,
+    /// Where the 成文日期 is set against the right edge (sealed: 4 字 in;
+    /// unsealed and longer than the 署名: 2 字 in), its distance from that edge.
+    pub date_right_pt: Option<f64>,
+    /// Centre of the seal (over the date).
+    pub seal_centre_pt: f64,
 }
 
 /// A block on the page.
@@ -114,6 +158,9 @@ pub enum Block {
         /// First-line indent of 2 字.
         indent: bool,
     },
+    /// A heading on its own line (一、…, （一）…), indented 2 字 like a paragraph;
+    /// it never ends a page: it stays with the block after it.
+    Heading(Vec<Run>),
     /// A flush-left paragraph whose continuation lines start `hang` 字 in (roster
     /// lines: wrapped text aligns under the first name).
     ListItem {
@@ -123,7 +170,12 @@ pub enum Block {
         hang: u32,
     },
     /// 附件说明: (number, name) pairs; a single annex has an empty number.
-    Attachments(Vec<(String, String)>),
+    Attachments {
+        /// The label before the first item (`附件：`).
+        label: String,
+        /// (number, name) pairs.
+        items: Vec<(String, String)>,
+    },
     /// 发文机关署名 and 成文日期.
     Signature {
         /// 署名 lines.
@@ -134,6 +186,8 @@ pub enum Block {
         sealed: bool,
         /// Seal image (path inside the case folder).
         seal: Option<String>,
+        /// Positions, filled in by the layout stage.
+        place: SignaturePlace,
     },
     /// Start a new face (page).
     NewFace,
@@ -475,6 +529,8 @@ impl Table {
 /// The 版记.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Banji {
+    /// The label before the 抄送 names (`抄送：`).
+    pub cc_label: String,
     /// 抄送 names joined, ending with 。 (without the label).
     pub cc: Option<String>,
     /// 印发机关.
@@ -552,21 +608,26 @@ impl Document {
                     Block::Head(h) => {
                         out.extend(h.marks.iter().map(|r| r.text.clone()));
                         out.extend(h.organs.iter().cloned());
-                        if let Some(w) = &h.wenjian {
-                            out.push(w.clone());
+                        out.extend(h.wenjian_beside.iter().cloned());
+                        if h.signer_lines.is_empty() {
+                            out.push(h.number.clone());
                         }
-                        out.push(h.number.clone());
-                        if !h.signers.is_empty() {
-                            out.push(format!("签发人：{}", h.signers.join("")));
+                        for (i, names) in h.signer_lines.iter().enumerate() {
+                            let last = i + 1 == h.signer_lines.len();
+                            let label = if i == 0 { h.signer_label.as_str() } else { "" };
+                            let number = if last { h.number.as_str() } else { "" };
+                            out.push(format!("{number}{label}{}", names.join("")));
                         }
                     }
                     Block::Title(lines) => out.push(lines.concat()),
-                    Block::Para { runs, .. } | Block::ListItem { runs, .. } => {
+                    Block::Para { runs, .. }
+                    | Block::Heading(runs)
+                    | Block::ListItem { runs, .. } => {
                         out.push(runs.iter().map(|r| r.text.as_str()).collect())
                     }
-                    Block::Attachments(items) => {
+                    Block::Attachments { label, items } => {
                         for (i, (num, name)) in items.iter().enumerate() {
-                            let label = if i == 0 { "附件：" } else { "" };
+                            let label = if i == 0 { label.as_str() } else { "" };
                             out.push(format!("{label}{num}{name}"));
                         }
                     }
@@ -590,7 +651,7 @@ impl Document {
         walk(&self.blocks, &mut out);
         if let Some(b) = &self.banji {
             if let Some(cc) = &b.cc {
-                out.push(format!("抄送：{cc}"));
+                out.push(format!("{}{cc}", b.cc_label));
             }
             out.push(b.printer.clone());
             out.push(b.date.clone());

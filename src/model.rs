@@ -137,8 +137,23 @@ pub enum SectionSource {
     Written,
     /// One run-in sub-section per 创建步骤.
     Stages,
-    /// One sub-section per indicator, worded by a template.
-    Indicators { template: Located<String> },
+    /// One sub-section per indicator (the main ones, then the 附加项, in data
+    /// order), worded by a template; each line the template gives is a paragraph.
+    Indicators {
+        /// The wording of one indicator.
+        template: Located<String>,
+        /// The number in front of each.
+        numbering: IndicatorNumbering,
+    },
+}
+
+/// The number printed in front of each indicator of a plan section.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum IndicatorNumbering {
+    /// The heading number of the level (（一）（二）…), in the heading's font.
+    Heading,
+    /// None: the template writes its own (`第{{ 指标.序号 }}项指标：`).
+    None,
 }
 
 /// A numbered section of the plan; its level decides 一、（一）1.（1）.
@@ -150,8 +165,10 @@ pub struct Section {
     pub run_in: Option<Located<String>>,
     /// Paragraphs after the heading (templates).
     pub paragraphs: Vec<Located<String>>,
-    /// Sub-sections.
+    /// Sub-sections (after the generated ones, if any).
     pub children: Vec<Section>,
+    /// Paragraphs after the sub-sections (templates).
+    pub closing: Vec<Located<String>>,
     /// Where generated children come from.
     pub source: SectionSource,
 }
@@ -161,8 +178,10 @@ pub struct Section {
 pub struct Stage {
     /// Name, e.g. 全面自查.
     pub name: Located<String>,
-    /// Deadline.
+    /// Deadline, parsed for checks and status.
     pub deadline: Located<Deadline>,
+    /// The deadline as the user wrote it: printed exactly so, never reworded.
+    pub deadline_text: String,
     /// Description (a template).
     pub text: Located<String>,
 }

@@ -345,7 +345,24 @@ fn read_section(t: &TableReader<'_>, level: usize) -> Option<Section> {
         None => SectionSource::Written,
         Some(s) if s.value == "创建步骤" => SectionSource::Stages,
         Some(s) if s.value == "指标" => match t.opt_str("模板") {
-            Some(template) => SectionSource::Indicators { template },
+            Some(template) => {
+                let numbering = match t.opt_str("编号") {
+                    None => IndicatorNumbering::Heading,
+                    Some(n) if n.value == "自动" => IndicatorNumbering::Heading,
+                    Some(n) if n.value == "无" => IndicatorNumbering::None,
+                    Some(n) => {
+                        t.ctx().push(
+                            Diagnostic::error(
+                                n.loc.clone(),
+                                format!("未知的编号方式\"{}\"", n.value),
+                            )
+                            .with_hint("可写\"自动\"（按标题层级编号（一）（二）……）或\"无\"（在模板中自行写编号，如 第{{ 指标.序号 }}项指标：）"),
+                        );
+                        IndicatorNumbering::Heading
+                    }
+                };
+                SectionSource::Indicators { template, numbering }
+            }
             None => {
                 t.ctx().push(
                         Diagnostic::error(s.loc.clone(), "来源为\"指标\"的章节需要\"模板\"")
@@ -374,27 +391,34 @@ fn read_section(t: &TableReader<'_>, level: usize) -> Option<Section> {
         }
         Vec::new()
     };
+    let closing = t.str_list("结尾段落");
     if run_in.is_some() && (!children.is_empty() || source != SectionSource::Written) {
         t.ctx().error(t.span(), "有\"内容\"（标题后接正文）的章节不能再有下级章节");
     }
-    Some(Section { title: title?, run_in, paragraphs, children, source })
+    Some(Section { title: title?, run_in, paragraphs, children, closing, source })
 }
 
 fn read_stage(t: &TableReader<'_>) -> Option<Stage> {
     let name = t.req_str("名称");
-    let deadline =
-        t.req_str("时限").and_then(|d| match Deadline::parse(&d.value, None) {
-            Ok(v) => Some(Located::new(v, d.loc)),
-            Err(e) => {
-                t.ctx().push(
-                    Diagnostic::error(d.loc, e.to_string())
-                        .with_hint(crate::deadline::FORMS_HINT),
-                );
-                None
-            }
-        });
+    let written = t.req_str("时限");
+    let deadline_text = written.as_ref().map(|d| d.value.trim().to_string());
+    let deadline = written.and_then(|d| match Deadline::parse(&d.value, None) {
+        Ok(v) => Some(Located::new(v, d.loc)),
+        Err(e) => {
+            t.ctx().push(
+                Diagnostic::error(d.loc, e.to_string())
+                    .with_hint(crate::deadline::FORMS_HINT),
+            );
+            None
+        }
+    });
     let text = t.req_str("内容");
-    Some(Stage { name: name?, deadline: deadline?, text: text? })
+    Some(Stage {
+        name: name?,
+        deadline: deadline?,
+        deadline_text: deadline_text?,
+        text: text?,
+    })
 }
 
 fn read_annex(t: &TableReader<'_>, dir: &CaseDir) -> Option<Annex> {

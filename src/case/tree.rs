@@ -349,6 +349,14 @@ impl<'a> TableReader<'a> {
             Value::Array(items) => items
                 .iter()
                 .filter_map(|item| match &item.value {
+                    // an empty entry would print as "，，" in the document
+                    Value::Str(s) if s.trim().is_empty() => {
+                        self.ctx.error(
+                            &item.span,
+                            format!("\"{}\"中有空的一项", self.full(key)),
+                        );
+                        None
+                    }
                     Value::Str(s) => {
                         Some(Located::new(s.clone(), self.ctx.loc(&item.span)))
                     }

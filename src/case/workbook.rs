@@ -100,8 +100,11 @@ pub struct Sheet {
     pub name: String,
     /// Absolute position of `cells[0][0]`.
     pub origin: (u32, u32),
-    /// Cell texts.
+    /// Cell texts (a merged region's value in every cell it covers).
     pub cells: Vec<Vec<String>>,
+    /// Merged regions in grid indices: (first row, first column, last row, last
+    /// column).
+    pub merges: Vec<(usize, usize, usize, usize)>,
 }
 
 impl Sheet {
@@ -166,7 +169,13 @@ fn open_sheet(
     if meta.len() > 50 * 1024 * 1024 {
         return Err(fail("文件超过 50 MB".into()));
     }
-    let mut wb: Sheets<_> = open_workbook_auto(path).map_err(|e| fail(e.to_string()))?;
+    let mut wb: Sheets<_> = open_workbook_auto(path).map_err(|e| {
+        Diagnostic::error(
+            Location::File(shown.to_string()),
+            format!("无法读取工作簿：{}", workbook_problem(&e.to_string())),
+        )
+        .with_hint("请用 Excel 或 WPS 打开此文件，确认能正常打开后另存为 .xlsx 再试")
+    })?;
     let names = wb.sheet_names().to_vec();
     let candidates: Vec<String> = match wanted {
         Some(w) => {
@@ -182,6 +191,7 @@ fn open_sheet(
         None => names.clone(),
     };
     let mut first_err = None;
+    let mut sheets_seen = Vec::new();
     for name in &candidates {
         let range = match wb.worksheet_range(name) {
             Ok(r) => r,
@@ -202,6 +212,7 @@ fn open_sheet(
             Sheets::Xls(x) => x.merge_cells_by_sheet_name(name).unwrap_or_default(),
             _ => Vec::new(),
         };
+        let mut regions = Vec::new();
         for m in merges {
             let (r0, c0) = (
                 m.start.0.saturating_sub(origin.0) as usize,
@@ -211,6 +222,7 @@ fn open_sheet(
                 m.end.0.saturating_sub(origin.0) as usize,
                 m.end.1.saturating_sub(origin.1) as usize,
             );
+            regions.push((r0, c0, r1, c1));
             let Some(v) = cells.get(r0).and_then(|r| r.get(c0)).cloned() else {
                 continue;
             };
@@ -222,15 +234,61 @@ fn open_sheet(
                 }
             }
         }
-        let sheet = Sheet { file: shown.to_string(), name: name.clone(), origin, cells };
+        let sheet = Sheet {
+            file: shown.to_string(),
+            name: name.clone(),
+            origin,
+            cells,
+            merges: regions,
+        };
         if wanted.is_some() || !indicators || find_header(&sheet).is_some() {
             return Ok(sheet);
         }
+        sheets_seen.push(sheet);
     }
     Err(first_err.unwrap_or_else(|| {
         Diagnostic::error(Location::File(shown.to_string()), "找不到指标表的表头行")
-            .with_hint("表头须含\"三级指标\"（或\"指标内容\"\"指标\"）及\"序号\"\"责任单位\"等列名")
+            .with_hint(missing_text_column(&sheets_seen).unwrap_or_else(|| {
+            "表头须含\"三级指标\"（或\"指标内容\"\"指标\"）及\"序号\"\"责任单位\"等列名"
+                .to_string()
+        }))
     }))
+}
+
+/// What is wrong with a workbook calamine could not open, in words a user knows.
+fn workbook_problem(e: &str) -> &'static str {
+    let e = e.to_lowercase();
+    if e.contains("zip") || e.contains("eocd") || e.contains("cfb") || e.contains("ole") {
+        "文件已损坏，或不是 Excel 工作簿（扩展名与内容不符）"
+    } else if e.contains("password") || e.contains("encrypt") {
+        "工作簿设有密码保护"
+    } else if e.contains("xml") {
+        "工作簿内容已损坏（XML 不完整）"
+    } else {
+        "文件格式无法识别"
+    }
+}
+
+/// For sheets without an indicator header: the row that looks like a header (two
+/// known column names) and says which column it lacks.
+pub fn missing_text_column(sheets: &[Sheet]) -> Option<String> {
+    sheets.iter().find_map(|sheet| {
+        sheet.cells.iter().enumerate().take(30).find_map(|(r, row)| {
+            let known: Vec<&str> = row
+                .iter()
+                .filter(|t| header_field(t).is_some())
+                .map(String::as_str)
+                .collect();
+            (known.len() >= 2).then(|| {
+                format!(
+                    "工作表\"{}\"第 {} 行像是表头（{}），但缺少\"三级指标\"列（列名可写：三级指标、指标内容、指标、考核内容）",
+                    sheet.name,
+                    sheet.origin.0 as usize + r + 1,
+                    known.join("、")
+                )
+            })
+        })
+    })
 }
 
 /// The header row and its columns: a row naming the indicator text and at least
@@ -264,6 +322,15 @@ fn parse_seq(s: &str) -> Option<u32> {
     t.parse().ok().filter(|n| *n > 0 && *n < 100_000)
 }
 
+/// A 序号 that names its list: `加分项1`, `减分项 2`, `否决项（1）`.
+fn parse_labelled_seq(s: &str) -> Option<(String, u32)> {
+    let t = s.trim();
+    ["加分项", "否决项", "减分项"].iter().find_map(|l| {
+        let rest = t.strip_prefix(l)?;
+        parse_seq(rest.trim()).map(|n| (l.to_string(), n))
+    })
+}
+
 /// 附加项 labels a row may announce.
 fn extra_label(s: &str) -> Option<String> {
     ["加分项", "否决项", "减分项"].iter().find(|l| s.contains(*l)).map(|l| l.to_string())
@@ -272,12 +339,21 @@ fn extra_label(s: &str) -> Option<String> {
 /// Reads the indicator rows of a sheet; all problems are returned together.
 pub fn read_indicators(sheet: &Sheet) -> Result<Vec<Indicator>, Vec<Diagnostic>> {
     let Some((header_row, cols)) = find_header(sheet) else {
-        return Err(vec![Diagnostic::error(
+        let mut d = Diagnostic::error(
             Location::File(sheet.file.clone()),
             format!("工作表\"{}\"中找不到指标表的表头行", sheet.name),
-        )]);
+        );
+        if let Some(h) = missing_text_column(std::slice::from_ref(sheet)) {
+            d = d.with_hint(h);
+        }
+        return Err(vec![d]);
     };
     let col = |f: Field| cols.get(&f).map(|v| v[0]);
+    // the columns the table uses, and which of them hold data (not 一级/二级)
+    let used: Vec<(Field, usize)> =
+        cols.iter().flat_map(|(f, cs)| cs.iter().map(move |c| (*f, *c))).collect();
+    let first_col = used.iter().map(|(_, c)| *c).min().unwrap_or(0);
+    let last_col = used.iter().map(|(_, c)| *c).max().unwrap_or(0);
     let mut diags = Vec::new();
     let mut out: Vec<Indicator> = Vec::new();
     let mut extra: Option<String> = None;
@@ -290,6 +366,51 @@ pub fn read_indicators(sheet: &Sheet) -> Result<Vec<Indicator>, Vec<Diagnostic>>
         }
         // a repeated header row (printed, then retyped)
         if row.iter().filter(|t| header_field(t).is_some()).count() >= 2 {
+            continue;
+        }
+        // horizontal merges on this row
+        let across: Vec<&(usize, usize, usize, usize)> =
+            sheet.merges.iter().filter(|m| m.0 <= r && r <= m.2 && m.3 > m.1).collect();
+        // one merge over the whole table width: a note ("注：…") or a section row
+        // ("加分项"), wherever it stands
+        if let Some(m) = across.iter().find(|m| m.1 <= first_col && m.3 >= last_col) {
+            let text = row.get(m.1).cloned().unwrap_or_default();
+            if let Some(l) = extra_label(&text).filter(|_| text.chars().count() <= 12) {
+                extra = Some(l);
+            }
+            continue;
+        }
+        // a merge over two data columns would print one column's text as another's
+        if let Some(m) = across.iter().find(|m| {
+            used.iter()
+                .filter(|(f, c)| {
+                    !matches!(f, Field::Level1 | Field::Level2) && m.1 <= *c && *c <= m.3
+                })
+                .count()
+                >= 2
+        }) {
+            let names: Vec<&str> = used
+                .iter()
+                .filter(|(_, c)| m.1 <= *c && *c <= m.3)
+                .filter_map(|(f, _)| {
+                    SYNONYMS.iter().find(|(g, _)| g == f).map(|(_, n)| n[0])
+                })
+                .collect();
+            let range = format!(
+                "{}:{}",
+                cell_name(sheet.origin.0 + m.0 as u32, sheet.origin.1 + m.1 as u32),
+                cell_name(sheet.origin.0 + m.2 as u32, sheet.origin.1 + m.3 as u32)
+            );
+            diags.push(
+                Diagnostic::error(
+                    sheet.loc(r, m.1),
+                    format!(
+                        "单元格 {range} 横向合并，跨越了\"{}\"等列",
+                        names.join("\"\"")
+                    ),
+                )
+                .with_hint("指标行中每列应分别填写：请取消合并后把内容填入各自的列"),
+            );
             continue;
         }
         let mut text = get(Field::Text).clone();
@@ -340,6 +461,14 @@ pub fn read_indicators(sheet: &Sheet) -> Result<Vec<Indicator>, Vec<Diagnostic>>
             }) {
             Some(l) => IndicatorKind::Extra(l),
             None => extra.clone().map_or(IndicatorKind::Main, IndicatorKind::Extra),
+        };
+        // `加分项1`: the number of a 附加项 list
+        let (kind, seq_text) = match parse_labelled_seq(&seq_text) {
+            Some((label, n)) => {
+                extra = Some(label.clone());
+                (IndicatorKind::Extra(label), n.to_string())
+            }
+            None => (kind, seq_text),
         };
         let seq = match parse_seq(&seq_text) {
             Some(n) => n,
@@ -418,5 +547,9 @@ mod tests {
         assert_eq!(parse_seq("12."), Some(12));
         assert_eq!(parse_seq("（3）"), Some(3));
         assert_eq!(parse_seq("三"), None);
+        assert_eq!(parse_labelled_seq("加分项1"), Some(("加分项".to_string(), 1)));
+        assert_eq!(parse_labelled_seq("减分项 2"), Some(("减分项".to_string(), 2)));
+        assert_eq!(parse_labelled_seq("否决项（3）"), Some(("否决项".to_string(), 3)));
+        assert_eq!(parse_labelled_seq("12"), None);
     }
 }

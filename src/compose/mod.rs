@@ -133,26 +133,13 @@ impl Composer<'_> {
         }
         self.set("成文日期", cn_date(case.notice.date.value).into());
         self.set("发文字号", case.header.number.to_string().into());
-        let indicators: Vec<serde_json::Value> = case
-            .indicators
-            .iter()
-            .map(|i| {
-                serde_json::json!({
-                    "序号": i.seq,
-                    "类别": match &i.kind { IndicatorKind::Main => "", IndicatorKind::Extra(k) => k.as_str() },
-                    "一级指标": i.level1.clone().unwrap_or_default(),
-                    "二级指标": i.level2.clone().unwrap_or_default(),
-                    "三级指标": i.text.value,
-                    "填报材料": i.materials.value,
-                    "责任单位": i.units.value,
-                })
-            })
-            .collect();
+        let indicators: Vec<serde_json::Value> =
+            case.indicators.iter().map(indicator_view).collect();
         self.set("指标", indicators.into());
         let stages: Vec<serde_json::Value> = case
             .stages
             .iter()
-            .map(|s| serde_json::json!({"名称": s.name.value, "时限": s.deadline.value.to_string()}))
+            .map(|s| serde_json::json!({"名称": s.name.value, "时限": s.deadline_text}))
             .collect();
         self.set("步骤", stages.into());
         if let Some(plan) = &case.plan
@@ -252,6 +239,7 @@ impl Composer<'_> {
             date: cn_date(case.notice.date.value),
             sealed: case.notice.sealed,
             seal: case.notice.seal.as_ref().map(|s| s.value.clone()),
+            place: doc::SignaturePlace::default(),
         });
         if let Some(note) = &case.notice.note {
             let n = self.literal(note, FontRole::Fang);
@@ -285,11 +273,9 @@ impl Composer<'_> {
             let mut inner = vec![Block::AnnexLabel(label), Block::Blank(1)];
             inner.push(Block::Title(title::balance_title(&annex_titles[i])));
             inner.push(Block::Blank(1));
-            if !annex.notes.is_empty() {
-                inner.push(Block::Para {
-                    runs: vec![Run::new(FontRole::Fang, "说明：")],
-                    indent: true,
-                });
+            // the notes above a table, as written (a 说明： line only if the user
+            // wrote one)
+            {
                 for n in &annex.notes {
                     if let Some(t) = self.render(n, FontRole::Fang) {
                         inner.push(para(t));
@@ -330,6 +316,7 @@ impl Composer<'_> {
             let cc: Vec<String> =
                 b.cc.iter().map(|c| self.literal(c, FontRole::Fang)).collect();
             doc::Banji {
+                cc_label: "抄送：".to_string(),
                 cc: if cc.is_empty() {
                     None
                 } else {
@@ -355,13 +342,7 @@ impl Composer<'_> {
         let organs = h.organs.iter().map(|o| self.literal(o, FontRole::Title)).collect();
         let signers = h.signers.iter().map(|s| self.literal(s, FontRole::Kai)).collect();
         self.check_text(&h.number.code.value, FontRole::Fang, &h.number.code.loc);
-        doc::Head {
-            marks,
-            organs,
-            wenjian: h.wenjian.then(|| "文件".to_string()),
-            number: h.number.to_string(),
-            signers,
-        }
+        doc::Head::new(marks, organs, h.wenjian, h.number.to_string(), signers)
     }
 
     fn annex_titles(&mut self) -> Vec<String> {
@@ -386,10 +367,9 @@ impl Composer<'_> {
                     indent: true,
                 });
             }
-            None => out.push(Block::Para {
-                runs: vec![Run::new(role, format!("{number}{title}"))],
-                indent: true,
-            }),
+            None => {
+                out.push(Block::Heading(vec![Run::new(role, format!("{number}{title}"))]))
+            }
         }
         for p in &s.paragraphs {
             if let Some(t) = self.render(p, FontRole::Fang) {
@@ -407,7 +387,7 @@ impl Composer<'_> {
             SectionSource::Stages => {
                 for (i, st) in self.case.stages.iter().enumerate() {
                     let ctx = prose::mangled_context(
-                        serde_json::json!({"名称": st.name.value, "时限": st.deadline.value.to_string()})
+                        serde_json::json!({"名称": st.name.value, "时限": st.deadline_text})
                             .as_object()
                             .expect("a JSON object literal"),
                     );
@@ -440,43 +420,72 @@ impl Composer<'_> {
                     });
                 }
             }
-            SectionSource::Indicators { template } => {
-                let mut n = 0;
-                for ind in
-                    self.case.indicators.iter().filter(|i| i.kind == IndicatorKind::Main)
-                {
-                    n += 1;
-                    // the item itself, not the whole list, stands for 指标 here
-                    let mut vars: serde_json::Map<String, serde_json::Value> = self
-                        .vars
-                        .iter()
-                        .filter(|(k, _)| *k != "指标" && *k != "步骤")
-                        .map(|(k, v)| (k.clone(), v.clone()))
-                        .collect();
-                    vars.insert(
-                        "指标".into(),
-                        serde_json::json!({
-                            "序号": ind.seq, "三级指标": ind.text.value,
-                            "填报材料": ind.materials.value, "责任单位": ind.units.value,
-                        }),
-                    );
-                    let ctx = prose::mangled_context(&vars);
-                    let text = match self.prose.render_text(template, &ctx) {
-                        Ok(t) => t,
-                        Err(d) => {
-                            self.diags.push(d);
-                            return;
-                        }
-                    };
-                    self.check_text(&text, FontRole::Fang, &ind.text.loc);
-                    out.push(para(format!(
-                        "{}{}",
-                        heading_number(child_level, n),
-                        text.trim()
-                    )));
+            SectionSource::Indicators { template, numbering } => {
+                let generated =
+                    self.indicator_sections(template, *numbering, child_level, out);
+                // written sub-sections follow the generated ones, numbered on
+                for (i, c) in s.children.iter().enumerate() {
+                    self.section(c, child_level, generated + i as u32 + 1, out);
                 }
             }
         }
+        for p in &s.closing {
+            if let Some(t) = self.render(p, FontRole::Fang) {
+                out.push(para(t));
+            }
+        }
+    }
+
+    /// One sub-section per indicator: every main indicator, then the 附加项, in
+    /// data order. Each line the template gives is a paragraph (a cell's task list
+    /// `（1）…⏎（2）…` a paragraph per task); the first carries the number. Returns
+    /// how many were printed.
+    fn indicator_sections(
+        &mut self,
+        template: &Located<String>,
+        numbering: crate::model::IndicatorNumbering,
+        level: usize,
+        out: &mut Vec<Block>,
+    ) -> u32 {
+        let case = self.case;
+        let ordered = case
+            .indicators
+            .iter()
+            .filter(|i| i.kind == IndicatorKind::Main)
+            .chain(case.indicators.iter().filter(|i| i.kind != IndicatorKind::Main));
+        let base: serde_json::Map<String, serde_json::Value> = self
+            .vars
+            .iter()
+            .filter(|(k, _)| *k != "指标" && *k != "步骤")
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect();
+        let mut n = 0;
+        for ind in ordered {
+            n += 1;
+            // the item itself, with the same keys as in a loop over 指标
+            let mut vars = base.clone();
+            vars.insert("指标".into(), indicator_view(ind));
+            let ctx = prose::mangled_context(&vars);
+            let text = match self.prose.render_text(template, &ctx) {
+                Ok(t) => t,
+                Err(d) => {
+                    self.diags.push(d);
+                    return n;
+                }
+            };
+            self.check_text(&text, FontRole::Fang, &ind.text.loc);
+            let lines: Vec<&str> =
+                text.lines().map(str::trim).filter(|l| !l.is_empty()).collect();
+            for (k, line) in lines.iter().enumerate() {
+                let mut runs = Vec::new();
+                if k == 0 && numbering == crate::model::IndicatorNumbering::Heading {
+                    runs.push(Run::new(heading_role(level), heading_number(level, n)));
+                }
+                runs.push(Run::new(FontRole::Fang, line.to_string()));
+                out.push(Block::Para { runs, indent: true });
+            }
+        }
+        n
     }
 
     /// An indicator table with the annex's columns (the case's indicators).
@@ -586,8 +595,15 @@ pub fn indicator_table(
     let span_from = |i: usize, same: &dyn Fn(&Indicator, &Indicator) -> bool| -> u32 {
         inds[i..].iter().take_while(|x| same(&inds[i], x)).count() as u32
     };
-    let same1 = |a: &Indicator, b: &Indicator| a.level1 == b.level1 && a.kind == b.kind;
-    let same2 = |a: &Indicator, b: &Indicator| same1(a, b) && a.level2 == b.level2;
+    // a 一级 value merges over every row that has it, across 二级 groups and
+    // 附加项 lists alike (九、附加项 over 加分项 and 减分项); without a value the
+    // lists stay apart
+    let same1 = |a: &Indicator, b: &Indicator| {
+        a.level1 == b.level1 && (a.level1.is_some() || a.kind == b.kind)
+    };
+    let same2 = |a: &Indicator, b: &Indicator| {
+        same1(a, b) && a.level2 == b.level2 && a.kind == b.kind
+    };
     for (i, ind) in inds.iter().enumerate() {
         if let (IndicatorKind::Extra(k), false) = (&ind.kind, has_levels)
             && current_extra.as_deref() != Some(k)
@@ -684,20 +700,44 @@ pub fn compose_table(
     Ok(Document { title: title.to_string(), blocks, banji: None })
 }
 
+/// What a wording template sees of an indicator, in a loop over `指标` and in a
+/// per-indicator section alike: every column as written, `责任单位` with the
+/// cell's lines joined by 、 (for running text), `单位` the list of unit names.
+pub fn indicator_view(i: &Indicator) -> serde_json::Value {
+    fn opt(l: &Option<Located<String>>) -> &str {
+        l.as_ref().map_or("", |l| l.value.as_str())
+    }
+    let units: Vec<&str> =
+        i.units.value.lines().map(str::trim).filter(|l| !l.is_empty()).collect();
+    serde_json::json!({
+        "序号": i.seq,
+        "类别": match &i.kind { IndicatorKind::Main => "", IndicatorKind::Extra(k) => k.as_str() },
+        "一级指标": i.level1.clone().unwrap_or_default(),
+        "二级指标": i.level2.clone().unwrap_or_default(),
+        "三级指标": i.text.value,
+        "填报材料": i.materials.value,
+        "责任单位": units.join("、"),
+        "单位": units,
+        "配合单位": opt(&i.co_units),
+        "完成时限": opt(&i.deadline),
+        "完成情况": opt(&i.status),
+        "备注": i.note.clone().unwrap_or_default(),
+    })
+}
+
 fn para(text: String) -> Block {
     Block::Para { runs: vec![Run::new(FontRole::Fang, text)], indent: true }
 }
 
 fn attachments(titles: &[String]) -> Block {
-    if titles.len() == 1 {
-        Block::Attachments(vec![(String::new(), titles[0].replace('\n', ""))])
+    let items = if titles.len() == 1 {
+        vec![(String::new(), titles[0].replace('\n', ""))]
     } else {
-        Block::Attachments(
-            titles
-                .iter()
-                .enumerate()
-                .map(|(i, t)| (format!("{}.", i + 1), t.replace('\n', "")))
-                .collect(),
-        )
-    }
+        titles
+            .iter()
+            .enumerate()
+            .map(|(i, t)| (format!("{}.", i + 1), t.replace('\n', "")))
+            .collect()
+    };
+    Block::Attachments { label: "附件：".to_string(), items }
 }

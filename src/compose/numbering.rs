@@ -17,6 +17,17 @@ pub fn cn_number(n: u32) -> String {
                 if u == 0 { "" } else { DIGITS[u as usize] }
             )
         }
+        100..=999 => {
+            let (h, rest) = (n / 100, n % 100);
+            let tail = match rest {
+                0 => String::new(),
+                1..=9 => format!("零{}", DIGITS[rest as usize]),
+                // 110 is 一百一十, not 一百十
+                10..=19 => format!("一{}", cn_number(rest)),
+                _ => cn_number(rest),
+            };
+            format!("{}百{tail}", DIGITS[h as usize])
+        }
         _ => n.to_string(),
     }
 }
@@ -54,6 +65,12 @@ mod tests {
         assert_eq!(heading_number(2, 21), "（二十一）");
         assert_eq!(heading_number(3, 7), "7.");
         assert_eq!(heading_number(4, 2), "（2）");
+        // a hundred and more in one consistent form, never （100）
+        assert_eq!(heading_number(2, 100), "（一百）");
+        assert_eq!(heading_number(2, 101), "（一百零一）");
+        assert_eq!(heading_number(2, 110), "（一百一十）");
+        assert_eq!(heading_number(2, 104), "（一百零四）");
+        assert_eq!(heading_number(2, 999), "（九百九十九）");
     }
 
     #[test]

@@ -87,8 +87,13 @@ pub fn urge_notice(
             vec![
                 Cell::new(indicator_number(s.indicator)),
                 Cell::new(s.indicator.text.value.clone()),
+                // the 完成时限 as the user wrote it, not the parsed form
                 Cell::new(
-                    s.deadline.as_ref().map(ToString::to_string).unwrap_or_default(),
+                    s.indicator
+                        .deadline
+                        .as_ref()
+                        .map(|d| d.value.clone())
+                        .unwrap_or_default(),
                 ),
                 Cell::new(days),
             ]
@@ -110,13 +115,13 @@ pub fn urge_notice(
         format!("{}〔{}〕{}号", h.number.code.value, chrono::Datelike::year(&as_of), seq);
     let title = "关于督促办理逾期创建任务的通知";
     let blocks = vec![
-        Block::Head(Head {
-            marks: Vec::new(),
-            organs: h.organs.iter().map(|o| o.value.clone()).collect(),
-            wenjian: h.wenjian.then(|| "文件".to_string()),
+        Block::Head(Head::new(
+            Vec::new(),
+            h.organs.iter().map(|o| o.value.clone()).collect(),
+            h.wenjian,
             number,
-            signers: Vec::new(),
-        }),
+            Vec::new(),
+        )),
         Block::Title(balance_title(title)),
         Block::Blank(1),
         Block::Para {
@@ -134,12 +139,14 @@ pub fn urge_notice(
             date: cn_date(as_of),
             sealed: false,
             seal: None,
+            place: doc::SignaturePlace::default(),
         },
     ];
     Document {
         title: title.to_string(),
         blocks,
         banji: Some(doc::Banji {
+            cc_label: "抄送：".to_string(),
             cc: None,
             printer,
             date: format!("{}印发", cn_date(as_of)),

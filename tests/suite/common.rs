@@ -56,8 +56,8 @@ fn unescape(s: &str) -> String {
         .replace("&amp;", "&")
 }
 
-/// The text of each DOCX paragraph (table cells are paragraphs too), without the
-/// invisible word joiners the writer puts between Han characters and digits.
+/// The text of each DOCX paragraph (table cells are paragraphs too), exactly as
+/// stored.
 pub fn docx_paragraphs(docx: &[u8]) -> Vec<String> {
     let xml = document_xml(docx);
     xml.split("</w:p>")
@@ -78,14 +78,27 @@ pub fn docx_paragraphs(docx: &[u8]) -> Vec<String> {
                     rest = &after[close..];
                 }
             }
-            text.replace('\u{2060}', "")
+            text
         })
         .filter(|t| !t.is_empty())
         .collect()
 }
 
-/// Text without the characters that only affect layout (spaces, line breaks,
-/// word joiners), for comparing what two formats print.
+/// Asserts that a text holds no format character (U+2060 word joiner, U+200B zero
+/// width space, bidi controls, BOM …): nothing invisible is ever added.
+pub fn assert_no_format_characters(text: &str, what: &str) {
+    let bad: Vec<String> = text
+        .chars()
+        .filter(|c| {
+            matches!(c, '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2060}'..='\u{2069}' | '\u{FEFF}' | '\u{00AD}')
+        })
+        .map(|c| format!("U+{:04X}", c as u32))
+        .collect();
+    assert!(bad.is_empty(), "{what} holds format characters: {bad:?}");
+}
+
+/// Text without the characters that only affect layout (spaces, line breaks),
+/// for comparing what two formats print.
 pub fn normalize(s: &str) -> String {
     s.chars()
         .filter(|c| !c.is_whitespace() && gongwen::compose::needs_glyph(*c))

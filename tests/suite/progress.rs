@@ -72,7 +72,8 @@ fn report_and_urge_notices() {
     }));
     assert!(p.iter().any(|x| normalize(x).contains("于2024年4月15日前办结")));
     assert!(p.contains(&"开展规范性文件清理。".to_string()));
-    assert!(p.contains(&"2024年4月1日".to_string()));
+    // the 完成时限 as the user wrote it (no year added)
+    assert!(p.contains(&"4月1日".to_string()));
     assert!(p.contains(&"9".to_string()));
     let other = docx_paragraphs(
         &std::fs::read(dir.path().join("督办通知-县政府办公室.docx")).unwrap(),

@@ -145,7 +145,7 @@ impl FontSet {
     /// A character's advance in em in a role's font (1 em when unknown).
     pub fn advance_em(&self, role: FontRole, c: char) -> f64 {
         // Han characters and full-width marks are one em in every 公文 font
-        if !c.is_ascii() && c != '\u{2060}' && !('\u{2000}'..='\u{206F}').contains(&c) {
+        if !c.is_ascii() && !('\u{2000}'..='\u{206F}').contains(&c) {
             return 1.0;
         }
         let Some(font) = self.role_font(role) else { return 1.0 };
@@ -195,6 +195,12 @@ impl FontSet {
         }
         s.push_str(")\n");
         s
+    }
+}
+
+impl crate::layout::Measure for FontSet {
+    fn advance_em(&self, role: FontRole, c: char) -> f64 {
+        FontSet::advance_em(self, role, c)
     }
 }
 

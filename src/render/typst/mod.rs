@@ -33,16 +33,26 @@ pub fn typst_source(doc: &Document) -> String {
     s.push_str("#import \"/gongwen.typ\": *\n");
     let _ = writeln!(s, "#show: gongwen.with(title: {})\n", string(&doc.title));
     let mut tables = 0;
-    for b in &doc.blocks {
+    for (i, b) in doc.blocks.iter().enumerate() {
         s.push('#');
+        // the block before the 署名 goes to the next page with it
+        let keep = matches!(doc.blocks.get(i + 1), Some(Block::Signature { .. }))
+            && !matches!(b, Block::Blank(_) | Block::NewFace);
+        if keep {
+            s.push_str("keep-with-next[#");
+        }
         block(b, &mut s, &mut tables);
+        if keep {
+            s.push(']');
+        }
         s.push('\n');
     }
     if let Some(b) = &doc.banji {
         let cc = b.cc.as_deref().map_or("none".to_string(), string);
         let _ = writeln!(
             s,
-            "#banji(cc: {cc}, printer: {}, date: {})",
+            "#banji(cc-label: {}, cc: {cc}, printer: {}, date: {})",
+            string(&b.cc_label),
             string(&b.printer),
             string(&b.date)
         );
@@ -71,12 +81,13 @@ fn block(b: &Block, s: &mut String, tables: &mut usize) {
         Block::Head(h) => {
             let _ = write!(
                 s,
-                "banto(marks: {}, organs: {}, wenjian: {}, number: {}, signers: {})",
+                "banto(marks: {}, organs: {}, beside: {}, number: {}, signer-label: {}, signer-lines: {})",
                 array(h.marks.iter().map(run)),
                 array(h.organs.iter().map(|o| string(o))),
-                h.wenjian.as_deref().map_or("none".to_string(), string),
+                h.wenjian_beside.as_deref().map_or("none".to_string(), string),
                 string(&h.number),
-                array(h.signers.iter().map(|o| string(o))),
+                string(&h.signer_label),
+                array(h.signer_lines.iter().map(|l| array(l.iter().map(|n| string(n))))),
             );
         }
         Block::Title(lines) => {
@@ -94,6 +105,13 @@ fn block(b: &Block, s: &mut String, tables: &mut usize) {
             let _ =
                 write!(s, "{f}({})", runs.iter().map(run).collect::<Vec<_>>().join(", "));
         }
+        Block::Heading(runs) => {
+            let _ = write!(
+                s,
+                "heading-line({})",
+                runs.iter().map(run).collect::<Vec<_>>().join(", ")
+            );
+        }
         Block::ListItem { runs, hang } => {
             let _ = write!(
                 s,
@@ -101,10 +119,11 @@ fn block(b: &Block, s: &mut String, tables: &mut usize) {
                 runs.iter().map(run).collect::<Vec<_>>().join(", ")
             );
         }
-        Block::Attachments(items) => {
+        Block::Attachments { label, items } => {
             let _ = write!(
                 s,
-                "attachments({})",
+                "attachments({}, {})",
+                string(label),
                 items
                     .iter()
                     .map(|(n, t)| format!("({}, {})", string(n), string(t)))
@@ -112,14 +131,17 @@ fn block(b: &Block, s: &mut String, tables: &mut usize) {
                     .join(", ")
             );
         }
-        Block::Signature { names, date, sealed, seal } => {
+        Block::Signature { names, date, sealed, seal, place } => {
             let seal =
                 seal.as_deref().map_or("none".to_string(), |p| string(&format!("/{p}")));
             let _ = write!(
                 s,
-                "signature(names: {}, date: {}, sealed: {sealed}, seal: {seal})",
+                "signature(names: {}, date: {}, sealed: {sealed}, seal: {seal}, name-xs: {}, date-x: {:.3}pt, seal-x: {:.3}pt)",
                 array(names.iter().map(|n| string(n))),
-                string(date)
+                string(date),
+                array(place.name_x_pt.iter().map(|x| format!("{x:.3}pt"))),
+                place.date_x_pt,
+                place.seal_centre_pt,
             );
         }
         Block::NewFace => s.push_str("pagebreak()"),

@@ -1,0 +1,1086 @@
+//! Document model → DOCX with docx-rs: an editable Word/WPS document, laid out to
+//! GB/T 9704-2012 by the client's own means.
+//!
+//! What an office edits stays editable: text flows (the only line breaks are the
+//! data's own), a table is one `w:tbl` with a repeating header row, rows that do
+//! not split and merges continuous over a whole group; headings keep with the next
+//! paragraph; the 版记 is a bottom-anchored floating table that stays at the foot of
+//! the last page when the text before it grows or shrinks. Page geometry, the
+//! 22 × 28 grid, odd/even footers with PAGE fields (landscape table pages keep the
+//! number where it is on the portrait sheet, §7), the red 版头 rule and the official
+//! font names with East-Asian alternates are set as a word processor expects them.
+//!
+//! The writer only maps the document model: every label and position comes from
+//! `compose` and the layout stage; the one decision taken from the PDF layout is the
+//! page parity of the 版记 ([`BanjiPlacement`]).
+
+mod xml;
+
+use std::collections::BTreeMap;
+use std::io::Cursor;
+
+use docx_rs::*;
+
+use crate::doc::{self, Align, Block, Document, FontRole, Slot, span_grid};
+use crate::layout::BanjiPlacement;
+use crate::units::{mm_to_twip, pt_to_twip};
+
+/// Line pitch of the body grid (225 mm / 22) in twips.
+const LINE: i32 = 579;
+/// One 字 of 3号 on the grid (15.75 pt), in twips.
+const CHAR: i32 = 315;
+/// The line of a 36 pt 发文机关标志 name, in twips (50 pt).
+const ORGAN_LINE: i32 = 1000;
+/// How far below the top of its line the 标志's type stands, in twips.
+const ORGAN_DROP: i32 = 97;
+/// Space above a further stacked 标志 name: 4 mm between the names less what
+/// the taller line adds.
+const STACK_GAP: u32 = 0;
+/// Height of the empty paragraph carrying the red 版头 rule (its bottom border), in
+/// twips: the rule then lies 4 mm below the 发文字号.
+const RED_RULE_PARA: i32 = 160;
+/// Half-points.
+const SIZE_BODY: usize = 32;
+const SIZE_SMALL: usize = 28;
+const SIZE_TITLE: usize = 44;
+/// Marks a header row so that `<w:tblHeader/>` can be written (docx-rs has no
+/// setter); the mark is replaced structurally before packing.
+const HEADER_ROW_MARK: f32 = 1.0;
+
+/// Relationship ids of the footers we add.
+const FOOTER_ODD: &str = "rIdGwFooterOdd";
+const FOOTER_EVEN: &str = "rIdGwFooterEven";
+const FOOTER_LAND_ODD: &str = "rIdGwFooterLandOdd";
+const FOOTER_LAND_EVEN: &str = "rIdGwFooterLandEven";
+const FOOTER_BLANK: &str = "rIdGwFooterBlank";
+
+/// Which footers a section uses.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Footers {
+    /// Portrait page numbers.
+    Portrait,
+    /// Landscape table pages: the number stays where it is on the portrait sheet.
+    Landscape,
+    /// No page number (the blank page before the 版记 and the 版记 page after it).
+    Blank,
+}
+
+impl Footers {
+    fn ids(self) -> (&'static str, &'static str) {
+        match self {
+            Footers::Portrait => (FOOTER_ODD, FOOTER_EVEN),
+            Footers::Landscape => (FOOTER_LAND_ODD, FOOTER_LAND_EVEN),
+            Footers::Blank => (FOOTER_BLANK, FOOTER_BLANK),
+        }
+    }
+}
+
+struct Writer<'a> {
+    next_id: u32,
+    /// Inside landscape pages (tables may be 225 mm wide).
+    landscape: bool,
+    /// The next paragraph opens a new page.
+    break_before: bool,
+    /// Blank lines before the next paragraph, in twips: space before it rather
+    /// than empty paragraphs, so that, as in the PDF, they vanish where a page
+    /// turns.
+    pending_before: u32,
+    /// PNG images of the document (the seal), by path.
+    images: &'a BTreeMap<String, Vec<u8>>,
+}
+
+fn fonts(role: FontRole) -> RunFonts {
+    let name = role.official_name();
+    RunFonts::new().east_asia(name).ascii(name).hi_ansi(name).cs(name)
+}
+
+fn exact(twips: i32) -> LineSpacing {
+    LineSpacing::new().line_rule(LineSpacingType::Exact).line(twips).before(0).after(0)
+}
+
+/// A paragraph one point high (its mark one point too): what a floating table is
+/// anchored to and what ends a section after a table, taking no line of its own.
+fn tiny(p: Paragraph) -> Paragraph {
+    p.snap_to_grid(false).line_spacing(exact(20)).size(2)
+}
+
+/// The footer distance from the page foot, in twips: with the page-number
+/// paragraph filling the footer area exactly (see [`number_para`]), its line top
+/// lies 7 mm below the 版心 (measured in LibreOffice 25.2).
+const FOOTER_DISTANCE: i32 = 1258;
+
+/// A run of literal text; the data's own line breaks become `w:br`.
+fn run(role: FontRole, text: &str, size: usize) -> Run {
+    let mut r = Run::new().fonts(fonts(role)).size(size);
+    for (i, line) in text.split('\n').enumerate() {
+        if i > 0 {
+            r = r.add_break(BreakType::TextWrapping);
+        }
+        if !line.is_empty() {
+            r = r.add_text(line);
+        }
+    }
+    r
+}
+
+impl Writer<'_> {
+    fn para(&mut self) -> Paragraph {
+        self.next_id += 1;
+        let mut p = Paragraph::new().id(format!("{:08X}", 0x1000_0000 + self.next_id));
+        if std::mem::take(&mut self.break_before) {
+            p = p.page_break_before(true);
+        }
+        p
+    }
+
+    /// A paragraph on the body grid.
+    fn grid_para(&mut self) -> Paragraph {
+        let before = std::mem::take(&mut self.pending_before);
+        self.para().line_spacing(
+            LineSpacing::new()
+                .line_rule(LineSpacingType::Exact)
+                .line(LINE)
+                .before(before)
+                .after(0),
+        )
+    }
+
+    fn blank(&mut self, n: u32) -> Vec<Paragraph> {
+        (0..n).map(|_| self.grid_para()).collect()
+    }
+
+    fn blocks(&mut self, blocks: &[Block], out: &mut Vec<Item>) {
+        for (i, b) in blocks.iter().enumerate() {
+            match b {
+                Block::Head(h) => self.head(h, out),
+                Block::Title(lines) => {
+                    let p = self
+                        .para()
+                        .align(AlignmentType::Center)
+                        .snap_to_grid(false)
+                        .keep_next(true)
+                        .line_spacing(exact(pt_to_twip(35.0)))
+                        .add_run(run(FontRole::Title, &lines.join("\n"), SIZE_TITLE));
+                    out.push(Item::P(p));
+                }
+                Block::Blank(n) => {
+                    let text_follows = matches!(
+                        blocks.get(i + 1),
+                        Some(
+                            Block::Para { .. }
+                                | Block::Heading(_)
+                                | Block::Attachments { .. }
+                                | Block::ListItem { .. }
+                        )
+                    );
+                    if text_follows && !self.break_before {
+                        self.pending_before += n * LINE as u32;
+                    } else {
+                        out.extend(self.blank(*n).into_iter().map(Item::P));
+                    }
+                }
+                Block::Para { runs, indent } => {
+                    let mut p = self.grid_para().align(AlignmentType::Both);
+                    if *indent {
+                        p = p.indent(
+                            None,
+                            Some(SpecialIndentType::FirstLine(2 * CHAR)),
+                            None,
+                            None,
+                        );
+                    }
+                    for r in runs {
+                        p = p.add_run(run(r.role, &r.text, SIZE_BODY));
+                    }
+                    out.push(Item::P(p));
+                }
+                Block::Heading(runs) => {
+                    // never the last line of a page: kept with the next paragraph
+                    let mut p = self
+                        .grid_para()
+                        .align(AlignmentType::Both)
+                        .keep_next(true)
+                        .indent(
+                            None,
+                            Some(SpecialIndentType::FirstLine(2 * CHAR)),
+                            None,
+                            None,
+                        );
+                    for r in runs {
+                        p = p.add_run(run(r.role, &r.text, SIZE_BODY));
+                    }
+                    out.push(Item::P(p));
+                }
+                Block::ListItem { runs, hang } => {
+                    let hang = *hang as i32 * CHAR;
+                    let mut p = self.grid_para().align(AlignmentType::Both).indent(
+                        Some(hang),
+                        Some(SpecialIndentType::Hanging(hang)),
+                        None,
+                        None,
+                    );
+                    for r in runs {
+                        p = p.add_run(run(r.role, &r.text, SIZE_BODY));
+                    }
+                    out.push(Item::P(p));
+                }
+                Block::Attachments { label, items } => {
+                    let label_w = text_twips(label);
+                    for (i, (num, name)) in items.iter().enumerate() {
+                        // wrapped lines start under the name
+                        let hang = label_w + text_twips(num);
+                        let mut p = self.grid_para().align(AlignmentType::Both).indent(
+                            Some(2 * CHAR + hang),
+                            Some(SpecialIndentType::Hanging(hang)),
+                            None,
+                            None,
+                        );
+                        if i == 0 {
+                            p = p.add_run(run(FontRole::Fang, label, SIZE_BODY));
+                        } else {
+                            // the following numbers stand under the first one
+                            p = p.indent(
+                                Some(2 * CHAR + hang),
+                                Some(SpecialIndentType::Hanging(hang - label_w)),
+                                None,
+                                None,
+                            );
+                        }
+                        p = p.add_run(run(
+                            FontRole::Fang,
+                            &format!("{num}{name}"),
+                            SIZE_BODY,
+                        ));
+                        out.push(Item::P(p));
+                    }
+                }
+                Block::Signature { names, date, sealed, seal, place } => {
+                    self.signature(names, date, *sealed, seal.as_deref(), place, out)
+                }
+                // a new section opens a new page by itself
+                Block::NewFace
+                    if matches!(blocks.get(i + 1), Some(Block::Landscape(_)))
+                        || matches!(out.last(), Some(Item::LandscapeEnd)) => {}
+                Block::NewFace => self.break_before = true,
+                Block::AnnexLabel(l) => {
+                    let p = self.grid_para().keep_next(true);
+                    out.push(Item::P(p.add_run(run(FontRole::Hei, l, SIZE_BODY))));
+                }
+                Block::Table(t) => {
+                    if std::mem::take(&mut self.break_before) {
+                        // a table cannot open a page itself: an empty paragraph does
+                        out.push(Item::P(tiny(self.para().page_break_before(true))));
+                    }
+                    out.push(Item::T(self.table(t)));
+                }
+                Block::Landscape(inner) => {
+                    out.push(Item::LandscapeStart);
+                    self.landscape = true;
+                    self.blocks(inner, out);
+                    self.landscape = false;
+                    out.push(Item::LandscapeEnd);
+                }
+            }
+        }
+    }
+
+    fn signature(
+        &mut self,
+        names: &[String],
+        date: &str,
+        sealed: bool,
+        seal: Option<&str>,
+        place: &doc::SignaturePlace,
+        out: &mut Vec<Item>,
+    ) {
+        // the last body paragraph, the blank lines and the 署名 keep with the
+        // date: the 署名 never stands on a page of its own (GB/T 9704 7.3.5)
+        if let Some(Item::P(last)) = out.last_mut() {
+            *last = std::mem::take(last).keep_next(true);
+        }
+        let first_blank = out.len();
+        out.extend(
+            self.blank(if sealed { 2 } else { 1 })
+                .into_iter()
+                .map(|p| Item::P(p.keep_next(true))),
+        );
+        for (i, n) in names.iter().enumerate() {
+            let x = place.name_x_pt.get(i).copied().unwrap_or(0.0);
+            let p = self
+                .grid_para()
+                .keep_next(true)
+                .indent(Some(pt_to_twip(x)), None, None, None)
+                .add_run(run(FontRole::Fang, n, SIZE_BODY));
+            out.push(Item::P(p));
+        }
+        // a date set against the right edge stays there whatever a client's
+        // digits measure; otherwise it starts where the layout put it
+        let p = match place.date_right_pt {
+            Some(inset) => self.grid_para().align(AlignmentType::Right).indent(
+                None,
+                None,
+                Some(pt_to_twip(inset)),
+                None,
+            ),
+            None => self.grid_para().indent(
+                Some(pt_to_twip(place.date_x_pt)),
+                None,
+                None,
+                None,
+            ),
+        }
+        .add_run(run(FontRole::Fang, date, SIZE_BODY));
+        let image = seal.and_then(|s| self.images.get(s));
+        if let (true, Some(png)) = (sealed, image) {
+            // the seal, 42 mm across, centred on the date, its centre about 5 mm
+            // above the date line (as in the PDF); it hangs from the first blank
+            // line above the 署名 so that its offset is positive
+            let (w, h) = crate::pipeline::png_size(png).unwrap_or((1, 1));
+            let emu = |mm: f64| (mm * 36_000.0).round().max(0.0) as i32;
+            let width = 42.0;
+            let height = width * f64::from(h) / f64::from(w);
+            let centre_x = place.seal_centre_pt * 25.4 / 72.0;
+            let pitch_mm = f64::from(LINE) / 56.693;
+            let lines_above = 2.0 + names.len() as f64;
+            let top =
+                lines_above * pitch_mm + 8.0 * 0.3528 - 26.0 + (42.0 - height) / 2.0;
+            let pic = Pic::new_with_dimensions(png.clone(), w, h)
+                .id("rIdImageSeal")
+                .size(emu(width) as u32, emu(height) as u32)
+                .floating()
+                .overlapping()
+                .relative_from_h(RelativeFromHType::Margin)
+                .relative_from_v(RelativeFromVType::Paragraph)
+                .offset_x(emu(centre_x - width / 2.0))
+                .offset_y(emu(top));
+            if let Some(Item::P(anchor)) = out.get_mut(first_blank) {
+                let para = std::mem::take(anchor);
+                *anchor = para.add_run(Run::new().add_image(pic));
+            }
+        }
+        out.push(Item::P(p));
+    }
+
+    fn head(&mut self, h: &doc::Head, out: &mut Vec<Item>) {
+        for m in &h.marks {
+            let p = self.grid_para().add_run(run(m.role, &m.text, SIZE_BODY));
+            out.push(Item::P(p));
+        }
+        // 发文机关标志: top edge 35 mm below the 版心 top; compressed to fit 156 mm.
+        // The 36 pt names stand on exact 50 pt lines (a line as tall as the type
+        // clips it in LibreOffice), which sets the type 97 twips below the line top
+        // (measured in LibreOffice 25.2).
+        let organ_pt = 36.0;
+        let before =
+            (mm_to_twip(35.0) - ORGAN_DROP - h.marks.len() as i32 * LINE).max(0) as u32;
+        let organ_para = |w: &mut Writer, name: &str, before: u32, width_mm: f64| {
+            let width_pt = name.chars().count() as f64 * organ_pt;
+            let scale =
+                ((width_mm / 0.3528) / width_pt * 100.0).min(100.0).floor() as i32;
+            w.para()
+                .align(AlignmentType::Center)
+                .snap_to_grid(false)
+                .line_spacing(
+                    LineSpacing::new()
+                        .line_rule(LineSpacingType::Exact)
+                        .line(ORGAN_LINE)
+                        .before(before)
+                        .after(0),
+                )
+                .add_run(
+                    run(FontRole::Title, name, (organ_pt * 2.0) as usize)
+                        .color("FF0000")
+                        .stretch(scale),
+                )
+        };
+        match &h.wenjian_beside {
+            Some(wenjian) => {
+                // 联合行文: names stacked, 文件 to their right, the pair centred as
+                // a whole on the 版心 (as in the PDF)
+                let name_pt = h
+                    .organs
+                    .iter()
+                    .map(|o| o.chars().count() as f64 * organ_pt)
+                    .fold(0.0, f64::max);
+                let wj_pt = wenjian.chars().count() as f64 * organ_pt;
+                let gap_pt = organ_pt / 4.0;
+                let full = mm_to_twip(156.0);
+                let names_w = pt_to_twip(name_pt).min(full - pt_to_twip(wj_pt + gap_pt));
+                let wj_w = pt_to_twip(wj_pt + gap_pt);
+                let side = ((full - names_w - wj_w) / 2).max(0);
+                if before > 0 {
+                    let spacer = self
+                        .para()
+                        .snap_to_grid(false)
+                        .line_spacing(exact(before as i32));
+                    out.push(Item::P(spacer));
+                }
+                let mut names = TableCell::new()
+                    .width(names_w as usize, WidthType::Dxa)
+                    .clear_all_border();
+                for (i, o) in h.organs.iter().enumerate() {
+                    let gap = if i > 0 { STACK_GAP } else { 0 };
+                    let p = organ_para(self, o, gap, f64::from(names_w) / 56.7);
+                    names = names.add_paragraph(p);
+                }
+                let wj = TableCell::new()
+                    .width(wj_w as usize, WidthType::Dxa)
+                    .vertical_align(VAlignType::Center)
+                    .clear_all_border()
+                    .add_paragraph(organ_para(self, wenjian, 0, f64::from(wj_w) / 56.7));
+                let empty = |w: &mut Writer, width: i32| {
+                    TableCell::new()
+                        .width(width as usize, WidthType::Dxa)
+                        .clear_all_border()
+                        .add_paragraph(tiny(w.para()))
+                };
+                let cells = vec![empty(self, side), names, wj, empty(self, side)];
+                let table = Table::new(vec![TableRow::new(cells)])
+                    .set_grid(vec![
+                        side as usize,
+                        names_w as usize,
+                        wj_w as usize,
+                        side as usize,
+                    ])
+                    .width(full as usize, WidthType::Dxa)
+                    .layout(TableLayoutType::Fixed)
+                    .margins(TableCellMargins::new().margin(0, 0, 0, 0))
+                    .clear_all_border();
+                out.push(Item::T(table));
+            }
+            None => {
+                for (i, o) in h.organs.iter().enumerate() {
+                    // stacked names 4 mm apart: the taller line gives most of it
+                    let gap = if i == 0 { before } else { STACK_GAP };
+                    out.push(Item::P(organ_para(self, o, gap, 156.0)));
+                }
+            }
+        }
+        out.extend(self.blank(2).into_iter().map(Item::P));
+        if h.signer_lines.is_empty() {
+            let p = self.grid_para().align(AlignmentType::Center);
+            out.push(Item::P(p.add_run(run(FontRole::Fang, &h.number, SIZE_BODY))));
+        } else {
+            // 上行文: 签发人 right (inset 1 字); the 发文字号 left (inset 1 字) on
+            // the line of the last names
+            let rows = h.signer_lines.len();
+            for (i, names) in h.signer_lines.iter().enumerate() {
+                let mut p = self
+                    .grid_para()
+                    .align(AlignmentType::Left)
+                    .indent(Some(CHAR), None, Some(CHAR), None)
+                    .add_tab(
+                        Tab::new()
+                            .val(TabValueType::Right)
+                            .pos((mm_to_twip(156.0) - CHAR) as usize),
+                    );
+                if i == rows - 1 {
+                    p = p.add_run(run(FontRole::Fang, &h.number, SIZE_BODY));
+                }
+                p = p.add_run(Run::new().add_tab());
+                if i == 0 {
+                    p = p.add_run(run(FontRole::Fang, &h.signer_label, SIZE_BODY));
+                }
+                for (k, n) in names.iter().enumerate() {
+                    if k + 1 < names.len() {
+                        // one 字 of space after a name that another follows: the
+                        // spacing of its last character, not an added character
+                        let mut chars = n.chars();
+                        let last =
+                            chars.next_back().map(String::from).unwrap_or_default();
+                        p = p.add_run(run(FontRole::Kai, chars.as_str(), SIZE_BODY));
+                        p = p.add_run(
+                            run(FontRole::Kai, &last, SIZE_BODY).character_spacing(CHAR),
+                        );
+                    } else {
+                        p = p.add_run(run(FontRole::Kai, n, SIZE_BODY));
+                    }
+                }
+                out.push(Item::P(p));
+            }
+        }
+        // the red rule 4 mm below the 发文字号, as wide as the 版心
+        let mut rule = self.para().snap_to_grid(false).line_spacing(exact(RED_RULE_PARA));
+        rule.property = rule.property.set_borders(
+            ParagraphBorders::with_empty().set(
+                ParagraphBorder::new(ParagraphBorderPosition::Bottom)
+                    .val(BorderType::Single)
+                    .size(12)
+                    .space(0)
+                    .color("FF0000"),
+            ),
+        );
+        out.push(Item::P(rule));
+        // two blank lines to the title, less what the rule paragraph took
+        let rest = 2 * LINE - RED_RULE_PARA;
+        out.push(Item::P(self.para().snap_to_grid(false).line_spacing(exact(rest))));
+    }
+
+    /// A table: one `w:tbl` whose header row repeats on every page, rows kept
+    /// whole (but for rows taller than a page), merges as vMerge over the whole
+    /// group and gridSpan.
+    fn table(&mut self, t: &doc::Table) -> Table {
+        // a little less than the block: cell borders lie outside the grid widths
+        let available = if self.landscape { 222.0 } else { 154.0 };
+        let tall = t.tall_rows(222.0, 150.0);
+        let widths: Vec<usize> = t
+            .column_widths_mm(available)
+            .iter()
+            .map(|w| mm_to_twip(*w).max(0) as usize)
+            .collect();
+        let size = (t.size_pt * 2.0) as usize;
+        let cell_para = |w: &mut Writer, text: &str, role: FontRole, align: Align| {
+            let a = match align {
+                Align::Left => AlignmentType::Left,
+                Align::Center => AlignmentType::Center,
+            };
+            w.para()
+                .align(a)
+                .snap_to_grid(false)
+                // as the Typst table: 1 em line boxes 0.4 em apart
+                .line_spacing(exact(pt_to_twip(t.size_pt * 1.4)))
+                .add_run(run(role, text, size))
+        };
+        let header_cells = t
+            .header
+            .iter()
+            .enumerate()
+            .map(|(i, h)| {
+                TableCell::new()
+                    .width(widths.get(i).copied().unwrap_or(0), WidthType::Dxa)
+                    .vertical_align(VAlignType::Center)
+                    .add_paragraph(cell_para(self, h, FontRole::Hei, Align::Center))
+            })
+            .collect();
+        let mut rows = vec![
+            TableRow::new(header_cells)
+                .row_height(HEADER_ROW_MARK)
+                .height_rule(HeightRule::AtLeast)
+                .cant_split(),
+        ];
+        let grid = span_grid(&t.rows, t.columns.len());
+        for (r, grid_row) in grid.iter().enumerate() {
+            let mut cells = Vec::new();
+            for slot in grid_row {
+                match slot {
+                    Slot::Start((i, ci)) => {
+                        let cell = &t.rows[r][*i];
+                        let align = cell.align.unwrap_or(t.columns[*ci].align);
+                        let cs = (cell.colspan as usize).clamp(1, widths.len() - ci);
+                        let w: usize = widths[*ci..ci + cs].iter().sum();
+                        let mut tc = TableCell::new()
+                            .width(w, WidthType::Dxa)
+                            .vertical_align(VAlignType::Center)
+                            .add_paragraph(cell_para(
+                                self,
+                                &cell.text,
+                                FontRole::Fang,
+                                align,
+                            ));
+                        if cs > 1 {
+                            tc = tc.grid_span(cs);
+                        }
+                        if cell.rowspan > 1 {
+                            tc = tc.vertical_merge(VMergeType::Restart);
+                        }
+                        cells.push(tc);
+                    }
+                    Slot::Covered { col, colspan, .. } => {
+                        let w: usize = widths[*col..*col + *colspan].iter().sum();
+                        let mut tc = TableCell::new()
+                            .width(w, WidthType::Dxa)
+                            .vertical_align(VAlignType::Center)
+                            .vertical_merge(VMergeType::Continue)
+                            .add_paragraph(
+                                self.para()
+                                    .snap_to_grid(false)
+                                    .line_spacing(exact(pt_to_twip(t.size_pt * 1.4))),
+                            );
+                        if *colspan > 1 {
+                            tc = tc.grid_span(*colspan);
+                        }
+                        cells.push(tc);
+                    }
+                    Slot::Inner => {}
+                }
+            }
+            let row = TableRow::new(cells);
+            rows.push(if tall[r] { row } else { row.cant_split() });
+        }
+        // rows as tall as in the Typst table: a cell is 1.8 mm inset plus its
+        // lines 1.4 em apart
+        let v = (mm_to_twip(1.8) - pt_to_twip(t.size_pt * 0.2)).max(0) as usize;
+        let h = mm_to_twip(1.5) as usize;
+        Table::new(rows)
+            .set_grid(widths)
+            .layout(TableLayoutType::Fixed)
+            .align(TableAlignmentType::Center)
+            .margins(TableCellMargins::new().margin(v, h, v, h))
+    }
+}
+
+/// Width of a text in twips on the body grid (half-width characters count half).
+fn text_twips(s: &str) -> i32 {
+    s.chars().map(|c| if c.is_ascii() { CHAR / 2 } else { CHAR }).sum()
+}
+
+/// A piece of the body in order; landscape markers delimit table sections.
+#[expect(clippy::large_enum_variant, reason = "short-lived, one per block while writing")]
+enum Item {
+    P(Paragraph),
+    T(Table),
+    LandscapeStart,
+    LandscapeEnd,
+}
+
+/// The `— N —` paragraph of a footer; odd pages right, even pages left, 1 字 in.
+/// `fill`: space above the line so that the footer fills its area exactly (else
+/// LibreOffice moves the body's foot on the first page of an even-page section).
+fn number_para(odd: bool, id: &str, fill: u32) -> Paragraph {
+    let inset = pt_to_twip(14.0);
+    let p = Paragraph::new()
+        .id(id)
+        .snap_to_grid(false)
+        .align(if odd { AlignmentType::Right } else { AlignmentType::Left })
+        .indent(
+            if odd { None } else { Some(inset) },
+            None,
+            if odd { Some(inset) } else { None },
+            None,
+        )
+        .line_spacing(
+            LineSpacing::new()
+                .line_rule(LineSpacingType::Exact)
+                .line(pt_to_twip(14.0))
+                .before(fill)
+                .after(0),
+        )
+        .add_run(run(FontRole::Song, "— ", SIZE_SMALL));
+    let field = || Run::new().fonts(fonts(FontRole::Song)).size(SIZE_SMALL);
+    p.add_run(field().add_field_char(FieldCharType::Begin, false))
+        .add_run(field().add_instr_text(InstrText::PAGE(InstrPAGE::new())))
+        .add_run(field().add_field_char(FieldCharType::Separate, false))
+        .add_run(field().add_text("1"))
+        .add_run(field().add_field_char(FieldCharType::End, false))
+        .add_run(run(FontRole::Song, " —", SIZE_SMALL))
+}
+
+/// Space above the portrait number line: the bottom margin less the footer
+/// distance less the line.
+const FOOTER_FILL: u32 = (1984 - FOOTER_DISTANCE - 280) as u32;
+
+fn page_footer(odd: bool) -> Footer {
+    let id = if odd { "7F000001" } else { "7F000002" };
+    Footer::new().add_paragraph(number_para(odd, id, FOOTER_FILL))
+}
+
+/// Footer of a landscape table page (GB/T 9704 §7): the number keeps its place on
+/// the printed sheet, so on the landscape page it runs down the left edge, turned
+/// clockwise: a one-cell floating table with top-to-bottom text.
+fn landscape_footer(odd: bool) -> Footer {
+    let p = number_para(odd, if odd { "7F000003" } else { "7F000004" }, 0);
+    let width = pt_to_twip(14.0) as usize;
+    let cell = TableCell::new()
+        .width(width, WidthType::Dxa)
+        .text_direction(TextDirectionType::TbRl)
+        .vertical_align(VAlignType::Top)
+        .clear_all_border()
+        .add_paragraph(p);
+    // em box between 23 mm and 28 mm from the landscape page's left edge (the
+    // sheet's 269 mm line), running along the 版心's 156 mm from 28 mm down
+    let x = mm_to_twip(297.0 - 269.0) - pt_to_twip(14.0);
+    let table = Table::new(vec![
+        TableRow::new(vec![cell])
+            .row_height(mm_to_twip(156.0) as f32)
+            .height_rule(HeightRule::Exact),
+    ])
+    .set_grid(vec![width])
+    .layout(TableLayoutType::Fixed)
+    .margins(TableCellMargins::new().margin(0, 0, 0, 0))
+    .clear_all_border()
+    .position(
+        TablePositionProperty::new()
+            .horizontal_anchor("page")
+            .vertical_anchor("page")
+            .position_x(x)
+            .position_y(mm_to_twip(28.0))
+            .left_from_text(0)
+            .right_from_text(0),
+    );
+    let end = tiny(Paragraph::new().id(if odd { "7F000005" } else { "7F000006" }));
+    Footer::new().add_table(table).add_paragraph(end)
+}
+
+/// A footer without a number that still fills the footer area.
+fn blank_footer() -> Footer {
+    let fill = 1984 - FOOTER_DISTANCE;
+    Footer::new().add_paragraph(
+        Paragraph::new().id("7F000007").snap_to_grid(false).line_spacing(exact(fill)),
+    )
+}
+
+fn portrait_margin() -> PageMargin {
+    PageMargin::new()
+        .top(mm_to_twip(37.0))
+        .bottom(mm_to_twip(35.0))
+        .left(mm_to_twip(28.0))
+        .right(mm_to_twip(26.0))
+        .header(mm_to_twip(15.0))
+        .footer(FOOTER_DISTANCE)
+}
+
+fn landscape_margin() -> PageMargin {
+    PageMargin::new()
+        .top(mm_to_twip(28.0))
+        .bottom(mm_to_twip(26.0))
+        .left(mm_to_twip(35.0))
+        .right(mm_to_twip(37.0))
+        .header(mm_to_twip(12.0))
+        .footer(mm_to_twip(12.0))
+}
+
+/// The 22 × 28 grid of the body: 22 lines of 28.95 pt, 28 characters a line
+/// (the character pitch is the Normal style's 16 pt less 849/4096 pt).
+fn body_grid() -> DocGrid {
+    DocGrid::new()
+        .grid_type(DocGridType::LinesAndChars)
+        .line_pitch(LINE as usize)
+        .char_space(-849)
+}
+
+fn section_property(landscape: bool) -> SectionProperty {
+    let mut s = SectionProperty::new();
+    if landscape {
+        // no line grid on table pages: a grid that does not fill the block would
+        // move the table
+        s = s
+            .page_size(
+                PageSize::new()
+                    .size(mm_to_twip(297.0) as u32, mm_to_twip(210.0) as u32)
+                    .orient(PageOrientationType::Landscape),
+            )
+            .page_margin(landscape_margin());
+    } else {
+        s = s
+            .page_size(
+                PageSize::new().size(mm_to_twip(210.0) as u32, mm_to_twip(297.0) as u32),
+            )
+            .page_margin(portrait_margin())
+            .doc_grid(body_grid());
+    }
+    s
+}
+
+/// The 版记 as a table of two or three rows between rules of the 版心's width
+/// (first and last 0.35 mm, the middle 0.25 mm), anchored to the foot of the text
+/// block, so that it stays at the foot of its page whatever comes before it.
+fn banji_table(w: &mut Writer, b: &doc::Banji) -> Table {
+    let inset = pt_to_twip(14.0);
+    let full = mm_to_twip(156.0) as usize;
+    let line = pt_to_twip(22.0);
+    let para = |w: &mut Writer| {
+        w.para().snap_to_grid(false).line_spacing(
+            LineSpacing::new()
+                .line_rule(LineSpacingType::AtLeast)
+                .line(line)
+                .before(0)
+                .after(0),
+        )
+    };
+    let border = |pos: TableCellBorderPosition, eighths: usize| {
+        TableCellBorder::new(pos)
+            .border_type(BorderType::Single)
+            .size(eighths)
+            .color("000000")
+    };
+    let cell = |p: Paragraph, top: usize, bottom: usize| {
+        TableCell::new()
+            .width(full, WidthType::Dxa)
+            .set_borders(
+                TableCellBorders::with_empty()
+                    .set(border(TableCellBorderPosition::Top, top))
+                    .set(border(TableCellBorderPosition::Bottom, bottom)),
+            )
+            .add_paragraph(p)
+    };
+    let mut rows = Vec::new();
+    if let Some(cc) = &b.cc {
+        // wrapped 抄送 names align after the label
+        let label_w = pt_to_twip(14.0) * b.cc_label.chars().count() as i32;
+        let p = para(w)
+            .indent(Some(label_w), Some(SpecialIndentType::Hanging(label_w)), None, None)
+            .add_run(run(FontRole::Fang, &b.cc_label, SIZE_SMALL))
+            .add_run(run(FontRole::Fang, cc, SIZE_SMALL));
+        rows.push(TableRow::new(vec![cell(p, 8, 6)]).cant_split());
+    }
+    let p = para(w)
+        .add_tab(Tab::new().val(TabValueType::Right).pos(full - 2 * inset as usize))
+        .add_run(run(FontRole::Fang, &b.printer, SIZE_SMALL))
+        .add_run(Run::new().add_tab())
+        .add_run(run(FontRole::Fang, &b.date, SIZE_SMALL));
+    rows.push(
+        TableRow::new(vec![cell(p, if b.cc.is_some() { 6 } else { 8 }, 8)]).cant_split(),
+    );
+    Table::new(rows)
+        .clear_all_border()
+        .set_grid(vec![full])
+        .width(full, WidthType::Dxa)
+        .layout(TableLayoutType::Fixed)
+        .margins(TableCellMargins::new().margin(
+            mm_to_twip(1.5) as usize,
+            inset as usize,
+            mm_to_twip(1.5) as usize,
+            inset as usize,
+        ))
+        .position(
+            TablePositionProperty::new()
+                .horizontal_anchor("margin")
+                .position_x_alignment("center")
+                .vertical_anchor("margin")
+                .position_y_alignment("bottom")
+                .left_from_text(0)
+                .right_from_text(0),
+        )
+}
+
+/// Writes the DOCX bytes of a document. `banji` is where the PDF layout put the
+/// 版记; `images` are the PNG images the document shows, by path.
+pub fn write_docx(
+    doc: &Document,
+    created: chrono::NaiveDate,
+    banji: BanjiPlacement,
+    images: &BTreeMap<String, Vec<u8>>,
+) -> Result<Vec<u8>, String> {
+    let mut w = Writer {
+        next_id: 0,
+        landscape: false,
+        break_before: false,
+        pending_before: 0,
+        images,
+    };
+    let mut items = Vec::new();
+    w.blocks(&doc.blocks, &mut items);
+
+    // sections: portrait runs and landscape table pages alternate; the 版记 goes
+    // at the foot of the last page, or on a page of its own (after a blank page)
+    let mut parts: Vec<(bool, Vec<Item>)> = vec![(false, Vec::new())];
+    for item in items {
+        match item {
+            Item::LandscapeStart => parts.push((true, Vec::new())),
+            Item::LandscapeEnd => parts.push((false, Vec::new())),
+            other => parts.last_mut().expect("parts starts non-empty").1.push(other),
+        }
+    }
+    parts.retain(|(_, items)| !items.is_empty());
+    if parts.is_empty() {
+        parts.push((false, vec![Item::P(w.grid_para())]));
+    }
+    // (footers, section type) of each section, in order
+    let mut sections: Vec<(Footers, Option<SectionType>)> = Vec::new();
+    let footers_of = |landscape: bool| {
+        if landscape { Footers::Landscape } else { Footers::Portrait }
+    };
+    let banji_part = doc.banji.as_ref().map(|b| {
+        let table = banji_table(&mut w, b);
+        // the paragraph the floating table is anchored to, as small as can be
+        let anchor = tiny(w.para());
+        (table, anchor)
+    });
+    let own_section = match (&banji_part, banji) {
+        (None, _) => false,
+        (Some(_), BanjiPlacement::SamePage) => parts.last().is_some_and(|(l, _)| *l),
+        (Some(_), _) => true,
+    };
+    let mut body: Vec<(bool, Vec<Item>)> = parts;
+    if let Some((table, anchor)) = banji_part {
+        if own_section {
+            let mut items = Vec::new();
+            // a section of its own that starts on an even page; when that needs
+            // a blank page first, neither it nor the 版记 page is numbered
+            let footers = match banji {
+                BanjiPlacement::AfterBlank => Footers::Blank,
+                _ => Footers::Portrait,
+            };
+            let kind = SectionType::EvenPage;
+            items.push(Item::T(table));
+            let mut anchor = anchor;
+            if std::mem::take(&mut w.break_before) {
+                anchor = anchor.page_break_before(true);
+            }
+            items.push(Item::P(anchor));
+            body.push((false, items));
+            sections.extend(
+                body.iter().take(body.len() - 1).map(|(l, _)| (footers_of(*l), None)),
+            );
+            sections.push((footers, Some(kind)));
+        } else {
+            let last = body.last_mut().expect("at least one part");
+            last.1.push(Item::T(table));
+            last.1.push(Item::P(anchor));
+            sections.extend(body.iter().map(|(l, _)| (footers_of(*l), None)));
+        }
+    } else {
+        sections.extend(body.iter().map(|(l, _)| (footers_of(*l), None)));
+    }
+
+    let mut docx = Docx::new()
+        .page_size(mm_to_twip(210.0) as u32, mm_to_twip(297.0) as u32)
+        .page_margin(portrait_margin())
+        .default_fonts(fonts(FontRole::Fang))
+        .default_size(SIZE_BODY)
+        .created_at(&format!("{}T00:00:00Z", created.format("%Y-%m-%d")))
+        .updated_at(&format!("{}T00:00:00Z", created.format("%Y-%m-%d")));
+    docx.settings = std::mem::take(&mut docx.settings)
+        .even_and_odd_headers()
+        .character_spacing_control(CharacterSpacingValues::CompressPunctuation);
+    let count = body.len();
+    for (k, (landscape, items)) in body.into_iter().enumerate() {
+        let last_section = k + 1 == count;
+        let mut prop = section_property(landscape);
+        prop.section_type = sections[k].1;
+        let n = items.len();
+        for (j, item) in items.into_iter().enumerate() {
+            let closes = j + 1 == n && !last_section;
+            docx = match item {
+                Item::P(p) if closes => {
+                    docx.add_paragraph(p.section_property(prop.clone()))
+                }
+                Item::P(p) => docx.add_paragraph(p),
+                Item::T(t) => {
+                    docx = docx.add_table(t);
+                    if closes {
+                        // a section cannot end in a table: a tiny paragraph ends it
+                        docx.add_paragraph(tiny(w.para()).section_property(prop.clone()))
+                    } else {
+                        docx
+                    }
+                }
+                Item::LandscapeStart | Item::LandscapeEnd => docx,
+            };
+        }
+        if last_section {
+            docx.document.section_property = prop;
+        }
+    }
+
+    let mut xml = docx.build();
+    // footers: portrait odd/even, landscape odd/even, blank
+    let footer_parts = [
+        (FOOTER_ODD, page_footer(true)),
+        (FOOTER_EVEN, page_footer(false)),
+        (FOOTER_LAND_ODD, landscape_footer(true)),
+        (FOOTER_LAND_EVEN, landscape_footer(false)),
+        (FOOTER_BLANK, blank_footer()),
+    ];
+    let mut rels = String::new();
+    let mut types = String::new();
+    xml.footers.clear();
+    xml.footer_rels.clear();
+    for (i, (id, footer)) in footer_parts.into_iter().enumerate() {
+        let n = i + 1;
+        xml.footers.push(footer.build());
+        xml.footer_rels.push(
+            br#"<?xml version="1.0" encoding="UTF-8" standalone="yes"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"/>"#
+                .to_vec(),
+        );
+        rels.push_str(&format!(
+            r#"<Relationship Id="{id}" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/footer" Target="footer{n}.xml"/>"#
+        ));
+        types.push_str(&format!(
+            r#"<Override PartName="/word/footer{n}.xml" ContentType="application/vnd.openxmlformats-officedocument.wordprocessingml.footer+xml"/>"#
+        ));
+    }
+    xml.document_rels = xml::edit(&xml.document_rels, |path, _| {
+        if path.len() == 1 { xml::Edit::Append(rels.clone()) } else { xml::Edit::Keep }
+    })?;
+    xml.content_type = xml::edit(&xml.content_type, |path, _| {
+        if path.len() == 1 { xml::Edit::Append(types.clone()) } else { xml::Edit::Keep }
+    })?;
+    // every section names its footers; header rows repeat
+    let mut k = 0;
+    xml.document = xml::edit(&xml.document, |path, e| {
+        let name = path.last().map_or("", String::as_str);
+        match name {
+            "w:sectPr" => {
+                let footers = sections.get(k).map_or(Footers::Portrait, |s| s.0);
+                k += 1;
+                let (odd, even) = footers.ids();
+                xml::Edit::Prepend(format!(
+                    r#"<w:footerReference w:type="default" r:id="{odd}"/><w:footerReference w:type="even" r:id="{even}"/>"#
+                ))
+            }
+            "w:footerReference" | "w:headerReference" => {
+                xml::Edit::Replace(String::new())
+            }
+            // the 版记 table is never overlapped by another floating table
+            "w:tblpPr" => xml::Edit::Replace(format!(
+                r#"<{}/><w:tblOverlap w:val="never"/>"#,
+                String::from_utf8_lossy(e)
+            )),
+            "w:trHeight"
+                if xml::attr(e, "w:val").as_deref() == Some("1")
+                    && xml::attr(e, "w:hRule").as_deref() == Some("atLeast") =>
+            {
+                xml::Edit::Replace("<w:tblHeader/>".into())
+            }
+            _ => xml::Edit::Keep,
+        }
+    })?;
+    // document defaults: no gap between Han characters and digits (公文 set
+    // 2023年8月31日 without one), East-Asian language zh-CN
+    // LibreOffice sizes the character grid from the Normal style's own size
+    let mut style_id = String::new();
+    xml.styles = xml::edit(&xml.styles, |path, e| {
+        let p: Vec<&str> = path.iter().map(String::as_str).collect();
+        if p.last() == Some(&"w:style") {
+            style_id = xml::attr(e, "w:styleId").unwrap_or_default();
+        }
+        match p.as_slice() {
+            [.., "w:pPrDefault", "w:pPr"] => xml::Edit::Append(
+                r#"<w:widowControl w:val="0"/><w:autoSpaceDE w:val="0"/><w:autoSpaceDN w:val="0"/>"#.into(),
+            ),
+            [.., "w:style", "w:rPr"] if style_id == "Normal" => xml::Edit::Append(
+                format!(r#"<w:sz w:val="{SIZE_BODY}"/><w:szCs w:val="{SIZE_BODY}"/>"#),
+            ),
+            [.., "w:rPrDefault", "w:rPr"] => xml::Edit::Append(
+                r#"<w:lang w:val="zh-CN" w:eastAsia="zh-CN" w:bidi="ar-SA"/>"#.into(),
+            ),
+            _ => xml::Edit::Keep,
+        }
+    })?;
+    xml.font_table = font_table().into_bytes();
+    let mut buf = Cursor::new(Vec::new());
+    xml.pack(&mut buf).map_err(|e| e.to_string())?;
+    Ok(buf.into_inner())
+}
+
+/// fontTable.xml: the official fonts with the alternates Windows and WPS have
+/// (仿宋, 楷体, 宋体/SimSun, 黑体/SimHei), the GB2312 character set and their
+/// families, so substitution is predictable where a font is missing.
+fn font_table() -> String {
+    // (name, alternate, family, pitch)
+    const FONTS: [(&str, &str, &str); 6] = [
+        ("方正小标宋简体", "宋体", "script"),
+        ("仿宋_GB2312", "仿宋", "modern"),
+        ("楷体_GB2312", "楷体", "modern"),
+        ("黑体", "SimHei", "modern"),
+        ("宋体", "SimSun", "auto"),
+        ("Times New Roman", "", "roman"),
+    ];
+    let mut s = String::from(
+        r#"<?xml version="1.0" encoding="UTF-8" standalone="yes"?><w:fonts xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main" xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships">"#,
+    );
+    for (name, alt, family) in FONTS {
+        s.push_str(&format!(r#"<w:font w:name="{}">"#, xml::esc(name)));
+        if !alt.is_empty() {
+            s.push_str(&format!(r#"<w:altName w:val="{}"/>"#, xml::esc(alt)));
+        }
+        let charset = if name == "Times New Roman" { "00" } else { "86" };
+        let pitch = if family == "roman" { "variable" } else { "fixed" };
+        s.push_str(&format!(
+            r#"<w:charset w:val="{charset}"/><w:family w:val="{family}"/><w:pitch w:val="{pitch}"/></w:font>"#
+        ));
+    }
+    s.push_str("</w:fonts>");
+    s
+}
