@@ -19,6 +19,7 @@ pub mod compose;
 pub mod deadline;
 pub mod diag;
 pub mod doc;
+pub mod fsguard;
 pub mod layout;
 pub mod model;
 pub mod output;

@@ -65,10 +65,8 @@ pub fn compose_dir(
     if let Some(seal) = &case.notice.seal {
         match &case.dir {
             Some(root) => {
-                if let Some(bytes) =
-                    check_image(&root.join(&seal.value), &seal.loc, &mut diags)
-                {
-                    images.insert(seal.value.clone(), bytes);
+                if let Some(bytes) = check_image(root, seal, &mut diags) {
+                    images.insert(seal.value.trim_start_matches("./").to_string(), bytes);
                 }
             }
             None => {
@@ -90,50 +88,39 @@ pub fn compose_dir(
     Ok(Composed { name: case.name.clone(), doc, root: case.dir.clone(), images, record })
 }
 
-/// Largest image accepted in a case folder.
+/// Largest image file accepted in a case folder.
 const IMAGE_LIMIT: u64 = 20 * 1024 * 1024;
+/// Most pixels an image may have (a seal needs far fewer; a small file may
+/// declare a huge picture).
+const IMAGE_PIXELS: u64 = 16_000_000;
 
-/// Reads and checks a PNG image of the case folder; returns its bytes.
+/// Reads and checks a PNG image named in the case (inside its folder, bounded,
+/// a whole and sane PNG); returns its bytes.
 fn check_image(
-    path: &Path,
-    loc: &Location,
+    root: &Path,
+    file: &crate::model::Located<String>,
     diags: &mut Vec<Diagnostic>,
 ) -> Option<Vec<u8>> {
-    let shown = path.display();
-    let bytes = match std::fs::metadata(path) {
-        Err(e) => {
-            diags.push(Diagnostic::error(
-                loc.clone(),
-                format!("无法读取印章图片 {shown}（{}）", case::io_reason(&e)),
-            ));
-            return None;
-        }
-        Ok(m) if m.len() > IMAGE_LIMIT => {
-            diags.push(Diagnostic::error(
-                loc.clone(),
-                format!("印章图片 {shown} 超过 20 MB"),
-            ));
-            return None;
-        }
-        Ok(_) => match std::fs::read(path) {
-            Ok(b) => b,
-            Err(e) => {
-                diags.push(Diagnostic::error(
-                    loc.clone(),
-                    format!("无法读取印章图片 {shown}（{}）", case::io_reason(&e)),
-                ));
-                return None;
+    let checked = case::case_file(root, file).and_then(|path| {
+        let bytes = crate::fsguard::read_limited(&path, IMAGE_LIMIT)
+            .map_err(|e| case::guard_error(file.loc.clone(), e))?;
+        crate::case::preflight::check_png(&bytes, IMAGE_PIXELS)
+            .map_err(|e| case::guard_error(file.loc.clone(), e))?;
+        Ok(bytes)
+    });
+    match checked {
+        Ok(bytes) => Some(bytes),
+        Err(mut d) => {
+            if !d.message.starts_with("印章") {
+                d.message = format!("印章图片{}", d.message);
             }
-        },
-    };
-    if png_size(&bytes).is_none() {
-        diags.push(
-            Diagnostic::error(loc.clone(), format!("{shown} 不是有效的 PNG 图片"))
-                .with_hint("印章请用带透明背景的 PNG 图片"),
-        );
-        return None;
+            if d.hint.is_none() {
+                d = d.with_hint("印章请用带透明背景的 PNG 图片");
+            }
+            diags.push(d);
+            None
+        }
     }
-    Some(bytes)
 }
 
 /// Width and height of a PNG, from its header.
@@ -226,13 +213,14 @@ pub fn render(c: &Composed, settings: &Settings) -> Result<Rendered, Vec<Diagnos
     // when only the DOCX is wanted
     if settings.formats.pdf || settings.formats.docx {
         let style = style_library(settings).map_err(|d| vec![d])?;
+        let images = Arc::new(c.images.clone());
         let compile = |source: &str| {
             render::typst::compile(
                 settings.library.clone(),
                 settings.fonts.clone(),
                 source.to_string(),
                 &style,
-                c.root.clone(),
+                images.clone(),
                 settings.date,
             )
         };

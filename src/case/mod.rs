@@ -4,6 +4,7 @@
 //! All problems of all files are collected; the case is returned only when there
 //! is none.
 
+pub mod preflight;
 pub mod tree;
 pub mod workbook;
 
@@ -55,17 +56,21 @@ impl CaseDir {
                     )
                 }),
             CaseDir::Disk(dir) => {
-                let path = dir.join(name);
-                let shown = display_path(&path);
-                let bytes = std::fs::read(&path).map_err(|e| {
+                let shown = display_path(&dir.join(name));
+                // only a regular file inside the case folder, of bounded size
+                let path = crate::fsguard::resolve(dir, name)
+                    .map_err(|e| guard_error(Location::File(shown.clone()), e))?;
+                let bytes = crate::fsguard::read_limited(&path, TEXT_FILE_LIMIT)
+                    .map_err(|e| guard_error(Location::File(shown.clone()), e))?;
+                let text = String::from_utf8(bytes).map_err(|e| {
+                    // where the first byte that is not UTF-8 stands
+                    let valid = &e.as_bytes()[..e.utf8_error().valid_up_to()];
+                    let valid = String::from_utf8_lossy(valid);
+                    let line = valid.matches('\n').count() + 1;
+                    let col =
+                        valid.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
                     Diagnostic::error(
-                        Location::File(shown.clone()),
-                        format!("无法读取文件（{}）", io_reason(&e)),
-                    )
-                })?;
-                let text = String::from_utf8(bytes).map_err(|_| {
-                    Diagnostic::error(
-                        Location::File(shown.clone()),
+                        Location::Text { file: shown.clone(), line, col },
                         "无法读取文件（不是 UTF-8 编码的文本）",
                     )
                     .with_hint("请用 UTF-8 编码另存此文件")
@@ -85,6 +90,28 @@ impl CaseDir {
             CaseDir::Builtin => None,
         }
     }
+}
+
+/// Largest text file a case may hold (case.toml, 指标.toml, 单位.toml).
+pub const TEXT_FILE_LIMIT: u64 = 20 * 1024 * 1024;
+
+/// A confinement or size problem as a diagnostic at `location`.
+pub fn guard_error(location: Location, e: crate::fsguard::GuardError) -> Diagnostic {
+    let d = Diagnostic::error(location, e.message);
+    match e.hint {
+        Some(h) => d.with_hint(h),
+        None => d,
+    }
+}
+
+/// A file named in the case (at `loc` in case.toml), resolved inside the case
+/// folder: no absolute path, no `..`, no link out of the folder, a regular file.
+pub fn case_file(root: &Path, file: &Located<String>) -> Result<PathBuf, Diagnostic> {
+    crate::fsguard::resolve(root, &file.value).map_err(|e| {
+        let mut d = guard_error(file.loc.clone(), e);
+        d.message = format!("\"{}\"：{}", file.value, d.message);
+        d
+    })
 }
 
 /// A path as shown in messages.
@@ -592,8 +619,14 @@ fn read_annex_sheet(
         t.ctx().push(Diagnostic::error(file.loc.clone(), "内置示例不能读取工作簿"));
         return None;
     };
-    let path = root.join(&file.value);
-    let shown = display_path(&path);
+    let path = match case_file(root, file) {
+        Ok(p) => p,
+        Err(d) => {
+            t.ctx().push(d);
+            return None;
+        }
+    };
+    let shown = display_path(&root.join(&file.value));
     let ws =
         match workbook::read_sheet_raw(&path, &shown, sheet.map(|s| s.value.as_str())) {
             Ok(w) => w,
@@ -873,8 +906,14 @@ fn load_indicators(
                 diags.push(Diagnostic::error(file.loc.clone(), "内置示例不能读取工作簿"));
                 return Vec::new();
             };
-            let path = root.join(&file.value);
-            let shown = display_path(&path);
+            let path = match case_file(root, file) {
+                Ok(p) => p,
+                Err(d) => {
+                    diags.push(d);
+                    return Vec::new();
+                }
+            };
+            let shown = display_path(&root.join(&file.value));
             let read =
                 workbook::read_sheet(&path, &shown, sheet.map(|s| s.value.as_str()))
                     .map_err(|d| vec![d])

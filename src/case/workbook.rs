@@ -11,7 +11,7 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use calamine::{Data, Reader, Sheets, open_workbook_auto};
+use calamine::{Data, Reader, Sheets};
 
 use crate::diag::{Diagnostic, Location};
 use crate::model::{Indicator, IndicatorKind, Located};
@@ -159,23 +159,47 @@ fn open_sheet(
     wanted: Option<&str>,
     indicators: bool,
 ) -> Result<Sheet, Diagnostic> {
+    use crate::case::preflight;
+    let at = || Location::File(shown.to_string());
+    let limits = preflight::Limits::default();
+    // bounded before any parsing: size, dimensions, cells and strings are
+    // checked on the bytes first, and the parser runs isolated with a time
+    // limit (a panic or a hang in it is an error at this file, not a crash)
+    let bytes = crate::fsguard::read_limited(path, limits.max_bytes)
+        .map_err(|e| crate::case::guard_error(at(), e))?;
+    let ext = path.extension().and_then(|e| e.to_str()).unwrap_or("").to_lowercase();
+    preflight::check_workbook(&bytes, &ext, &limits)
+        .map_err(|e| crate::case::guard_error(at(), e))?;
+    let (shown2, wanted2) = (shown.to_string(), wanted.map(str::to_string));
+    let bytes: std::sync::Arc<[u8]> = bytes.into();
+    preflight::open_guarded(
+        move || read_workbook(bytes, &shown2, wanted2.as_deref(), indicators),
+        std::time::Duration::from_secs(30),
+    )
+    .map_err(|e| crate::case::guard_error(at(), e))?
+}
+
+/// Parses a checked workbook and reads one sheet (see [`open_sheet`]).
+fn read_workbook(
+    bytes: std::sync::Arc<[u8]>,
+    shown: &str,
+    wanted: Option<&str>,
+    indicators: bool,
+) -> Result<Sheet, Diagnostic> {
     let fail = |why: String| {
         Diagnostic::error(
             Location::File(shown.to_string()),
             format!("无法读取工作簿（{why}）"),
         )
     };
-    let meta = std::fs::metadata(path).map_err(|e| fail(crate::case::io_reason(&e)))?;
-    if meta.len() > 50 * 1024 * 1024 {
-        return Err(fail("文件超过 50 MB".into()));
-    }
-    let mut wb: Sheets<_> = open_workbook_auto(path).map_err(|e| {
-        Diagnostic::error(
-            Location::File(shown.to_string()),
-            format!("无法读取工作簿：{}", workbook_problem(&e.to_string())),
-        )
-        .with_hint("请用 Excel 或 WPS 打开此文件，确认能正常打开后另存为 .xlsx 再试")
-    })?;
+    let mut wb = calamine::open_workbook_auto_from_rs(std::io::Cursor::new(bytes))
+        .map_err(|e| {
+            Diagnostic::error(
+                Location::File(shown.to_string()),
+                format!("无法读取工作簿：{}", workbook_problem(&e.to_string())),
+            )
+            .with_hint("请用 Excel 或 WPS 打开此文件，确认能正常打开后另存为 .xlsx 再试")
+        })?;
     let names = wb.sheet_names().to_vec();
     let candidates: Vec<String> = match wanted {
         Some(w) => {
@@ -196,7 +220,9 @@ fn open_sheet(
         let range = match wb.worksheet_range(name) {
             Ok(r) => r,
             Err(e) => {
-                first_err.get_or_insert_with(|| fail(format!("工作表\"{name}\"：{e}")));
+                first_err.get_or_insert_with(|| {
+                    fail(format!("工作表\"{name}\"{}", workbook_problem(&e.to_string())))
+                });
                 continue;
             }
         };

@@ -238,7 +238,11 @@ impl Composer<'_> {
             names,
             date: cn_date(case.notice.date.value),
             sealed: case.notice.sealed,
-            seal: case.notice.seal.as_ref().map(|s| s.value.clone()),
+            seal: case
+                .notice
+                .seal
+                .as_ref()
+                .map(|s| s.value.trim_start_matches("./").to_string()),
             place: doc::SignaturePlace::default(),
         });
         if let Some(note) = &case.notice.note {

@@ -1051,7 +1051,17 @@ pub fn write_docx(
     xml.font_table = font_table().into_bytes();
     let mut buf = Cursor::new(Vec::new());
     xml.pack(&mut buf).map_err(|e| e.to_string())?;
-    Ok(buf.into_inner())
+    // children in schema order, unique ids, no unreferenced parts, core
+    // properties: what Word needs to open the file without a repair
+    let creator = doc.banji.as_ref().map_or("gongwen", |b| b.printer.as_str());
+    super::ooxml::normalize_package(
+        &buf.into_inner(),
+        &super::ooxml::CoreProps {
+            title: doc.title.clone(),
+            creator: creator.to_string(),
+            date: created,
+        },
+    )
 }
 
 /// fontTable.xml: the official fonts with the alternates Windows and WPS have

@@ -8,7 +8,6 @@ pub mod fonts;
 pub mod world;
 
 use std::fmt::Write as _;
-use std::path::PathBuf;
 use std::sync::Arc;
 
 use typst::Library;
@@ -243,10 +242,11 @@ pub fn compile(
     fonts: Arc<FontSet>,
     source: String,
     style: &str,
-    root: Option<PathBuf>,
+    images: Arc<std::collections::BTreeMap<String, Vec<u8>>>,
     today: chrono::NaiveDate,
 ) -> Result<Compiled, Vec<Diagnostic>> {
-    let world = GongwenWorld::new(library, fonts, source, style, root, today);
+    let world = GongwenWorld::new(library, fonts, source, style, images, today)
+        .map_err(|e| vec![Diagnostic::error(Location::None, e)])?;
     let Warned { output, warnings } = typst::compile::<PagedDocument>(&world);
     let mut diags: Vec<Diagnostic> =
         warnings.iter().map(|w| convert(&world, w)).collect();

@@ -1,7 +1,9 @@
 //! Our Typst World: the generated main file, the style library, the fonts module
-//! and the case folder's images; no packages, no network, a fixed date.
+//! and the case's images, served from bytes that were checked when the case was
+//! read; nothing is read from disk while laying out, no packages, no network, a
+//! fixed date.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::path::PathBuf;
 use std::sync::Arc;
 
@@ -30,8 +32,8 @@ pub struct GongwenWorld {
     main: FileId,
     /// Sources by id: main, style library, fonts module.
     sources: HashMap<FileId, Source>,
-    /// Folder images are read from (the case folder).
-    root: Option<PathBuf>,
+    /// The case's images by their path in the case folder (checked at load).
+    images: Arc<BTreeMap<String, Vec<u8>>>,
     /// "Today" for Typst's `datetime.today()`: fixed per run.
     today: Datetime,
 }
@@ -53,9 +55,9 @@ impl GongwenWorld {
         fonts: Arc<FontSet>,
         main_source: String,
         style: &str,
-        root: Option<PathBuf>,
+        images: Arc<BTreeMap<String, Vec<u8>>>,
         today: chrono::NaiveDate,
-    ) -> Self {
+    ) -> Result<Self, String> {
         use chrono::Datelike;
         let main = id(MAIN_PATH);
         let mut sources = HashMap::new();
@@ -64,10 +66,11 @@ impl GongwenWorld {
         sources.insert(lib, Source::new(lib, style.to_string()));
         let fm = id("/fonts.typ");
         sources.insert(fm, Source::new(fm, fonts.fonts_module()));
-        let today =
-            Datetime::from_ymd(today.year(), today.month() as u8, today.day() as u8)
-                .expect("a chrono date is a valid Typst date");
-        Self { library, fonts, main, sources, root, today }
+        let today = Some(today.year())
+            .filter(|y| (1..=9999).contains(y))
+            .and_then(|y| Datetime::from_ymd(y, today.month() as u8, today.day() as u8))
+            .ok_or_else(|| format!("日期 {today} 超出可用范围（1 至 9999 年）"))?;
+        Ok(Self { library, fonts, main, sources, images, today })
     }
 
     /// The text of a source, for diagnostics.
@@ -100,9 +103,11 @@ impl World for GongwenWorld {
         if let Some(s) = self.sources.get(&id) {
             return Ok(Bytes::from_string(s.clone()));
         }
-        let root = self.root.as_ref().ok_or(FileError::AccessDenied)?;
-        let path = id.get().vpath().realize(root).map_err(|_| FileError::AccessDenied)?;
-        std::fs::read(&path).map(Bytes::new).map_err(|e| FileError::from_io(e, &path))
+        let path = id.get().vpath().get_without_slash();
+        self.images
+            .get(path)
+            .map(|b| Bytes::new(b.clone()))
+            .ok_or(FileError::AccessDenied)
     }
 
     fn font(&self, index: usize) -> Option<Font> {

@@ -1,0 +1,1326 @@
+//! Schema repair for the DOCX packages that docx-rs writes.
+//!
+//! docx-rs 0.4 puts several children out of the order the ISO/IEC 29500
+//! Transitional schemas require (`w:rPr` first inside `w:pPr`, `w:tblLayout` after
+//! `w:tblCellMar`, `w:rPr` before `w:pPr` in styles, ...), writes attributes the
+//! schemas do not declare (`w:type` on `w:gridCol`), writes `<w:rPr />` where the
+//! schema has none (the `w:pPr` of styles and numbering levels) and
+//! `w:characterSpacingControl` inside `w:compat` instead of `w:settings`, repeats
+//! `w14:paraId` values and gives every picture `wp:docPr id="1"`, always packs
+//! comments, footnotes and numbering parts that nothing references, and names the
+//! author `unknown`. Word repairs such files silently or asks to; strict consumers
+//! reject them.
+//!
+//! Every XML part is read with quick-xml into a tree whose nodes keep their byte
+//! ranges in the source, so that whatever is not repaired is written back byte for
+//! byte: text, attribute values, namespace declarations and foreign markup (w14, mc).
+//! The element types come from the schemas: `ooxml_order.rs` is generated from the
+//! XSDs by `tools/gen_ooxml_order.py`; each element's type is tracked from the part
+//! root down, so `w:rPr` in `w:pPr` (CT_ParaRPr) and `w:rPr` in `w:r` (CT_RPr) each
+//! get their own order. The repair:
+//!
+//! * puts the children of every element in the order of its type; a child the type
+//!   does not list (w14 markup, `mc:AlternateContent`) stays after the listed child
+//!   before it;
+//! * drops attributes in a schema namespace that the element's type does not
+//!   declare, and children the type does not allow when they are empty (no
+//!   attributes, no content); moves the children of `w:compat` that belong to
+//!   `w:settings` there;
+//! * makes `w14:paraId` and `wp:docPr/@id` unique across the parts (the first
+//!   occurrence keeps its value);
+//! * leaves anything else as it is, so what it cannot repair (a value out of range, a
+//!   misplaced element with content) still shows in check_docx.py.
+//!
+//! [`normalize_package`] repairs a packed DOCX and is the complete repair: it also
+//! removes the parts that no relationship reaches, with their relationship parts and
+//! their content-type overrides, and writes docProps/core.xml. [`normalize`]
+//! repairs the parts of a [`docx_rs::XMLDocx`] before packing, but cannot remove
+//! parts: `XMLDocx::pack` always writes `comments.xml`, `numbering.xml`,
+//! `footnotes.xml` and the rest.
+
+use std::collections::{BTreeMap, HashSet, VecDeque};
+use std::io::{Cursor, Read, Write};
+use std::ops::Range;
+
+use quick_xml::Reader;
+use quick_xml::escape::{escape, unescape};
+use quick_xml::events::{BytesStart, Event};
+
+/// Child order and declared attributes, generated from the schemas.
+#[allow(dead_code, reason = "the table carries more than the repair reads")]
+mod order {
+    include!("ooxml_order.rs");
+}
+
+use order::{Child, GLOBALS, NAMESPACES, NO_TYPE, TYPES, Type};
+
+const W14: &str = "http://schemas.microsoft.com/office/word/2010/wordml";
+const MC: &str = "http://schemas.openxmlformats.org/markup-compatibility/2006";
+const XML_NS: &str = "http://www.w3.org/XML/1998/namespace";
+const REL_CORE: &str = concat!(
+    "http://schemas.openxmlformats.org/package/2006/relationships/",
+    "metadata/core-properties"
+);
+const REL_MAIN: &str =
+    "http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument";
+const CT_PATH: &str = "[Content_Types].xml";
+const ROOT_RELS: &str = "_rels/.rels";
+
+/// Metadata written into docProps/core.xml.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CoreProps {
+    /// `dc:title`.
+    pub title: String,
+    /// `dc:creator` and `cp:lastModifiedBy`.
+    pub creator: String,
+    /// `dcterms:created` and `dcterms:modified` (midnight UTC of this day).
+    pub date: chrono::NaiveDate,
+}
+
+/// Repairs every XML part of a docx-rs package in place: children in schema order,
+/// undeclared attributes dropped, paragraph and drawing ids unique across the parts,
+/// core properties set (see the module documentation for the details).
+///
+/// Parts that nothing references (docx-rs always packs `comments.xml`,
+/// `numbering.xml`, `footnotes.xml`, `docProps/custom.xml`, ...) cannot be removed
+/// here, because [`docx_rs::XMLDocx::pack`] writes them whatever the fields hold;
+/// check_docx.py reports them as warnings. [`normalize_package`], run on the packed
+/// bytes, removes them too.
+pub fn normalize(xml: &mut docx_rs::XMLDocx, core: &CoreProps) -> Result<(), String> {
+    let mut parts: Vec<(String, &mut Vec<u8>)> = vec![
+        ("word/document.xml".into(), &mut xml.document),
+        ("word/styles.xml".into(), &mut xml.styles),
+        ("word/settings.xml".into(), &mut xml.settings),
+        ("word/fontTable.xml".into(), &mut xml.font_table),
+        ("word/comments.xml".into(), &mut xml.comments),
+        ("word/numbering.xml".into(), &mut xml.numberings),
+        ("word/footnotes.xml".into(), &mut xml.footnotes),
+    ];
+    for (i, h) in xml.headers.iter_mut().enumerate() {
+        parts.push((format!("word/header{}.xml", i + 1), h));
+    }
+    for (i, f) in xml.footers.iter_mut().enumerate() {
+        parts.push((format!("word/footer{}.xml", i + 1), f));
+    }
+    let fixed = {
+        let named: Vec<(&str, &[u8])> =
+            parts.iter().map(|(n, b)| (n.as_str(), b.as_slice())).collect();
+        repair_parts(&named)?
+    };
+    for ((_, bytes), new) in parts.into_iter().zip(fixed) {
+        *bytes = new;
+    }
+    xml.doc_props.core = core_xml(core).into_bytes();
+    Ok(())
+}
+
+/// Repairs a packed DOCX: every XML part as [`normalize`] does, plus the removal of
+/// the parts that no relationship chain from `_rels/.rels` reaches (with their
+/// relationship parts and content-type overrides), and of overrides that name no
+/// part. The archive is written anew with deflate, `[Content_Types].xml` and
+/// `_rels/.rels` first and the other entries sorted by name, no directory entries
+/// and a fixed timestamp, so the same input always gives the same bytes.
+pub fn normalize_package(zip_bytes: &[u8], core: &CoreProps) -> Result<Vec<u8>, String> {
+    let mut entries = read_zip(zip_bytes)?;
+    let ct_bytes = entries.remove(CT_PATH).ok_or("[Content_Types].xml is missing")?;
+    let ct_src = text(&ct_bytes)?;
+    let types = ContentTypes::read(ct_src)?;
+
+    // parts reached from the package relationships, and the core-properties part
+    let mut keep: HashSet<String> = HashSet::new();
+    // part names are case-insensitive (OPC); targets are found by their lower case
+    let by_key: BTreeMap<String, String> =
+        entries.keys().map(|n| (part_key(n), n.clone())).collect();
+    let mut queue = VecDeque::from([String::new()]);
+    let mut core_part = None;
+    let mut main_part = None;
+    while let Some(source) = queue.pop_front() {
+        let rels_path = rels_path_of(&source);
+        let Some(rels) = entries.get(&rels_path) else { continue };
+        keep.insert(rels_path.clone());
+        for rel in relationships(text(rels)?)? {
+            if rel.external {
+                continue;
+            }
+            let resolved = resolve_target(&source, &rel.target);
+            let target = by_key.get(&part_key(&resolved)).cloned().unwrap_or(resolved);
+            if source.is_empty() && rel.kind == REL_CORE {
+                core_part = Some(target.clone());
+            }
+            if source.is_empty() && rel.kind == REL_MAIN {
+                main_part = Some(target.clone());
+            }
+            if entries.contains_key(&target) && keep.insert(target.clone()) {
+                queue.push_back(target);
+            }
+        }
+    }
+    entries.retain(|name, _| keep.contains(name));
+
+    let core_part = core_part.ok_or("_rels/.rels has no core-properties relationship")?;
+    entries.insert(core_part, core_xml(core).into_bytes());
+
+    // content types: drop the overrides of parts the package no longer has
+    let present: HashSet<String> = entries.keys().map(|n| part_key(n)).collect();
+    let new_ct = drop_overrides(ct_src, &present)?;
+
+    // the XML parts, ids unique across all of them; the main document's keep theirs
+    let mut xml_names: Vec<String> =
+        entries.keys().filter(|n| types.is_xml(n)).cloned().collect();
+    xml_names.sort_by_key(|n| Some(n) != main_part.as_ref());
+    let named: Vec<(&str, &[u8])> =
+        xml_names.iter().map(|n| (n.as_str(), entries[n].as_slice())).collect();
+    let fixed = repair_parts(&named)?;
+    for (name, bytes) in xml_names.into_iter().zip(fixed) {
+        entries.insert(name, bytes);
+    }
+    entries.insert(CT_PATH.to_string(), new_ct);
+    write_zip(entries)
+}
+
+/// Repairs one XML part: children in schema order, attributes the schema does not
+/// declare for the element dropped (and empty children it does not allow), ids
+/// (`w14:paraId`, `wp:docPr/@id`) unique within the part.
+/// Everything else is written back byte for byte. A part whose root the schemas do
+/// not describe (relationships, content types, properties) comes back unchanged.
+pub fn reorder_part(xml: &[u8]) -> Result<Vec<u8>, String> {
+    let mut out = repair_parts(&[("part", xml)])?;
+    out.pop().ok_or_else(|| "no part repaired".to_string())
+}
+
+/// Repairs several parts of one package; ids are made unique across them (the first
+/// occurrence in part order keeps its value).
+fn repair_parts(parts: &[(&str, &[u8])]) -> Result<Vec<Vec<u8>>, String> {
+    let mut trees = Vec::with_capacity(parts.len());
+    for (name, bytes) in parts {
+        let src = text(bytes).map_err(|e| format!("{name}: {e}"))?;
+        trees.push(Tree::parse(src).map_err(|e| format!("{name}: {e}"))?);
+    }
+    let mut ids = [IdPool::new(IdKind::Para), IdPool::new(IdKind::DocPr)];
+    for tree in &trees {
+        tree.visit(&mut |e| {
+            if let Some((kind, i)) = e.id {
+                ids[kind as usize].note(&e.attrs[i].value);
+            }
+        });
+    }
+    for tree in &mut trees {
+        tree.visit_mut(&mut |e| e.unique_id(&mut ids));
+    }
+    Ok(trees.iter().map(Tree::write).collect())
+}
+
+fn text(bytes: &[u8]) -> Result<&str, String> {
+    if bytes.starts_with(&[0xFE, 0xFF]) || bytes.starts_with(&[0xFF, 0xFE]) {
+        return Err("UTF-16 parts are not supported".into());
+    }
+    std::str::from_utf8(bytes).map_err(|e| format!("not UTF-8: {e}"))
+}
+
+// ------------------------------------------------------------------------ tree
+
+/// A node of a parsed part.
+enum Node {
+    /// Anything but an element (text, comment, declaration), as a source range.
+    Raw(Range<usize>),
+    /// An element.
+    Elem(Box<Elem>),
+}
+
+/// An attribute of a start tag that is written anew: raw (escaped) key and value.
+struct Attr {
+    key: String,
+    value: String,
+}
+
+struct Elem {
+    /// The start tag (or empty-element tag) in the source.
+    open: Range<usize>,
+    /// The end tag in the source; empty for an empty-element tag.
+    close: Range<usize>,
+    /// Length of the qualified name.
+    name_len: usize,
+    /// Slots the element may take in its parent's content model; `None` when the
+    /// parent's type is unknown or does not list the element.
+    ranks: Option<&'static [u16]>,
+    /// The attributes to write when the start tag must be written anew.
+    attrs: Vec<Attr>,
+    /// An id that must be unique in the document (`w14:paraId`, `wp:docPr/@id`):
+    /// its kind and index in `attrs`.
+    id: Option<(IdKind, usize)>,
+    /// Namespace (index into the table) and local name of an element in a schema
+    /// namespace that its parent's type (which has no wildcard) does not allow.
+    undeclared: Option<(u8, String)>,
+    /// Not allowed by the parent's type, and without attributes: dropped when it
+    /// turns out to have no content either (docx-rs writes `<w:rPr />` into
+    /// `w:pPr` of styles and numbering levels, where CT_PPrGeneral has no `w:rPr`).
+    droppable: bool,
+    /// Whether the start tag must be written from `attrs`.
+    rewrite: bool,
+    children: Vec<Node>,
+}
+
+impl Elem {
+    fn unique_id(&mut self, ids: &mut [IdPool; 2]) {
+        if let Some((kind, i)) = self.id
+            && let Some(new) = ids[kind as usize].claim(&self.attrs[i].value)
+        {
+            self.attrs[i].value = new;
+            self.rewrite = true;
+        }
+    }
+}
+
+/// A parsed part: the nodes keep byte ranges into `src`.
+struct Tree<'a> {
+    src: &'a str,
+    nodes: Vec<Node>,
+}
+
+/// An element being read: its node and what its children are looked up in.
+struct Open {
+    elem: Elem,
+    /// Type the children are looked up in (for mc:AlternateContent and its
+    /// branches, the type of the element that holds them).
+    lookup: Option<u16>,
+    /// Type whose order the children are put in.
+    sort: Option<u16>,
+    /// Length of the namespace stack before this element's declarations.
+    scope: usize,
+}
+
+impl<'a> Tree<'a> {
+    fn parse(src: &'a str) -> Result<Self, String> {
+        let mut reader = Reader::from_str(src);
+        let config = reader.config_mut();
+        config.trim_text(false);
+        config.expand_empty_elements = false;
+        config.check_end_names = true;
+        let mut nodes = Vec::new();
+        let mut stack: Vec<Open> = Vec::new();
+        let mut scopes: Vec<(String, String)> = Vec::new();
+        let mut pos = 0usize;
+        loop {
+            let event = reader.read_event().map_err(|e| {
+                format!("XML error at byte {}: {e}", reader.error_position())
+            })?;
+            let end = usize::try_from(reader.buffer_position())
+                .map_err(|_| "part too large".to_string())?;
+            let range = pos..end;
+            pos = end;
+            match event {
+                Event::Start(ref e) | Event::Empty(ref e) => {
+                    let empty = matches!(event, Event::Empty(_));
+                    let scope = scopes.len();
+                    let open = start_elem(e, range, &stack, &mut scopes, scope)?;
+                    if empty {
+                        scopes.truncate(open.scope);
+                        if !open.elem.droppable {
+                            push(&mut stack, &mut nodes, Node::Elem(Box::new(open.elem)));
+                        }
+                    } else {
+                        stack.push(open);
+                    }
+                }
+                Event::End(_) => {
+                    let mut open = stack.pop().ok_or("end tag without start tag")?;
+                    scopes.truncate(open.scope);
+                    open.elem.close = range;
+                    let hoisted = hoist(&mut open, stack.last());
+                    if let Some(t) = open.sort {
+                        reorder(&TYPES[usize::from(t)], &mut open.elem.children);
+                    }
+                    if !(open.elem.droppable && open.elem.children.is_empty()) {
+                        push(&mut stack, &mut nodes, Node::Elem(Box::new(open.elem)));
+                    }
+                    for node in hoisted {
+                        push(&mut stack, &mut nodes, node);
+                    }
+                }
+                Event::Eof => break,
+                _ => push(&mut stack, &mut nodes, Node::Raw(range)),
+            }
+        }
+        if !stack.is_empty() {
+            return Err("unclosed element at end of part".into());
+        }
+        Ok(Tree { src, nodes })
+    }
+
+    fn visit(&self, f: &mut impl FnMut(&Elem)) {
+        fn walk(nodes: &[Node], f: &mut impl FnMut(&Elem)) {
+            for n in nodes {
+                if let Node::Elem(e) = n {
+                    f(e);
+                    walk(&e.children, f);
+                }
+            }
+        }
+        walk(&self.nodes, f);
+    }
+
+    fn visit_mut(&mut self, f: &mut impl FnMut(&mut Elem)) {
+        fn walk(nodes: &mut [Node], f: &mut impl FnMut(&mut Elem)) {
+            for n in nodes {
+                if let Node::Elem(e) = n {
+                    f(e);
+                    walk(&mut e.children, f);
+                }
+            }
+        }
+        walk(&mut self.nodes, f);
+    }
+
+    fn write(&self) -> Vec<u8> {
+        let mut out = Vec::with_capacity(self.src.len() + 64);
+        for n in &self.nodes {
+            self.write_node(n, &mut out);
+        }
+        out
+    }
+
+    fn write_node(&self, node: &Node, out: &mut Vec<u8>) {
+        let bytes = self.src.as_bytes();
+        match node {
+            Node::Raw(r) => out.extend_from_slice(&bytes[r.clone()]),
+            Node::Elem(e) => {
+                if e.rewrite {
+                    let name_at = e.open.start + 1;
+                    out.push(b'<');
+                    out.extend_from_slice(&bytes[name_at..name_at + e.name_len]);
+                    for a in &e.attrs {
+                        out.push(b' ');
+                        out.extend_from_slice(a.key.as_bytes());
+                        out.extend_from_slice(b"=\"");
+                        out.extend_from_slice(a.value.replace('"', "&quot;").as_bytes());
+                        out.push(b'"');
+                    }
+                    out.extend_from_slice(if e.close.is_empty() { b" />" } else { b">" });
+                } else {
+                    out.extend_from_slice(&bytes[e.open.clone()]);
+                }
+                for c in &e.children {
+                    self.write_node(c, out);
+                }
+                out.extend_from_slice(&bytes[e.close.clone()]);
+            }
+        }
+    }
+}
+
+fn push(stack: &mut [Open], nodes: &mut Vec<Node>, node: Node) {
+    match stack.last_mut() {
+        Some(parent) => parent.elem.children.push(node),
+        None => nodes.push(node),
+    }
+}
+
+/// Index of a namespace URI in the generated table.
+fn ns_index(uri: &str) -> Option<u8> {
+    NAMESPACES.iter().position(|u| *u == uri).and_then(|i| u8::try_from(i).ok())
+}
+
+fn resolve<'s>(scopes: &'s [(String, String)], prefix: &str) -> Option<&'s str> {
+    if prefix == "xml" {
+        return Some(XML_NS);
+    }
+    scopes.iter().rev().find(|(p, _)| p == prefix).map(|(_, u)| u.as_str())
+}
+
+fn find_child(t: &Type, ns: u8, local: &str) -> Option<&'static Child> {
+    t.children
+        .binary_search_by(|c| (c.ns, c.name).cmp(&(ns, local)))
+        .ok()
+        .map(|i| &t.children[i])
+}
+
+fn find_global(ns: u8, local: &str) -> Option<u16> {
+    GLOBALS.binary_search_by(|g| (g.0, g.1).cmp(&(ns, local))).ok().map(|i| GLOBALS[i].2)
+}
+
+fn declares(t: &Type, ns: u8, local: &str) -> bool {
+    t.attrs.binary_search(&(ns, local)).is_ok()
+}
+
+fn utf8(b: &[u8]) -> Result<&str, String> {
+    std::str::from_utf8(b).map_err(|e| format!("not UTF-8: {e}"))
+}
+
+/// Reads a start tag: namespace declarations, the element's type and rank in its
+/// parent, the attributes its type does not declare, its `w14:paraId`.
+fn start_elem(
+    e: &BytesStart<'_>,
+    open: Range<usize>,
+    stack: &[Open],
+    scopes: &mut Vec<(String, String)>,
+    scope: usize,
+) -> Result<Open, String> {
+    let mut raw = Vec::new();
+    for a in e.attributes() {
+        let a = a.map_err(|err| format!("bad attribute: {err}"))?;
+        let key = utf8(a.key.as_ref())?;
+        let value = utf8(&a.value)?;
+        if let Some(b) = a.key.as_namespace_binding() {
+            let prefix = match b {
+                quick_xml::name::PrefixDeclaration::Default => "",
+                quick_xml::name::PrefixDeclaration::Named(p) => utf8(p)?,
+            };
+            scopes.push((
+                prefix.to_string(),
+                unescape(value).map_err(|e| e.to_string())?.into(),
+            ));
+        }
+        raw.push((key.to_string(), value.to_string()));
+    }
+    let qname = e.name();
+    let prefix = qname.prefix().map(|p| utf8(p.into_inner())).transpose()?.unwrap_or("");
+    let local = utf8(qname.local_name().into_inner())?;
+    let uri = resolve(scopes, prefix).unwrap_or("");
+    let ns = ns_index(uri);
+    let is_mc = uri == MC;
+
+    // the element's type, from its parent's content model or the global elements
+    let parent = stack.last();
+    let parent_lookup = parent.and_then(|p| p.lookup);
+    let mut ranks = None;
+    let mut undeclared = false;
+    let (lookup, sort) = if is_mc {
+        // mc:AlternateContent and its branches stand for their content
+        (parent_lookup, None)
+    } else {
+        let from_parent = match (parent_lookup, ns) {
+            (Some(t), Some(ns)) => find_child(&TYPES[usize::from(t)], ns, local),
+            _ => None,
+        };
+        let ty = match from_parent {
+            Some(c) => {
+                ranks = Some(c.ranks).filter(|r| !r.is_empty());
+                (c.ty != NO_TYPE).then_some(c.ty)
+            }
+            // a part's root, or lax content such as pic:pic in a:graphicData
+            None => {
+                undeclared = ns.is_some()
+                    && parent.is_some_and(|p| {
+                        p.sort.is_some_and(|t| !TYPES[usize::from(t)].wildcard)
+                    });
+                ns.and_then(|ns| find_global(ns, local))
+            }
+        };
+        (ty, ty)
+    };
+    // inside an mc branch the element keeps no rank: the branch is not reordered
+    if parent.is_some_and(|p| p.sort.is_none()) {
+        ranks = None;
+    }
+
+    // attributes: drop those in a schema namespace that the type does not declare
+    let ty = sort.map(|t| &TYPES[usize::from(t)]);
+    let mut attrs = Vec::with_capacity(raw.len());
+    let mut id = None;
+    let mut dropped = false;
+    let mut has_attrs = false;
+    for (key, value) in raw {
+        let (aprefix, alocal) = match key.split_once(':') {
+            Some((p, l)) => (p, l),
+            None => ("", key.as_str()),
+        };
+        let is_decl = key == "xmlns" || aprefix == "xmlns";
+        if !is_decl {
+            has_attrs = true;
+            let auri =
+                if aprefix.is_empty() { Some("") } else { resolve(scopes, aprefix) };
+            if let (Some(t), Some(i)) = (ty, auri.and_then(ns_index))
+                && !declares(t, i, alocal)
+            {
+                dropped = true;
+                continue;
+            }
+            if auri == Some(W14) && alocal == "paraId" {
+                id = Some((IdKind::Para, attrs.len()));
+            } else if auri == Some("")
+                && alocal == "id"
+                && ns == Some(order::WP)
+                && local == "docPr"
+            {
+                id = Some((IdKind::DocPr, attrs.len()));
+            }
+        }
+        attrs.push(Attr { key, value });
+    }
+    if id.is_none() && !dropped {
+        attrs.clear();
+    }
+    let elem = Elem {
+        open,
+        close: 0..0,
+        name_len: qname.as_ref().len(),
+        ranks,
+        attrs,
+        id,
+        undeclared: ns.filter(|_| undeclared).map(|ns| (ns, local.to_string())),
+        droppable: undeclared && !has_attrs,
+        rewrite: dropped,
+        children: Vec::new(),
+    };
+    Ok(Open { elem, lookup, sort, scope })
+}
+
+/// Types whose children the schema does not allow there but their parent does are
+/// moved up one level: docx-rs writes `w:characterSpacingControl` into
+/// `w:compat`, where CT_Compat has no such child, instead of into `w:settings`.
+const HOIST_FROM: &[&str] = &["CT_Compat"];
+
+/// Takes out of `open` the children that belong to its parent (see [`HOIST_FROM`]),
+/// ranked for the parent's content model.
+fn hoist(open: &mut Open, parent: Option<&Open>) -> Vec<Node> {
+    let Some(t) = open.sort.map(|t| &TYPES[usize::from(t)]) else { return Vec::new() };
+    let Some(pt) = parent.and_then(|p| p.sort).map(|t| &TYPES[usize::from(t)]) else {
+        return Vec::new();
+    };
+    if !HOIST_FROM.contains(&t.name) {
+        return Vec::new();
+    }
+    let src_children = std::mem::take(&mut open.elem.children);
+    let mut moved = Vec::new();
+    for node in src_children {
+        let rank = match &node {
+            Node::Elem(e) => e
+                .undeclared
+                .as_ref()
+                .and_then(|(ns, local)| find_child(pt, *ns, local))
+                .map(|c| c.ranks),
+            Node::Raw(_) => None,
+        };
+        match (node, rank) {
+            (Node::Elem(mut e), Some(ranks)) => {
+                e.ranks = Some(ranks).filter(|r| !r.is_empty());
+                e.undeclared = None;
+                moved.push(Node::Elem(e));
+            }
+            (other, _) => open.elem.children.push(other),
+        }
+    }
+    moved
+}
+
+/// Puts the children of an element in the order of its type. Each child of a known
+/// kind carries along the children of unknown kind (and text, comments) that follow
+/// it; those before the first known child stay first. The sort is stable, so
+/// children that rank together keep their order.
+fn reorder(t: &Type, children: &mut Vec<Node>) {
+    if !t.ordered || children.len() < 2 {
+        return;
+    }
+    let mut groups: Vec<(i32, Vec<Node>)> = vec![(-1, Vec::new())];
+    let mut current = 0u16;
+    let mut sorted = true;
+    for node in children.drain(..) {
+        let rank = match &node {
+            Node::Elem(e) => e.ranks.map(|r| pick_rank(r, &mut current)),
+            Node::Raw(_) => None,
+        };
+        match rank {
+            Some(r) => {
+                let r = i32::from(r);
+                sorted &= groups.last().is_none_or(|g| g.0 <= r);
+                groups.push((r, vec![node]));
+            }
+            None => {
+                if let Some(g) = groups.last_mut() {
+                    g.1.push(node);
+                }
+            }
+        }
+    }
+    if !sorted {
+        groups.sort_by_key(|g| g.0);
+    }
+    children.extend(groups.into_iter().flat_map(|g| g.1));
+}
+
+/// The slot a child takes: the first of its slots at or after the current one, or,
+/// when it comes too late for all of them, its last slot.
+fn pick_rank(ranks: &[u16], current: &mut u16) -> u16 {
+    match ranks.iter().find(|r| **r >= *current) {
+        Some(r) => {
+            *current = *r;
+            *r
+        }
+        None => ranks.last().copied().unwrap_or(0),
+    }
+}
+
+// ------------------------------------------------------------------- unique ids
+
+/// Ids that must be unique in a document.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum IdKind {
+    /// `w14:paraId`: 8 hex digits, above 0 and below 0x80000000 (MS-DOCX 2.6.2).
+    Para = 0,
+    /// `wp:docPr/@id` (drawing object ids): a decimal number above 0; docx-rs
+    /// gives every picture id 1.
+    DocPr = 1,
+}
+
+/// Hands out unique ids of one kind: the first occurrence of a valid id keeps it,
+/// later ones and invalid ones get the lowest free number.
+struct IdPool {
+    kind: IdKind,
+    /// Every valid id that occurs anywhere, so that new ids avoid them.
+    present: HashSet<u32>,
+    /// Ids given out so far.
+    taken: HashSet<u32>,
+    next: u32,
+}
+
+impl IdPool {
+    fn new(kind: IdKind) -> Self {
+        IdPool { kind, present: HashSet::new(), taken: HashSet::new(), next: 0 }
+    }
+
+    fn max(&self) -> u32 {
+        match self.kind {
+            IdKind::Para => 0x7FFF_FFFF,
+            IdKind::DocPr => u32::MAX,
+        }
+    }
+
+    fn parse(&self, v: &str) -> Option<u32> {
+        let n = match self.kind {
+            IdKind::Para if v.len() == 8 => u32::from_str_radix(v, 16).ok(),
+            IdKind::Para => None,
+            IdKind::DocPr => v.parse().ok(),
+        };
+        n.filter(|n| *n > 0 && *n <= self.max())
+    }
+
+    fn note(&mut self, v: &str) {
+        if let Some(n) = self.parse(v) {
+            self.present.insert(n);
+        }
+    }
+
+    /// `None` when `v` may stay, else the id to use instead.
+    fn claim(&mut self, v: &str) -> Option<String> {
+        if let Some(n) = self.parse(v)
+            && self.taken.insert(n)
+        {
+            return None;
+        }
+        loop {
+            self.next = if self.next >= self.max() { 1 } else { self.next + 1 };
+            let n = self.next;
+            if !self.present.contains(&n) && self.taken.insert(n) {
+                return Some(match self.kind {
+                    IdKind::Para => format!("{n:08X}"),
+                    IdKind::DocPr => n.to_string(),
+                });
+            }
+        }
+    }
+}
+
+// ----------------------------------------------------------------------- package
+
+fn read_zip(bytes: &[u8]) -> Result<BTreeMap<String, Vec<u8>>, String> {
+    let mut zip = zip::ZipArchive::new(Cursor::new(bytes)).map_err(|e| e.to_string())?;
+    let mut entries = BTreeMap::new();
+    for i in 0..zip.len() {
+        let mut f = zip.by_index(i).map_err(|e| e.to_string())?;
+        if f.is_dir() {
+            continue;
+        }
+        let name = f.name().map_err(|e| e.to_string())?.into_owned();
+        let mut data = Vec::new();
+        f.read_to_end(&mut data).map_err(|e| format!("{name}: {e}"))?;
+        if entries.insert(name.clone(), data).is_some() {
+            return Err(format!("duplicate ZIP entry {name}"));
+        }
+    }
+    Ok(entries)
+}
+
+fn write_zip(mut entries: BTreeMap<String, Vec<u8>>) -> Result<Vec<u8>, String> {
+    let options = zip::write::SimpleFileOptions::default()
+        .compression_method(zip::CompressionMethod::Deflated)
+        .compression_level(Some(6))
+        .last_modified_time(zip::DateTime::default())
+        .unix_permissions(0o644);
+    let mut zip = zip::ZipWriter::new(Cursor::new(Vec::new()));
+    let mut ordered = Vec::with_capacity(entries.len());
+    for first in [CT_PATH, ROOT_RELS] {
+        if let Some(data) = entries.remove(first) {
+            ordered.push((first.to_string(), data));
+        }
+    }
+    ordered.extend(entries);
+    for (name, data) in ordered {
+        zip.start_file(name.as_str(), options).map_err(|e| format!("{name}: {e}"))?;
+        zip.write_all(&data).map_err(|e| format!("{name}: {e}"))?;
+    }
+    Ok(zip.finish().map_err(|e| e.to_string())?.into_inner())
+}
+
+/// `[Content_Types].xml`: defaults by extension and overrides by part name
+/// (lower case, without the leading slash).
+struct ContentTypes {
+    defaults: BTreeMap<String, String>,
+    overrides: BTreeMap<String, String>,
+}
+
+impl ContentTypes {
+    fn read(src: &str) -> Result<Self, String> {
+        let mut ct =
+            ContentTypes { defaults: BTreeMap::new(), overrides: BTreeMap::new() };
+        for (name, attrs) in elements(src)? {
+            let get =
+                |k: &str| attrs.iter().find(|(a, _)| a == k).map(|(_, v)| v.clone());
+            let ty = get("ContentType").unwrap_or_default();
+            match name.as_str() {
+                "Default" => {
+                    if let Some(ext) = get("Extension") {
+                        ct.defaults.insert(ext.to_lowercase(), ty);
+                    }
+                }
+                "Override" => {
+                    if let Some(part) = get("PartName") {
+                        ct.overrides.insert(part_key(&part), ty);
+                    }
+                }
+                _ => {}
+            }
+        }
+        Ok(ct)
+    }
+
+    fn is_xml(&self, part: &str) -> bool {
+        let lower = part.to_lowercase();
+        let ty = self.overrides.get(&lower).or_else(|| {
+            lower.rsplit_once('.').and_then(|(_, ext)| self.defaults.get(ext))
+        });
+        match ty {
+            Some(t) => t.ends_with("+xml") || t == "application/xml" || t == "text/xml",
+            None => lower.ends_with(".xml") || lower.ends_with(".rels"),
+        }
+    }
+}
+
+/// A part name as a lookup key: no leading slash, lower case.
+fn part_key(name: &str) -> String {
+    name.trim_start_matches('/').to_lowercase()
+}
+
+/// Removes the `Override` elements whose part is not in `present` (lower-case
+/// names), keeping every other byte.
+fn drop_overrides(src: &str, present: &HashSet<String>) -> Result<Vec<u8>, String> {
+    let mut tree = Tree::parse(src)?;
+    for node in &mut tree.nodes {
+        let Node::Elem(root) = node else { continue };
+        let mut kept = Vec::with_capacity(root.children.len());
+        for child in root.children.drain(..) {
+            if let Node::Elem(e) = &child {
+                let (name, attrs) = tag_attrs(&src[e.open.clone()], e.name_len)?;
+                let local = name.rsplit(':').next().unwrap_or_default();
+                let part = attrs.iter().find(|(k, _)| k == "PartName");
+                if local == "Override"
+                    && let Some((_, part)) = part
+                    && !present.contains(&part_key(part))
+                {
+                    continue;
+                }
+            }
+            kept.push(child);
+        }
+        root.children = kept;
+    }
+    Ok(tree.write())
+}
+
+/// Name and unescaped attributes of one start tag (`<...>` or `<.../>`).
+fn tag_attrs(
+    tag: &str,
+    name_len: usize,
+) -> Result<(String, Vec<(String, String)>), String> {
+    let inner = tag.strip_prefix('<').unwrap_or(tag);
+    let inner =
+        inner.strip_suffix("/>").or_else(|| inner.strip_suffix('>')).unwrap_or(inner);
+    let start = BytesStart::from_content(inner, name_len);
+    let name = utf8(start.name().as_ref())?.to_string();
+    Ok((name, attributes(&start)?))
+}
+
+fn attributes(e: &BytesStart<'_>) -> Result<Vec<(String, String)>, String> {
+    let mut out = Vec::new();
+    for a in e.attributes() {
+        let a = a.map_err(|err| format!("bad attribute: {err}"))?;
+        let key = utf8(a.key.as_ref())?.to_string();
+        let value = unescape(utf8(&a.value)?).map_err(|err| err.to_string())?;
+        out.push((key, value.into_owned()));
+    }
+    Ok(out)
+}
+
+type Attrs = Vec<(String, String)>;
+
+/// Local names and unescaped attributes of all elements of a small part.
+fn elements(src: &str) -> Result<Vec<(String, Attrs)>, String> {
+    let mut reader = Reader::from_str(src);
+    let mut out = Vec::new();
+    loop {
+        match reader.read_event().map_err(|e| e.to_string())? {
+            Event::Start(e) | Event::Empty(e) => {
+                let local = utf8(e.local_name().into_inner())?.to_string();
+                out.push((local, attributes(&e)?));
+            }
+            Event::Eof => break,
+            _ => {}
+        }
+    }
+    Ok(out)
+}
+
+struct Relationship {
+    kind: String,
+    target: String,
+    external: bool,
+}
+
+fn relationships(src: &str) -> Result<Vec<Relationship>, String> {
+    Ok(elements(src)?
+        .into_iter()
+        .filter(|(name, _)| name == "Relationship")
+        .map(|(_, attrs)| {
+            let get = |k: &str| {
+                attrs
+                    .iter()
+                    .find(|(a, _)| a == k)
+                    .map(|(_, v)| v.clone())
+                    .unwrap_or_default()
+            };
+            Relationship {
+                kind: get("Type"),
+                target: get("Target"),
+                external: get("TargetMode") == "External",
+            }
+        })
+        .collect())
+}
+
+/// `word/document.xml` -> `word/_rels/document.xml.rels`; the package (``) ->
+/// `_rels/.rels`.
+fn rels_path_of(part: &str) -> String {
+    match part.rsplit_once('/') {
+        Some((dir, file)) => format!("{dir}/_rels/{file}.rels"),
+        None => format!("_rels/{part}.rels"),
+    }
+}
+
+/// Resolves a relationship target (a URI reference, percent-encoded) against the
+/// folder of its source part.
+fn resolve_target(source: &str, target: &str) -> String {
+    let target = percent_decode(target.split(['#', '?']).next().unwrap_or_default());
+    let mut segments: Vec<&str> = if target.starts_with('/') {
+        Vec::new()
+    } else {
+        source.rsplit_once('/').map_or(Vec::new(), |(dir, _)| dir.split('/').collect())
+    };
+    for seg in target.split('/') {
+        match seg {
+            "" | "." => {}
+            ".." => {
+                segments.pop();
+            }
+            s => segments.push(s),
+        }
+    }
+    segments.join("/")
+}
+
+fn percent_decode(s: &str) -> String {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let hex = bytes.get(i + 1..i + 3).and_then(|h| std::str::from_utf8(h).ok());
+        match (bytes[i], hex.and_then(|h| u8::from_str_radix(h, 16).ok())) {
+            (b'%', Some(b)) => {
+                out.push(b);
+                i += 3;
+            }
+            (b, _) => {
+                out.push(b);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// docProps/core.xml with the given title, author and date.
+fn core_xml(core: &CoreProps) -> String {
+    let date = format!("{}T00:00:00Z", core.date.format("%Y-%m-%d"));
+    let title = escape(core.title.as_str());
+    let creator = escape(core.creator.as_str());
+    format!(
+        concat!(
+            r#"<?xml version="1.0" encoding="UTF-8" standalone="yes"?>"#,
+            "\n",
+            r#"<cp:coreProperties "#,
+            r#"xmlns:cp="http://schemas.openxmlformats.org/package/2006/"#,
+            r#"metadata/core-properties""#,
+            r#" xmlns:dc="http://purl.org/dc/elements/1.1/""#,
+            r#" xmlns:dcterms="http://purl.org/dc/terms/""#,
+            r#" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance">"#,
+            "<dc:title>{title}</dc:title>",
+            "<dc:creator>{creator}</dc:creator>",
+            "<cp:lastModifiedBy>{creator}</cp:lastModifiedBy>",
+            "<cp:revision>1</cp:revision>",
+            r#"<dcterms:created xsi:type="dcterms:W3CDTF">{date}</dcterms:created>"#,
+            r#"<dcterms:modified xsi:type="dcterms:W3CDTF">{date}</dcterms:modified>"#,
+            "</cp:coreProperties>"
+        ),
+        title = title,
+        creator = creator,
+        date = date,
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const NS: &str = concat!(
+        r#"xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main" "#,
+        r#"xmlns:w14="http://schemas.microsoft.com/office/word/2010/wordml" "#,
+        r#"xmlns:mc="http://schemas.openxmlformats.org/markup-compatibility/2006" "#,
+        r#"mc:Ignorable="w14""#
+    );
+
+    fn doc(body: &str) -> String {
+        format!(
+            r#"<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
+<w:document {NS}><w:body>{body}</w:body></w:document>"#
+        )
+    }
+
+    fn fix(xml: &str) -> String {
+        let out = reorder_part(xml.as_bytes()).expect("repairs");
+        String::from_utf8(out).expect("UTF-8")
+    }
+
+    #[test]
+    fn ppr_rpr_goes_after_jc() {
+        let input = doc(
+            r#"<w:p><w:pPr><w:rPr><w:b /></w:rPr><w:jc w:val="center" /><w:spacing w:line="579" w:lineRule="exact" /></w:pPr></w:p>"#,
+        );
+        let want = doc(
+            r#"<w:p><w:pPr><w:spacing w:line="579" w:lineRule="exact" /><w:jc w:val="center" /><w:rPr><w:b /></w:rPr></w:pPr></w:p>"#,
+        );
+        assert_eq!(fix(&input), want);
+    }
+
+    #[test]
+    fn run_properties_follow_the_schema_listing() {
+        // w:rPr in w:r is CT_RPr; rFonts before color before sz
+        let input = doc(
+            r#"<w:p><w:r><w:rPr><w:sz w:val="32" /><w:color w:val="FF0000" /><w:rFonts w:ascii="A" /></w:rPr><w:t>x</w:t></w:r></w:p>"#,
+        );
+        let want = doc(
+            r#"<w:p><w:r><w:rPr><w:rFonts w:ascii="A" /><w:color w:val="FF0000" /><w:sz w:val="32" /></w:rPr><w:t>x</w:t></w:r></w:p>"#,
+        );
+        assert_eq!(fix(&input), want);
+    }
+
+    #[test]
+    fn style_ppr_before_rpr() {
+        let input = format!(
+            r#"<w:styles {NS}><w:style w:type="paragraph" w:styleId="Normal"><w:name w:val="Normal" /><w:rPr><w:sz w:val="32" /></w:rPr><w:pPr><w:jc w:val="both" /></w:pPr></w:style></w:styles>"#
+        );
+        let want = format!(
+            r#"<w:styles {NS}><w:style w:type="paragraph" w:styleId="Normal"><w:name w:val="Normal" /><w:pPr><w:jc w:val="both" /></w:pPr><w:rPr><w:sz w:val="32" /></w:rPr></w:style></w:styles>"#
+        );
+        assert_eq!(fix(&input), want);
+    }
+
+    #[test]
+    fn grid_col_type_is_dropped() {
+        let input = doc(
+            r#"<w:tbl><w:tblPr><w:tblCellMar><w:top w:w="0" w:type="dxa" /></w:tblCellMar><w:tblLayout w:type="fixed" /></w:tblPr><w:tblGrid><w:gridCol w:w="2000" w:type="dxa" /></w:tblGrid><w:tr><w:tc><w:tcPr><w:vAlign w:val="top" /><w:textDirection w:val="tbRl" /></w:tcPr><w:p /></w:tc></w:tr></w:tbl>"#,
+        );
+        let want = doc(
+            r#"<w:tbl><w:tblPr><w:tblLayout w:type="fixed" /><w:tblCellMar><w:top w:w="0" w:type="dxa" /></w:tblCellMar></w:tblPr><w:tblGrid><w:gridCol w:w="2000" /></w:tblGrid><w:tr><w:tc><w:tcPr><w:textDirection w:val="tbRl" /><w:vAlign w:val="top" /></w:tcPr><w:p /></w:tc></w:tr></w:tbl>"#,
+        );
+        assert_eq!(fix(&input), want);
+    }
+
+    #[test]
+    fn settings_children_are_ordered() {
+        let input = format!(
+            r#"<w:settings {NS}><w:defaultTabStop w:val="840" /><w:zoom w:percent="100" /><w:compat><w:compatSetting w:name="compatibilityMode" w:uri="http://schemas.microsoft.com/office/word" w:val="15" /></w:compat><w:evenAndOddHeaders /></w:settings>"#
+        );
+        let want = format!(
+            r#"<w:settings {NS}><w:zoom w:percent="100" /><w:defaultTabStop w:val="840" /><w:evenAndOddHeaders /><w:compat><w:compatSetting w:name="compatibilityMode" w:uri="http://schemas.microsoft.com/office/word" w:val="15" /></w:compat></w:settings>"#
+        );
+        assert_eq!(fix(&input), want);
+    }
+
+    #[test]
+    fn compat_children_of_settings_move_up() {
+        let input = format!(
+            r#"<w:settings {NS}><w:zoom w:percent="100" /><w:compat><w:spaceForUL /><w:characterSpacingControl w:val="compressPunctuation" /><w:useFELayout /></w:compat><w:evenAndOddHeaders /></w:settings>"#
+        );
+        let want = format!(
+            r#"<w:settings {NS}><w:zoom w:percent="100" /><w:evenAndOddHeaders /><w:characterSpacingControl w:val="compressPunctuation" /><w:compat><w:spaceForUL /><w:useFELayout /></w:compat></w:settings>"#
+        );
+        assert_eq!(fix(&input), want);
+    }
+
+    #[test]
+    fn empty_undeclared_children_are_dropped() {
+        // CT_PPrGeneral (w:pPr of a style or numbering level) has no w:rPr
+        let input = format!(
+            r#"<w:styles {NS}><w:docDefaults><w:pPrDefault><w:pPr><w:rPr /><w:autoSpaceDE w:val="0" /></w:pPr></w:pPrDefault></w:docDefaults><w:style w:type="paragraph" w:styleId="A"><w:pPr><w:rPr></w:rPr></w:pPr><w:rPr><w:b /></w:rPr></w:style></w:styles>"#
+        );
+        let want = format!(
+            r#"<w:styles {NS}><w:docDefaults><w:pPrDefault><w:pPr><w:autoSpaceDE w:val="0" /></w:pPr></w:pPrDefault></w:docDefaults><w:style w:type="paragraph" w:styleId="A"><w:pPr></w:pPr><w:rPr><w:b /></w:rPr></w:style></w:styles>"#
+        );
+        assert_eq!(fix(&input), want);
+        // with content it stays for the writer to fix (the checker reports it)
+        let kept = format!(
+            r#"<w:styles {NS}><w:docDefaults><w:pPrDefault><w:pPr><w:rPr><w:b /></w:rPr></w:pPr></w:pPrDefault></w:docDefaults></w:styles>"#
+        );
+        assert_eq!(fix(&kept), kept);
+    }
+
+    #[test]
+    fn drawing_ids_become_unique() {
+        let pic = |id: &str| {
+            format!(
+                r#"<w:r><w:drawing><wp:anchor distT="0"><wp:docPr id="{id}" name="Figure" /></wp:anchor></w:drawing></w:r>"#
+            )
+        };
+        let wp = r#"xmlns:wp="http://schemas.openxmlformats.org/drawingml/2006/wordprocessingDrawing""#;
+        let body = format!("<w:p>{}{}{}</w:p>", pic("1"), pic("1"), pic("2"));
+        let input = doc(&body).replace("<w:body>", &format!("<w:body {wp}>"));
+        let body = format!("<w:p>{}{}{}</w:p>", pic("1"), pic("3"), pic("2"));
+        let want = doc(&body).replace("<w:body>", &format!("<w:body {wp}>"));
+        assert_eq!(fix(&input), want);
+    }
+
+    #[test]
+    fn duplicate_para_ids_become_unique() {
+        let input = doc(
+            r#"<w:p w14:paraId="00000001"><w:r><w:t>a</w:t></w:r></w:p><w:p w14:paraId="00000001" /><w:p w14:paraId="00000002" /><w:p w14:paraId="FFFFFFFF" />"#,
+        );
+        let want = doc(
+            r#"<w:p w14:paraId="00000001"><w:r><w:t>a</w:t></w:r></w:p><w:p w14:paraId="00000003" /><w:p w14:paraId="00000002" /><w:p w14:paraId="00000004" />"#,
+        );
+        assert_eq!(fix(&input), want);
+    }
+
+    #[test]
+    fn para_ids_are_unique_across_parts() {
+        let a = doc(r#"<w:p w14:paraId="12345678" />"#);
+        let b = format!(r#"<w:ftr {NS}><w:p w14:paraId="12345678" /></w:ftr>"#);
+        let out = repair_parts(&[("a", a.as_bytes()), ("b", b.as_bytes())]).expect("ok");
+        assert_eq!(out[0], a.as_bytes());
+        let b_out = String::from_utf8(out[1].clone()).expect("UTF-8");
+        assert_eq!(
+            b_out,
+            format!(r#"<w:ftr {NS}><w:p w14:paraId="00000001" /></w:ftr>"#)
+        );
+    }
+
+    #[test]
+    fn valid_parts_are_kept_byte_for_byte() {
+        let input = doc(concat!(
+            "\n  <!-- note -->\n",
+            r#"<w:p w14:paraId="0000000A" w14:textId='77777777'>"#,
+            r#"<w:pPr><w:jc   w:val="center"/></w:pPr>"#,
+            r#"<w:r><w:rPr><w:rFonts w:eastAsia="仿宋" /></w:rPr>"#,
+            r#"<w:t xml:space="preserve"> a &amp; b &lt;c&gt; &#x4E00; </w:t></w:r></w:p>"#,
+            r#"<w:sectPr><w:pgSz w:w="11906" w:h="16838" /><w:docGrid w:type="lines" w:linePitch="579" /></w:sectPr>"#,
+        ));
+        assert_eq!(fix(&input), input);
+    }
+
+    #[test]
+    fn unknown_children_stay_after_their_predecessor() {
+        // w14:foo follows w:jc; w:ind must move before w:jc, w14:foo stays after it
+        let input = doc(
+            r#"<w:p><w:pPr><w:jc w:val="left" /><w14:foo /><w:ind w:left="10" /></w:pPr></w:p>"#,
+        );
+        let want = doc(
+            r#"<w:p><w:pPr><w:ind w:left="10" /><w:jc w:val="left" /><w14:foo /></w:pPr></w:p>"#,
+        );
+        assert_eq!(fix(&input), want);
+    }
+
+    #[test]
+    fn bookmarks_are_not_moved_across_rows() {
+        // w:bookmarkStart may stand before w:tblPr or among the rows: left alone
+        let input = doc(
+            r#"<w:tbl><w:tblPr /><w:tblGrid /><w:tr /><w:bookmarkStart w:id="0" w:name="x" /><w:tr /></w:tbl>"#,
+        );
+        assert_eq!(fix(&input), input);
+    }
+
+    #[test]
+    fn other_prefixes_are_resolved() {
+        let input = r#"<x:document xmlns:x="http://schemas.openxmlformats.org/wordprocessingml/2006/main"><x:body><x:p><x:pPr><x:rPr /><x:jc x:val="left" /></x:pPr></x:p></x:body></x:document>"#;
+        let want = r#"<x:document xmlns:x="http://schemas.openxmlformats.org/wordprocessingml/2006/main"><x:body><x:p><x:pPr><x:jc x:val="left" /><x:rPr /></x:pPr></x:p></x:body></x:document>"#;
+        assert_eq!(fix(input), want);
+    }
+
+    #[test]
+    fn unknown_roots_pass_through() {
+        let rels = r#"<?xml version="1.0"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="a" Type="b" Target="c" Foo="d" /></Relationships>"#;
+        assert_eq!(fix(rels), rels);
+    }
+
+    #[test]
+    fn repair_is_deterministic_and_idempotent() {
+        let input = doc(
+            r#"<w:p w14:paraId="00000001"><w:pPr><w:rPr /><w:jc w:val="left" /></w:pPr></w:p><w:p w14:paraId="00000001" />"#,
+        );
+        let once = fix(&input);
+        assert_eq!(fix(&input), once);
+        assert_eq!(fix(&once), once);
+    }
+
+    #[test]
+    fn malformed_xml_is_an_error() {
+        assert!(reorder_part(b"<w:p><w:r></w:p>").is_err());
+        assert!(reorder_part(&[0xFF, 0xFE, 0x3C, 0x00]).is_err());
+    }
+
+    #[test]
+    fn targets_resolve_against_their_source() {
+        assert_eq!(resolve_target("", "word/document.xml"), "word/document.xml");
+        assert_eq!(
+            resolve_target("word/document.xml", "media/a.png"),
+            "word/media/a.png"
+        );
+        assert_eq!(
+            resolve_target("word/document.xml", "../customXml/item1.xml"),
+            "customXml/item1.xml"
+        );
+        assert_eq!(
+            resolve_target("word/document.xml", "/word/styles.xml"),
+            "word/styles.xml"
+        );
+        assert_eq!(
+            resolve_target("word/document.xml", "media/a%20b.png"),
+            "word/media/a b.png"
+        );
+        assert_eq!(
+            resolve_target("word/document.xml", "media/%E5%8D%B0.png"),
+            "word/media/印.png"
+        );
+        assert_eq!(rels_path_of(""), "_rels/.rels");
+        assert_eq!(rels_path_of("word/document.xml"), "word/_rels/document.xml.rels");
+    }
+
+    fn core() -> CoreProps {
+        CoreProps {
+            title: "关于 <测试> & 通知".into(),
+            creator: "某市人民政府".into(),
+            date: chrono::NaiveDate::from_ymd_opt(2023, 8, 31).expect("date"),
+        }
+    }
+
+    fn unzip(bytes: &[u8]) -> BTreeMap<String, String> {
+        read_zip(bytes)
+            .expect("zip")
+            .into_iter()
+            .map(|(k, v)| (k, String::from_utf8_lossy(&v).into_owned()))
+            .collect()
+    }
+
+    fn sample() -> Vec<u8> {
+        use docx_rs::*;
+        let p = || {
+            Paragraph::new()
+                .align(AlignmentType::Center)
+                .add_run(Run::new().size(32).add_text("正文"))
+        };
+        let mut buf = Cursor::new(Vec::new());
+        Docx::new()
+            .footer(Footer::new().add_paragraph(p()))
+            .even_footer(Footer::new().add_paragraph(p()))
+            .add_paragraph(p())
+            .add_table(Table::new(vec![TableRow::new(vec![
+                TableCell::new().add_paragraph(p()),
+            ])]))
+            .build()
+            .pack(&mut buf)
+            .expect("packs");
+        buf.into_inner()
+    }
+
+    #[test]
+    fn package_loses_orphans_and_gains_core_properties() {
+        let raw = sample();
+        let fixed = normalize_package(&raw, &core()).expect("repairs");
+        let parts = unzip(&fixed);
+        let names: Vec<&str> = parts.keys().map(String::as_str).collect();
+        assert!(names.contains(&"word/document.xml"));
+        assert!(
+            names.contains(&"word/footer1.xml") && names.contains(&"word/footer2.xml")
+        );
+        assert!(!names.contains(&"word/comments.xml"), "{names:?}");
+        assert!(!names.contains(&"word/numbering.xml"), "{names:?}");
+        assert!(!names.contains(&"word/footnotes.xml"), "{names:?}");
+        let ct = &parts["[Content_Types].xml"];
+        assert!(!ct.contains("/word/comments.xml"), "{ct}");
+        assert!(ct.contains("/word/document.xml"), "{ct}");
+        let core_xml = &parts["docProps/core.xml"];
+        assert!(core_xml.contains("<dc:title>关于 &lt;测试&gt; &amp; 通知</dc:title>"));
+        assert!(core_xml.contains("<dc:creator>某市人民政府</dc:creator>"));
+        assert!(core_xml.contains(">2023-08-31T00:00:00Z</dcterms:created>"));
+        assert!(!parts["word/document.xml"].contains("w:type=\"dxa\" /></w:tblGrid>"));
+        // paragraph ids unique over the whole package
+        let mut seen = HashSet::new();
+        for (name, xml) in &parts {
+            for id in xml.split("w14:paraId=\"").skip(1) {
+                let id = &id[..8];
+                assert!(seen.insert(id.to_string()), "{name}: {id} repeated");
+            }
+        }
+    }
+
+    #[test]
+    fn package_repair_is_deterministic() {
+        let raw = sample();
+        let a = normalize_package(&raw, &core()).expect("repairs");
+        let b = normalize_package(&raw, &core()).expect("repairs");
+        assert_eq!(a, b);
+        assert_eq!(normalize_package(&a, &core()).expect("repairs"), a);
+        let names: Vec<String> = unzip(&a).into_keys().collect();
+        let mut zip = zip::ZipArchive::new(Cursor::new(&a)).expect("zip");
+        let first = zip.by_index(0).expect("entry").name().expect("name").into_owned();
+        assert_eq!(first, CT_PATH);
+        assert!(names.iter().all(|n| !n.ends_with('/')));
+    }
+
+    #[test]
+    fn xml_docx_parts_are_repaired() {
+        use docx_rs::*;
+        let mut xml = Docx::new()
+            .add_paragraph(Paragraph::new().align(AlignmentType::Center))
+            .add_table(
+                Table::new(vec![TableRow::new(vec![TableCell::new()])])
+                    .set_grid(vec![100]),
+            )
+            .build();
+        normalize(&mut xml, &core()).expect("repairs");
+        let document = String::from_utf8(xml.document.clone()).expect("UTF-8");
+        assert!(document.contains(r#"<w:gridCol w:w="100" />"#), "{document}");
+        assert!(
+            document.contains(r#"<w:pPr><w:jc w:val="center" /><w:rPr />"#),
+            "{document}"
+        );
+        let core_xml = String::from_utf8(xml.doc_props.core.clone()).expect("UTF-8");
+        assert!(core_xml.contains("<dc:title>"));
+    }
+}
