@@ -160,6 +160,7 @@ impl Prose {
         let mut tera = Tera::default();
         tera.autoescape_on(vec![]);
         register_filters(&mut tera);
+        register_functions(&mut tera);
         for (name, text) in BUILTIN {
             let mut text = (*text).to_string();
             let mut shown = format!("<内置模板>/{name}");
@@ -212,6 +213,11 @@ impl Prose {
         if !(t.contains("{{") || t.contains("{%") || t.contains("{#")) {
             return Ok(t.clone());
         }
+        if let Some(why) = unsafe_template(t) {
+            return Err(Diagnostic::error(text.loc.clone(), why).with_hint(
+                "案卷中的文字模板只能用变量、过滤器、if 和至多两层 for 循环",
+            ));
+        }
         self.tera.render_str(&mangle_template(t), ctx).map_err(|e| {
             Diagnostic::error(text.loc.clone(), format!("无法套用模板（{}）", error_chain(&e)))
                 .with_hint("模板变量写作 {{ 县名 }}，变量在 [变量] 中定义；要原样印出 {{ 请写 {{ \"{{\" }}")
@@ -247,6 +253,78 @@ fn error_chain(e: &tera::Error) -> String {
     }
 }
 
+/// Most items `range` may give in a case's template.
+const RANGE_LIMIT: i64 = 1000;
+/// Deepest nesting of `for` loops in a case's template.
+const LOOP_DEPTH: usize = 2;
+
+/// Why a case's template text may not run: tags that reach other templates or
+/// define recursive macros, and loops nested deeper than [`LOOP_DEPTH`]
+/// (templates come from someone else's case folder; their work must be bounded).
+pub fn unsafe_template(t: &str) -> Option<String> {
+    let mut depth = 0usize;
+    let mut rest = t;
+    while let Some(i) = rest.find("{%") {
+        let after = &rest[i + 2..];
+        let end = after.find("%}").unwrap_or(after.len());
+        let tag = after[..end].trim_matches(|c: char| c == '-' || c.is_whitespace());
+        let word = tag.split_whitespace().next().unwrap_or("");
+        match word {
+            "macro" | "import" | "include" | "extends" | "block" | "filter" => {
+                return Some(format!("案卷的文字模板中不能使用 {{% {word} %}}"));
+            }
+            "for" => {
+                depth += 1;
+                if depth > LOOP_DEPTH {
+                    return Some(format!("模板中的 for 循环嵌套超过 {LOOP_DEPTH} 层"));
+                }
+            }
+            "endfor" => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+        rest = &after[end.min(after.len())..];
+    }
+    None
+}
+
+/// Replaces Tera's built-in functions that reach outside the case or do
+/// unbounded work: `get_env` is refused, `range` gives at most [`RANGE_LIMIT`]
+/// items.
+fn register_functions(tera: &mut Tera) {
+    tera.register_function("get_env", |_: &HashMap<String, tera::Value>| {
+        Err(tera::Error::msg("模板中不能读取环境变量"))
+    });
+    tera.register_function("get_random", |_: &HashMap<String, tera::Value>| {
+        Err(tera::Error::msg("模板中不能使用随机数"))
+    });
+    tera.register_function("now", |_: &HashMap<String, tera::Value>| {
+        Err(tera::Error::msg("模板中不能读取当前时间（请用 {{ 成文日期 }}）"))
+    });
+    tera.register_function("range", |args: &HashMap<String, tera::Value>| {
+        let int = |k: &str, default: i64| -> tera::Result<i64> {
+            match args.get(k) {
+                None => Ok(default),
+                Some(v) => v
+                    .as_i64()
+                    .ok_or_else(|| tera::Error::msg(format!("range 的 {k} 应为整数"))),
+            }
+        };
+        let start = int("start", 0)?;
+        let end = int("end", 0)?;
+        let step = int("step_by", 1)?;
+        if step <= 0 {
+            return Err(tera::Error::msg("range 的 step_by 应为正整数"));
+        }
+        let count = (end.saturating_sub(start).max(0) + step - 1) / step;
+        if count > RANGE_LIMIT {
+            return Err(tera::Error::msg(format!("range 最多 {RANGE_LIMIT} 项")));
+        }
+        let items: Vec<tera::Value> =
+            (0..count).map(|k| tera::Value::from(start + k * step)).collect();
+        Ok(tera::Value::Array(items))
+    });
+}
+
 fn register_filters(tera: &mut Tera) {
     tera.register_filter(
         "cn_number",
@@ -280,6 +358,29 @@ fn register_filters(tera: &mut Tera) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn hostile_templates_are_refused_or_bounded() {
+        let mut p = Prose::new(None).unwrap();
+        let ctx = mangled_context(&serde_json::Map::new());
+        let run = |p: &mut Prose, t: &str| {
+            p.render_text(&Located::new(t.to_string(), loc()), &ctx)
+        };
+        let err = run(&mut p, "{{ get_env(name=\"HOME\") }}").unwrap_err();
+        assert!(err.message.contains("环境变量"), "{}", err.message);
+        assert!(
+            run(&mut p, "{% for i in range(end=2000000000) %}x{% endfor %}").is_err()
+        );
+        assert_eq!(
+            run(&mut p, "{% for i in range(end=3) %}{{ i }}{% endfor %}").unwrap(),
+            "012"
+        );
+        let err =
+            run(&mut p, "{% macro m() %}{{ self::m() }}{% endmacro %}").unwrap_err();
+        assert!(err.message.contains("macro"), "{}", err.message);
+        let nested = "{% for a in range(end=9) %}{% for b in range(end=9) %}{% for c in range(end=9) %}{% endfor %}{% endfor %}{% endfor %}";
+        assert!(run(&mut p, nested).unwrap_err().message.contains("嵌套"));
+    }
 
     #[test]
     fn mangling_round_trips_and_spares_strings() {
