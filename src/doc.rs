@@ -476,7 +476,7 @@ impl Table {
         let grid = span_grid(&self.rows, self.columns.len());
         let mut page_start = 0;
         for &b in breaks {
-            if b >= 2 && b - 1 > page_start {
+            if b >= 2 && b <= grid.len() && b - 1 > page_start {
                 let opens_group = grid[b - 1].iter().any(|slot| match slot {
                     Slot::Start((i, _)) => self.rows[b - 1][*i].rowspan > 1,
                     _ => false,

@@ -9,9 +9,11 @@
 //! functions ([`Table::split_spans_at`], [`Document::split_table_at`]) applied to
 //! the PDF's copy of the document only.
 //!
-//! Measuring goes through [`Measure`], which the Typst font set implements and
-//! unit tests fake.
+//! Measuring goes through [`Measure`] (character widths, which the Typst font set
+//! implements) and [`Engine`] (a whole layout, which the Typst side implements);
+//! unit tests fake both.
 
+use crate::diag::{Diagnostic, Location};
 use crate::doc::{Block, Document, FontRole, SignaturePlace};
 
 /// The 版心 width, in points (156 mm).
@@ -66,6 +68,103 @@ pub struct Plan {
     pub banji: BanjiPlacement,
     /// Pages in the PDF.
     pub pages: usize,
+}
+
+/// What a layout engine reports of one laid-out document.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Pages {
+    /// Pages in all.
+    pub count: usize,
+    /// The text on each page.
+    pub texts: Vec<String>,
+    /// Per table (document order), the rows that open a new page.
+    pub table_breaks: Vec<Vec<usize>>,
+    /// Where the content before the 版记 ends: (page, mm from the page top).
+    pub banji_anchor: Option<(usize, f64)>,
+}
+
+/// A layout engine: lays a document out and says where its pages turn. The
+/// Typst side implements it (keeping one world across rounds); tests fake it.
+pub trait Engine {
+    /// Lays `doc` out.
+    fn lay_out(&mut self, doc: &Document) -> Result<Pages, Vec<Diagnostic>>;
+}
+
+/// Layout rounds before a table's pagination counts as not converging.
+pub const MAX_ROUNDS: usize = 40;
+
+/// Lays a document out until its tables are settled, and returns the PDF's
+/// copy of the document (with the content-visible changes: a merged label
+/// printed again after a page break, a group's first row moved off a page
+/// foot), the plan both writers follow and the pages of the last round.
+///
+/// Each round makes every change it can find at once: in each table the first
+/// group opening alone at a page foot (moving it moves what follows), or else
+/// every merge cut by a page break. A layout that does not settle is an error.
+pub fn paginate(
+    doc: &Document,
+    engine: &mut dyn Engine,
+) -> Result<(Document, Plan, Pages), Vec<Diagnostic>> {
+    let mut laid = doc.clone();
+    let mut pages = engine.lay_out(&laid)?;
+    for _ in 0..MAX_ROUNDS {
+        let breaks = pages.table_breaks.clone();
+        // later tables first, so that the indices of earlier ones hold
+        let orphans: Vec<(usize, usize)> = laid
+            .tables_mut()
+            .into_iter()
+            .zip(&breaks)
+            .enumerate()
+            .filter_map(|(k, ((t, _), rows))| t.orphan_row(rows).map(|r| (k, r)))
+            .collect();
+        let changed = if orphans.is_empty() {
+            let mut changed = false;
+            for ((t, _), rows) in laid.tables_mut().into_iter().zip(&breaks) {
+                changed |= t.split_spans_at(rows);
+            }
+            changed
+        } else {
+            for &(k, r) in orphans.iter().rev() {
+                laid.split_table_at(k, r);
+            }
+            true
+        };
+        if !changed {
+            let plan = Plan {
+                table_breaks: pages.table_breaks.clone(),
+                banji: pages
+                    .banji_anchor
+                    .map_or(BanjiPlacement::SamePage, |(page, y)| {
+                        banji_placement(page, y, &pages.texts)
+                    }),
+                pages: pages.count,
+            };
+            return Ok((laid, plan, pages));
+        }
+        pages = engine.lay_out(&laid)?;
+    }
+    Err(vec![
+        Diagnostic::error(
+            Location::None,
+            format!("表格分页经 {MAX_ROUNDS} 轮排版仍未稳定"),
+        )
+        .with_hint("请检查是否有特别长的合并单元格，或把表格拆分为几个附件"),
+    ])
+}
+
+/// The 版记 placement a layout chose: `page`/`y_mm` is where the content ends,
+/// `texts` the text of every page (the 版记 is on the last).
+pub fn banji_placement(page: usize, y_mm: f64, texts: &[String]) -> BanjiPlacement {
+    let last = texts.len();
+    // after a landscape page the content "ends" at the top of a fresh page
+    let fresh = y_mm < 37.5;
+    if page == last && !fresh {
+        BanjiPlacement::SamePage
+    } else if last >= 2 && texts[last - 2].trim().is_empty() {
+        BanjiPlacement::AfterBlank
+    } else {
+        BanjiPlacement::NextPage
+    }
 }
 
 /// Fills in the positions of every 署名, 成文日期 and seal (GB/T 9704-2012 7.3.5).
@@ -133,6 +232,102 @@ pub fn signature_place(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::doc::{Align, Cell, Column, Table, Width};
+
+    /// A fake engine: a table's page holds `per_page` rows, the header aside.
+    struct Rows {
+        per_page: usize,
+        rounds: usize,
+    }
+
+    impl Engine for Rows {
+        fn lay_out(&mut self, doc: &Document) -> Result<Pages, Vec<Diagnostic>> {
+            self.rounds += 1;
+            let mut d = doc.clone();
+            let table_breaks = d
+                .tables_mut()
+                .into_iter()
+                .map(|(t, _)| {
+                    (1..t.rows.len()).filter(|r| r % self.per_page == 0).collect()
+                })
+                .collect();
+            Ok(Pages {
+                count: 1,
+                texts: vec![String::new()],
+                table_breaks,
+                banji_anchor: None,
+            })
+        }
+    }
+
+    fn grouped(groups: &[u32]) -> Document {
+        let mut rows = Vec::new();
+        for (g, n) in groups.iter().enumerate() {
+            for i in 0..*n {
+                let mut row = Vec::new();
+                if i == 0 {
+                    let mut c = Cell::new(format!("组{g}"));
+                    c.rowspan = *n;
+                    row.push(c);
+                }
+                row.push(Cell::new(format!("{g}.{i}")));
+                rows.push(row);
+            }
+        }
+        let table = Table {
+            columns: vec![
+                Column { width: Width::Mm(30.0), align: Align::Center },
+                Column { width: Width::Fr(1), align: Align::Left },
+            ],
+            header: vec!["一级".into(), "三级".into()],
+            rows,
+            size_pt: 12.0,
+        };
+        Document { title: "表".into(), blocks: vec![Block::Table(table)], banji: None }
+    }
+
+    #[test]
+    fn merged_labels_are_printed_again_after_a_break() {
+        // one group of 5 rows over pages of 3: the label again on page 2
+        let mut engine = Rows { per_page: 3, rounds: 0 };
+        let (laid, _, _) = paginate(&grouped(&[5]), &mut engine).unwrap();
+        let mut laid = laid;
+        let tables = laid.tables_mut();
+        let t = &tables[0].0;
+        assert_eq!(t.rows[0][0].rowspan, 3);
+        assert_eq!(t.rows[3][0].text, "组0");
+        assert_eq!(t.rows[3][0].rowspan, 2);
+        assert_eq!(engine.rounds, 2);
+    }
+
+    #[test]
+    fn a_group_never_opens_alone_at_a_page_foot() {
+        // groups of 2 and 3 rows over pages of 3: the second group's first row
+        // would stand alone at the foot of page 1; it moves to page 2
+        let mut engine = Rows { per_page: 3, rounds: 0 };
+        let (mut laid, _, _) = paginate(&grouped(&[2, 3]), &mut engine).unwrap();
+        let tables = laid.tables_mut();
+        assert_eq!(tables.len(), 2, "the table was cut before the group");
+        assert_eq!(tables[1].0.rows[0][0].text, "组1");
+    }
+
+    #[test]
+    fn a_layout_that_never_settles_is_an_error() {
+        // every round the last table's third row opens a group alone at the foot
+        // of a page, so every round moves it on: 100 groups never settle
+        struct Restless;
+        impl Engine for Restless {
+            fn lay_out(&mut self, doc: &Document) -> Result<Pages, Vec<Diagnostic>> {
+                let mut d = doc.clone();
+                let n = d.tables_mut().len();
+                let mut table_breaks = vec![Vec::new(); n];
+                table_breaks[n - 1] = vec![3];
+                Ok(Pages { table_breaks, ..Pages::default() })
+            }
+        }
+        let err = paginate(&grouped(&[2; 100]), &mut Restless).unwrap_err();
+        assert!(err[0].message.contains("未稳定"), "{:?}", err);
+    }
 
     fn names(n: &[&str]) -> Vec<String> {
         n.iter().map(|s| s.to_string()).collect()

@@ -199,89 +199,31 @@ pub fn render(c: &Composed, settings: &Settings) -> Result<Rendered, Vec<Diagnos
     // the layout stage: positions for both writers
     let mut doc = c.doc.clone();
     crate::layout::place_signatures(&mut doc, settings.fonts.as_ref());
-    // the PDF's copy of the document also gets the content-visible layout changes
-    // (merged labels printed again after a page break, a group's first row moved)
-    let mut pdf_doc = doc.clone();
-    let mut source = render::typst::typst_source(&pdf_doc);
     let mut pdf = None;
-    let mut pages = 0;
-    let mut page_texts = Vec::new();
+    let mut pages = crate::layout::Pages::default();
     let mut plan = crate::layout::Plan::default();
+    let mut pdf_doc = doc.clone();
+    let mut source = String::new();
     let mut timings = Timings::default();
     let clock = std::time::Instant::now();
     // the DOCX takes the 版记's page parity from the Typst layout, so lay out even
     // when only the DOCX is wanted
     if settings.formats.pdf || settings.formats.docx {
         let style = style_library(settings).map_err(|d| vec![d])?;
-        let images = Arc::new(c.images.clone());
-        let compile = |source: &str| {
-            render::typst::compile(
-                settings.library.clone(),
-                settings.fonts.clone(),
-                source.to_string(),
-                &style,
-                images.clone(),
-                settings.date,
-            )
-        };
-        let mut compiled = compile(&source)?;
-        // Typst does not print a merged cell's label again after a page break:
-        // cut such cells where the pages turn and lay out again (a repeated label
-        // can move a break, hence a few rounds)
-        let mut converged = false;
-        for _ in 0..MAX_LAYOUT_ROUNDS {
-            let breaks = render::typst::table_breaks(&compiled.document);
-            let mut changed = false;
-            // the first row of a merged group alone at a page foot goes over to
-            // the next page (the first such row of each table per round: moving
-            // it moves what follows); later tables first, so indices hold
-            let orphans: Vec<(usize, usize)> = pdf_doc
-                .tables_mut()
-                .into_iter()
-                .zip(&breaks)
-                .enumerate()
-                .filter_map(|(k, ((t, _), rows))| t.orphan_row(rows).map(|r| (k, r)))
-                .collect();
-            if !orphans.is_empty() {
-                for &(k, r) in orphans.iter().rev() {
-                    pdf_doc.split_table_at(k, r);
-                }
-                changed = true;
-            } else {
-                for ((t, _), rows) in pdf_doc.tables_mut().into_iter().zip(&breaks) {
-                    changed |= t.split_spans_at(rows);
-                }
-            }
-            if !changed {
-                converged = true;
-                break;
-            }
-            source = render::typst::typst_source(&pdf_doc);
-            compiled = compile(&source)?;
-        }
-        if !converged {
-            return Err(vec![
-                Diagnostic::error(
-                    Location::None,
-                    format!("表格分页经 {MAX_LAYOUT_ROUNDS} 轮排版仍未稳定"),
-                )
-                .with_hint("请检查是否有特别长的合并单元格，或把表格拆分为几个附件"),
-            ]);
-        }
+        let mut engine = render::typst::TypstEngine::new(
+            settings.library.clone(),
+            settings.fonts.clone(),
+            &style,
+            Arc::new(c.images.clone()),
+            settings.date,
+        )?;
+        let (laid, p, last) = crate::layout::paginate(&doc, &mut engine)?;
+        (pdf_doc, plan, pages) = (laid, p, last);
+        source = std::mem::take(&mut engine.source);
         timings.layout = clock.elapsed().as_secs_f64();
-        pages = compiled.document.pages().len();
-        page_texts = render::typst::page_texts(&compiled.document);
-        if let Some((page, y)) = render::typst::banji_anchor(&compiled.document) {
-            plan.banji = banji_placement(page, y, &page_texts);
-        }
-        plan.table_breaks = render::typst::table_breaks(&compiled.document);
-        plan.pages = pages;
         if settings.formats.pdf {
             let t = std::time::Instant::now();
-            pdf = Some(
-                render::typst::export_pdf(&compiled.document, &c.name, settings.date)
-                    .map_err(|d| vec![d])?,
-            );
+            pdf = Some(engine.export_pdf(&c.name, settings.date).map_err(|d| vec![d])?);
             timings.pdf = t.elapsed().as_secs_f64();
         }
     }
@@ -304,35 +246,12 @@ pub fn render(c: &Composed, settings: &Settings) -> Result<Rendered, Vec<Diagnos
         pdf,
         docx,
         typst: source,
-        pages,
-        page_texts,
+        pages: pages.count,
+        page_texts: pages.texts,
         timings,
         doc: pdf_doc,
         table_breaks: plan.table_breaks,
     })
-}
-
-/// Layout rounds before a table's pagination counts as not converging.
-const MAX_LAYOUT_ROUNDS: usize = 40;
-
-/// The 版记 placement the Typst layout chose: `page`/`y_mm` is where the content
-/// ends, `texts` the text of every page (the 版记 is on the last).
-pub fn banji_placement(
-    page: usize,
-    y_mm: f64,
-    texts: &[String],
-) -> crate::layout::BanjiPlacement {
-    use crate::layout::BanjiPlacement::*;
-    let last = texts.len();
-    // after a landscape page the content "ends" at the top of a fresh page
-    let fresh = y_mm < 37.5;
-    if page == last && !fresh {
-        SamePage
-    } else if last >= 2 && texts[last - 2].trim().is_empty() {
-        AfterBlank
-    } else {
-        NextPage
-    }
 }
 
 /// Stages the rendered files of a case under `out` (written in full as

@@ -235,6 +235,79 @@ pub struct Compiled {
     pub document: PagedDocument,
 }
 
+/// The Typst layout engine of one build: one world kept across layout rounds
+/// (only the generated main source changes between them, so Typst's caches
+/// serve everything else), and the last layout, for the PDF.
+pub struct TypstEngine {
+    world: GongwenWorld,
+    last: Option<PagedDocument>,
+    /// The main source of the last layout.
+    pub source: String,
+}
+
+impl TypstEngine {
+    /// An engine for documents set with `style`, showing the case's `images`.
+    pub fn new(
+        library: Arc<LazyHash<Library>>,
+        fonts: Arc<FontSet>,
+        style: &str,
+        images: Arc<std::collections::BTreeMap<String, Vec<u8>>>,
+        today: chrono::NaiveDate,
+    ) -> Result<Self, Vec<Diagnostic>> {
+        let world =
+            GongwenWorld::new(library, fonts, String::new(), style, images, today)
+                .map_err(|e| vec![Diagnostic::error(Location::None, e)])?;
+        Ok(Self { world, last: None, source: String::new() })
+    }
+
+    /// The last layout as PDF.
+    pub fn export_pdf(
+        &self,
+        ident: &str,
+        date: chrono::NaiveDate,
+    ) -> Result<Vec<u8>, Diagnostic> {
+        let doc = self.last.as_ref().ok_or_else(|| {
+            Diagnostic::error(Location::None, "无法导出 PDF（尚未排版）")
+        })?;
+        export_pdf(doc, ident, date)
+    }
+}
+
+impl crate::layout::Engine for TypstEngine {
+    fn lay_out(
+        &mut self,
+        doc: &Document,
+    ) -> Result<crate::layout::Pages, Vec<Diagnostic>> {
+        self.source = typst_source(doc);
+        self.world.set_main(&self.source);
+        let document = compile_world(&self.world)?;
+        let pages = crate::layout::Pages {
+            count: document.pages().len(),
+            texts: page_texts(&document),
+            table_breaks: table_breaks(&document),
+            banji_anchor: banji_anchor(&document),
+        };
+        self.last = Some(document);
+        Ok(pages)
+    }
+}
+
+/// Compiles a world's main source; any Typst error *or warning* is a diagnostic,
+/// because a warning (an unknown font family, say) is the early sign of a wrong
+/// page.
+fn compile_world(world: &GongwenWorld) -> Result<PagedDocument, Vec<Diagnostic>> {
+    let Warned { output, warnings } = typst::compile::<PagedDocument>(world);
+    let mut diags: Vec<Diagnostic> = warnings.iter().map(|w| convert(world, w)).collect();
+    match output {
+        Ok(document) if diags.is_empty() => Ok(document),
+        Ok(_) => Err(diags),
+        Err(errors) => {
+            diags.extend(errors.iter().map(|e| convert(world, e)));
+            Err(diags)
+        }
+    }
+}
+
 /// Compiles a main source; any Typst error *or warning* is a diagnostic, because a
 /// warning (an unknown font family, say) is the early sign of a wrong page.
 pub fn compile(
@@ -247,17 +320,7 @@ pub fn compile(
 ) -> Result<Compiled, Vec<Diagnostic>> {
     let world = GongwenWorld::new(library, fonts, source, style, images, today)
         .map_err(|e| vec![Diagnostic::error(Location::None, e)])?;
-    let Warned { output, warnings } = typst::compile::<PagedDocument>(&world);
-    let mut diags: Vec<Diagnostic> =
-        warnings.iter().map(|w| convert(&world, w)).collect();
-    match output {
-        Ok(document) if diags.is_empty() => Ok(Compiled { document }),
-        Ok(_) => Err(diags),
-        Err(errors) => {
-            diags.extend(errors.iter().map(|e| convert(&world, e)));
-            Err(diags)
-        }
-    }
+    compile_world(&world).map(|document| Compiled { document })
 }
 
 /// A Typst diagnostic as ours, located in the generated file; Typst's own English

@@ -73,6 +73,19 @@ impl GongwenWorld {
         Ok(Self { library, fonts, main, sources, images, today })
     }
 
+    /// Replaces the generated main source (a new layout round); Typst reparses
+    /// only what changed.
+    pub fn set_main(&mut self, text: &str) {
+        match self.sources.get_mut(&self.main) {
+            Some(source) => {
+                source.replace(text);
+            }
+            None => {
+                self.sources.insert(self.main, Source::new(self.main, text.to_string()));
+            }
+        }
+    }
+
     /// The text of a source, for diagnostics.
     pub fn source_text(&self, id: FileId) -> Option<&Source> {
         self.sources.get(&id)
