@@ -353,10 +353,26 @@ pub fn build_table(
 }
 
 /// A unit's name made fit for a file name (characters no file system takes are dropped).
+/// Characters no file system takes become `_`; a name Windows reserves or one
+/// ending in a dot gets a `_` after it. Names that come out alike are caught
+/// when the files are staged (two outputs of one name are an error).
 fn file_name(name: &str) -> String {
-    name.chars()
-        .filter(|c| !matches!(c, '/' | '\\' | ':' | '*' | '?' | '"' | '<' | '>' | '|'))
-        .collect()
+    let mut out: String = name
+        .chars()
+        .map(|c| {
+            if matches!(c, '/' | '\\' | ':' | '*' | '?' | '"' | '<' | '>' | '|')
+                || c.is_control()
+            {
+                '_'
+            } else {
+                c
+            }
+        })
+        .collect();
+    if case::file_name_problem(&out).is_some() {
+        out.push('_');
+    }
+    out
 }
 
 /// Renders a stand-alone document and stages its files under `out`.
@@ -367,6 +383,11 @@ fn stage_document(
     settings: &Settings,
     outputs: &mut crate::output::Outputs,
 ) -> Result<(), Vec<Diagnostic>> {
+    // made from data by a command, not composed from a case: checked here
+    let problems = compose::check_document(&doc, settings.fonts.as_ref());
+    if !problems.is_empty() {
+        return Err(problems);
+    }
     let composed = Composed {
         name: name.to_string(),
         doc,

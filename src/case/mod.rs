@@ -114,6 +114,39 @@ pub fn case_file(root: &Path, file: &Located<String>) -> Result<PathBuf, Diagnos
     })
 }
 
+/// Why a name cannot be a file name on the systems offices use (Windows, macOS,
+/// Linux), if it cannot: characters no file system takes, control and
+/// direction-changing characters, names Windows reserves, `.` and `..`, empty or
+/// over-long names (with room for the extension and our temporaries).
+pub fn file_name_problem(name: &str) -> Option<String> {
+    if name.trim().is_empty() {
+        return Some("为空".into());
+    }
+    if name == "." || name == ".." || name.ends_with('.') || name.ends_with(' ') {
+        return Some("不能以点或空格结尾".into());
+    }
+    if let Some(bad) = name.chars().find(|c| {
+        matches!(c, '/' | '\\' | ':' | '*' | '?' | '"' | '<' | '>' | '|')
+            || c.is_control()
+            || matches!(c, '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' | '\u{FEFF}')
+    }) {
+        return Some(format!("含有不能用于文件名的字符 U+{:04X}", bad as u32));
+    }
+    let stem = name.split('.').next().unwrap_or("").trim().to_ascii_uppercase();
+    let reserved = ["CON", "PRN", "AUX", "NUL"].contains(&stem.as_str())
+        || ((stem.starts_with("COM") || stem.starts_with("LPT"))
+            && stem.len() == 4
+            && stem[3..].chars().all(|c| c.is_ascii_digit()));
+    if reserved {
+        return Some("是 Windows 保留的设备名".into());
+    }
+    // 255 bytes per name on most file systems, less ".docx" and room to spare
+    if name.len() > 200 {
+        return Some(format!("过长（{} 字节，最多 200）", name.len()));
+    }
+    None
+}
+
 /// A path as shown in messages.
 pub fn display_path(path: &Path) -> String {
     path.strip_prefix("./").unwrap_or(path).display().to_string()
@@ -226,15 +259,13 @@ fn read_case(
             );
         }
     }
+    let at = name.as_ref().map_or(Location::None, |n| n.loc.clone());
     let name = name.map(|n| n.value).unwrap_or_else(|| header.number.to_string());
-    if let Some(bad) = name.chars().find(|c| {
-        matches!(c, '/' | '\\' | ':' | '*' | '?' | '"' | '<' | '>' | '|')
-            || c.is_control()
-    }) {
-        diags.push(Diagnostic::error(
-            Location::None,
-            format!("输出名\"{name}\"含有不能用于文件名的字符\"{bad}\""),
-        ));
+    if let Some(why) = file_name_problem(&name) {
+        diags.push(
+            Diagnostic::error(at, format!("输出名\"{name}\"{why}"))
+                .with_hint("输出名用作文件名：请只用汉字、字母、数字和常见标点"),
+        );
     }
     Some(Case {
         name,

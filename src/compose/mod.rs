@@ -44,52 +44,134 @@ pub fn needs_glyph(c: char) -> bool {
         || matches!(c, '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2060}'..='\u{2069}' | '\u{FEFF}' | '\u{FE00}'..='\u{FE0F}'))
 }
 
-/// What is wrong with a text to be printed in a role's font, if anything: too
-/// long, bidirectional or other control characters, a character the font lacks.
-/// One rule for every text, composed documents and stand-alone tables alike.
+/// Everything that is wrong with a text to be printed in a role's font, all at
+/// once: too long, bidirectional or other control characters, every character the
+/// font lacks. One rule for every text, whatever document prints it.
 pub fn text_problem(
     text: &str,
     role: FontRole,
     glyphs: &dyn GlyphCheck,
     loc: &Location,
-) -> Option<Diagnostic> {
+) -> Vec<Diagnostic> {
     const LIMIT: usize = 20_000;
+    let mut out = Vec::new();
     let n = text.chars().count();
     if n > LIMIT {
-        return Some(
+        out.push(
             Diagnostic::error(
                 loc.clone(),
                 format!("文字过长（{n} 字，上限 {LIMIT} 字）"),
             )
             .with_hint("一段文字或一个单元格通常不过数百字，请检查是否粘贴了整篇文件"),
         );
+        return out;
     }
-    if let Some(c) = text.chars().find(|c| is_bidi_control(*c)) {
-        return Some(
+    let codes = |cs: &[char]| {
+        cs.iter().map(|c| format!("U+{:04X}", *c as u32)).collect::<Vec<_>>().join("、")
+    };
+    let mut bidi: Vec<char> = text.chars().filter(|c| is_bidi_control(*c)).collect();
+    bidi.dedup();
+    if !bidi.is_empty() {
+        out.push(
             Diagnostic::error(
                 loc.clone(),
-                format!("文字中含有双向控制字符 U+{:04X}", c as u32),
+                format!("文字中含有双向控制字符 {}", codes(&bidi)),
             )
             .with_hint("这类看不见的字符会颠倒文字的显示顺序，请删去"),
         );
     }
-    if let Some(c) = text.chars().find(|c| c.is_control() && *c != '\n' && *c != '\t') {
-        return Some(
+    let mut control: Vec<char> = text
+        .chars()
+        .filter(|c| c.is_control() && *c != '\n' && *c != '\t' && !is_bidi_control(*c))
+        .collect();
+    control.sort_unstable();
+    control.dedup();
+    if !control.is_empty() {
+        out.push(
             Diagnostic::error(
                 loc.clone(),
-                format!("文字中含有控制字符 U+{:04X}", c as u32),
+                format!("文字中含有控制字符 {}", codes(&control)),
             )
-            .with_hint("删去这个看不见的字符"),
+            .with_hint("删去这些看不见的字符"),
         );
     }
-    let printable: String = text.chars().filter(|c| needs_glyph(*c)).collect();
-    glyphs.missing(role, &printable).map(|c| {
-        Diagnostic::error(
-            loc.clone(),
-            format!("字体（{}）中没有字符\"{c}\"（U+{:04X}）", role.label(), c as u32),
-        )
-        .with_hint("换用常用字，或用 --font-path 提供含有此字的字体")
-    })
+    let mut rest: String = text.chars().filter(|c| needs_glyph(*c)).collect();
+    let mut missing = Vec::new();
+    while let Some(c) = glyphs.missing(role, &rest) {
+        missing.push(c);
+        rest.retain(|x| x != c);
+        if missing.len() >= 20 {
+            break;
+        }
+    }
+    if !missing.is_empty() {
+        let list: Vec<String> =
+            missing.iter().map(|c| format!("\"{c}\"（U+{:04X}）", *c as u32)).collect();
+        out.push(
+            Diagnostic::error(
+                loc.clone(),
+                format!("字体（{}）中没有字符{}", role.label(), list.join("、")),
+            )
+            .with_hint("换用常用字，或用 --font-path 提供含有这些字的字体"),
+        );
+    }
+    out
+}
+
+/// Text-checks a whole document (for documents that commands other than
+/// `build` make from data: task lists, reports, score sheets, change tables);
+/// each problem names the document and quotes the text.
+pub fn check_document(doc: &Document, glyphs: &dyn GlyphCheck) -> Vec<Diagnostic> {
+    let mut out = Vec::new();
+    let mut check = |text: &str, role: FontRole| {
+        let at = Location::None;
+        for mut d in text_problem(text, role, glyphs, &at) {
+            let quoted: String = text.chars().take(20).collect();
+            d.message = format!("《{}》中的\"{quoted}\"：{}", doc.title, d.message);
+            out.push(d);
+        }
+    };
+    fn walk(blocks: &[Block], check: &mut dyn FnMut(&str, FontRole)) {
+        for b in blocks {
+            match b {
+                Block::Head(h) => {
+                    h.marks.iter().for_each(|r| check(&r.text, r.role));
+                    h.organs.iter().for_each(|o| check(o, FontRole::Title));
+                    check(&h.number, FontRole::Fang);
+                    h.signer_lines.iter().flatten().for_each(|n| check(n, FontRole::Kai));
+                }
+                Block::Title(lines) => {
+                    lines.iter().for_each(|l| check(l, FontRole::Title))
+                }
+                Block::Para { runs, .. }
+                | Block::Heading(runs)
+                | Block::ListItem { runs, .. } => {
+                    runs.iter().for_each(|r| check(&r.text, r.role))
+                }
+                Block::Attachments { items, .. } => {
+                    items.iter().for_each(|(_, n)| check(n, FontRole::Fang))
+                }
+                Block::Signature { names, date, .. } => {
+                    names.iter().for_each(|n| check(n, FontRole::Fang));
+                    check(date, FontRole::Fang);
+                }
+                Block::AnnexLabel(l) => check(l, FontRole::Hei),
+                Block::Table(t) => {
+                    t.header.iter().for_each(|h| check(h, FontRole::Hei));
+                    t.rows.iter().flatten().for_each(|c| check(&c.text, FontRole::Fang));
+                }
+                Block::Landscape(inner) => walk(inner, check),
+                Block::Blank(_) | Block::NewFace => {}
+            }
+        }
+    }
+    walk(&doc.blocks, &mut check);
+    if let Some(b) = &doc.banji {
+        for t in b.cc.iter().chain([&b.printer, &b.date]) {
+            check(t, FontRole::Fang);
+        }
+    }
+    out
 }
 
 struct Composer<'a> {
@@ -167,9 +249,7 @@ impl Composer<'_> {
     /// Checks the characters of printed text: no control characters, a glyph for
     /// each, and a sane length.
     fn check_text(&mut self, text: &str, role: FontRole, loc: &Location) {
-        if let Some(d) = text_problem(text, role, self.glyphs, loc) {
-            self.diags.push(d);
-        }
+        self.diags.extend(text_problem(text, role, self.glyphs, loc));
     }
 
     /// Renders a template text of the case and checks it.

@@ -113,7 +113,7 @@ fn characters_without_glyphs_are_errors_not_tofu() {
     let case = format!(
         r#"{HEAD}["通知"]
 "标题" = "关于开展自查的通知"
-"正文" = ["请自查😀。"]
+"正文" = ["请自查😀，再查😁😀。"]
 "署名" = ["某县人民政府办公室"]
 "成文日期" = 2023-08-31
 "#
@@ -122,7 +122,8 @@ fn characters_without_glyphs_are_errors_not_tofu() {
     assert_eq!(
         ds,
         [
-            "DIR/case.toml:8:9: 错误：字体（仿宋）中没有字符\"😀\"（U+1F600）\n  提示：换用常用字，或用 --font-path 提供含有此字的字体"
+            // every missing character of the text in one message, once each
+            "DIR/case.toml:8:9: 错误：字体（仿宋）中没有字符\"😀\"（U+1F600）、\"😁\"（U+1F601）\n  提示：换用常用字，或用 --font-path 提供含有这些字的字体"
         ]
     );
 }
@@ -143,7 +144,7 @@ fn control_characters_and_unknown_template_variables() {
             .starts_with("DIR/case.toml:7:8: 错误：无法套用模板（未定义的变量 `县明`）")),
         "{ds:?}"
     );
-    assert!(ds.iter().any(|d| d == "DIR/case.toml:8:9: 错误：文字中含有控制字符 U+0007\n  提示：删去这个看不见的字符"), "{ds:?}");
+    assert!(ds.iter().any(|d| d == "DIR/case.toml:8:9: 错误：文字中含有控制字符 U+0007\n  提示：删去这些看不见的字符"), "{ds:?}");
 }
 
 #[test]
