@@ -8,9 +8,9 @@ letters or digits (w:autoSpaceDE / w:autoSpaceDN = 0), as 公文 are set: Word a
 WPS honour that, LibreOffice ignores it on import (its DOCX reader drops both
 elements: sw/source/writerfilter/dmapper/DomainMapper.cxx) and puts 0.2 em at
 every such boundary, so its lines run longer than Word's and ours. LibreOffice
-does honour a zero-width word joiner at a boundary (no gap, no break), so this
-copy, used only to check the layout in CI, puts U+2060 there. The files the tool
-writes never hold one.
+puts no gap at a boundary that holds a zero-width space (and may still break a
+line there, as Word may), so this copy, used only to check the layout in CI,
+puts U+200B there. The files the tool writes never hold one.
 """
 
 import re
@@ -30,7 +30,7 @@ def main() -> int:
             data = zin.read(item.filename)
             if item.filename.startswith("word/") and item.filename.endswith(".xml"):
                 text = data.decode("utf-8")
-                text = TEXT.sub(lambda m: m.group(1) + BOUNDARY.sub("\u2060", m.group(2)) + m.group(3), text)
+                text = TEXT.sub(lambda m: m.group(1) + BOUNDARY.sub("\u200b", m.group(2)) + m.group(3), text)
                 data = text.encode("utf-8")
             zout.writestr(item, data)
     return 0

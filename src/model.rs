@@ -224,6 +224,8 @@ pub struct Indicator {
     pub note: Option<String>,
     /// Where the 序号 is (for numbering errors).
     pub seq_loc: Location,
+    /// The 序号 as written where it names its list (`加分项1`), printed so.
+    pub seq_label: Option<String>,
 }
 
 /// A column of an indicator table.

@@ -221,8 +221,10 @@ fn read_case(
             r
         })
         .collect();
+    let mut data_named = false;
     let (indicators, registry) = t.opt_table("数据").map_or_else(Default::default, |d| {
         let file = d.opt_str("指标");
+        data_named = file.is_some();
         let sheet = d.opt_str("工作表");
         let units = d.opt_str("单位");
         d.finish();
@@ -252,10 +254,14 @@ fn read_case(
     check_stages(&stages, &notice.date, diags);
     check_task_deadlines(&indicators, &stages, &notice.date, diags);
     for annex in &annexes {
-        if matches!(annex.body, AnnexBody::Indicators(_)) && indicators.is_empty() {
+        // (a named indicator file that could not be read is reported already)
+        if matches!(annex.body, AnnexBody::Indicators(_))
+            && indicators.is_empty()
+            && !data_named
+        {
             diags.push(
-                Diagnostic::error(annex.title.loc.clone(), "责任清单附件没有指标数据")
-                    .with_hint("在 [数据] 中写 指标 = \"指标.toml\""),
+                Diagnostic::error(annex.title.loc.clone(), "指标表附件没有指标数据")
+                    .with_hint("在 [数据] 中写 指标 = \"指标.toml\"（或工作簿）"),
             );
         }
     }
@@ -1032,6 +1038,7 @@ fn load_indicator_toml(
                 out.push(Indicator {
                     seq: seq.value as u32,
                     seq_loc: seq.loc,
+                    seq_label: None,
                     kind: kind
                         .map_or(IndicatorKind::Main, |k| IndicatorKind::Extra(k.value)),
                     level1,

@@ -401,7 +401,9 @@ pub fn read_indicators(sheet: &Sheet) -> Result<Vec<Indicator>, Vec<Diagnostic>>
         // ("加分项"), wherever it stands
         if let Some(m) = across.iter().find(|m| m.1 <= first_col && m.3 >= last_col) {
             let text = row.get(m.1).cloned().unwrap_or_default();
-            if let Some(l) = extra_label(&text).filter(|_| text.chars().count() <= 12) {
+            let note = ["注", "说明", "备注", "填表说明"].iter().any(|p| text.starts_with(p));
+            if let Some(l) = extra_label(&text).filter(|_| !note && text.chars().count() <= 12)
+            {
                 extra = Some(l);
             }
             continue;
@@ -488,10 +490,12 @@ pub fn read_indicators(sheet: &Sheet) -> Result<Vec<Indicator>, Vec<Diagnostic>>
             Some(l) => IndicatorKind::Extra(l),
             None => extra.clone().map_or(IndicatorKind::Main, IndicatorKind::Extra),
         };
-        // `加分项1`: the number of a 附加项 list
+        // `加分项1`: the number of a 附加项 list, printed as written
+        let mut seq_label = None;
         let (kind, seq_text) = match parse_labelled_seq(&seq_text) {
             Some((label, n)) => {
                 extra = Some(label.clone());
+                seq_label = Some(seq_text.trim().to_string());
                 (IndicatorKind::Extra(label), n.to_string())
             }
             None => (kind, seq_text),
@@ -522,6 +526,7 @@ pub fn read_indicators(sheet: &Sheet) -> Result<Vec<Indicator>, Vec<Diagnostic>>
         out.push(Indicator {
             seq,
             seq_loc: sheet.loc(r, col(Field::Seq).or(col(Field::Text)).unwrap_or(0)),
+            seq_label,
             kind,
             level1,
             level2,

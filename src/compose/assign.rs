@@ -146,7 +146,7 @@ pub fn unit_summary(
     };
     let total: usize = units.iter().map(|(_, t)| t.len()).sum();
     let note =
-        format!("共 {} 个单位承担任务 {total} 项次（牵头与配合分别计数）。", units.len());
+        format!("共{}个单位承担任务{total}项次（牵头与配合分别计数）。", units.len());
     table_document(title, &[note], table, false)
 }
 

@@ -54,7 +54,7 @@ pub fn progress_report(units: &[UnitProgress], as_of: NaiveDate) -> Document {
     let overdue: usize = units.iter().map(|u| u.overdue.len()).sum();
     let late_units = units.iter().filter(|u| !u.overdue.is_empty()).count();
     let note = format!(
-        "截至{}，{} 个单位承担的创建任务中，{late_units} 个单位有逾期未完成事项共 {overdue} 项次。“按照市部署时间”等未定时限的任务不计逾期。",
+        "截至{}，{}个单位承担的创建任务中，{late_units}个单位有逾期未完成事项共{overdue}项次。“按照市部署时间”等未定时限的任务不计逾期。",
         cn_date(as_of),
         units.len()
     );
@@ -129,7 +129,7 @@ pub fn urge_notice(
             indent: false,
         },
         body(format!(
-            "截至{}，你单位承担的下列 {n} 项创建任务已超过完成时限，尚未办结。请高度重视，逐项落实，于{}前办结，并将办理情况书面报送{printer}。",
+            "截至{}，你单位承担的下列{n}项创建任务已超过完成时限，尚未办结。请高度重视，逐项落实，于{}前办结，并将办理情况书面报送{printer}。",
             cn_date(as_of),
             cn_date(reply)
         )),

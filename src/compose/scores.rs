@@ -148,7 +148,7 @@ pub fn blank_sheets(scores: &Scores) -> Document {
     let mut blocks = vec![
         Block::Title(balance_title("督察情况打分说明")),
         Block::Blank(1),
-        body(format!("1.本次督察共用打分表 {n} 张：{}。", full.join("、"))),
+        body(format!("1.本次督察共用打分表{n}张：{}。", full.join("、"))),
         body("2.督察组按“检查标准”逐项打分，得分为 0.5 分的整数倍，不得超过该项分值；未能检查的项目得分栏留空，并在备注栏注明原因，汇总时按“未评分”处理，不按零分计算。".to_string()),
         body("3.打分结果录入《打分录入.xlsx》：每个被督察单位一列，每项任务一行，“满分”列为该项分值，合计行自动求和。请勿增删行列或改动序号。".to_string()),
         body("4.打分表由督察组成员签字并注明日期后，连同打分录入表一并报送。".to_string()),
@@ -237,7 +237,7 @@ pub fn report(scores: &Scores, filled: &[UnitScores]) -> Document {
         Block::Title(balance_title("督察情况通报")),
         Block::Blank(1),
         para(format!(
-            "本次督察 {} 个单位，满分 {} 分。得分相同者名次并列；未评分的项目不计分，并注明未评完。",
+            "本次督察{}个单位，满分{}分。得分相同者名次并列；未评分的项目不计分，并注明未评完。",
             filled.len(),
             scores.sheets.iter().map(|s| s.full).sum::<Points>()
         )),

@@ -5,6 +5,7 @@ mod common;
 mod example;
 mod invalid;
 mod progress;
+mod realdata;
 mod robust;
 mod scores;
 mod workbook;

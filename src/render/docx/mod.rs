@@ -290,9 +290,13 @@ impl Writer<'_> {
         date: &str,
         sealed: bool,
         seal: Option<&str>,
-        place: &doc::SignaturePlace,
+        _typst_place: &doc::SignaturePlace,
         out: &mut Vec<Item>,
     ) {
+        // the layout stage's rule, measured as a word processor sets the text:
+        // Han characters on the 28-a-line grid, Latin letters and digits at half
+        // the type size (no tracking)
+        let place = &crate::layout::signature_place(names, date, sealed, &GridMetrics);
         // the last body paragraph, the blank lines and the 署名 keep with the
         // date: the 署名 never stands on a page of its own (GB/T 9704 7.3.5)
         if let Some(Item::P(last)) = out.last_mut() {
@@ -529,12 +533,15 @@ impl Writer<'_> {
             .map(|w| mm_to_twip(*w).max(0) as usize)
             .collect();
         let size = (t.size_pt * 2.0) as usize;
-        let cell_para = |w: &mut Writer, text: &str, role: FontRole, align: Align| {
+        // `keep`: the row stays on the page of the next (the first row of a merged
+        // group never stands alone at a page foot, as in the PDF)
+        let cell_para = |w: &mut Writer, text: &str, role: FontRole, align: Align, keep: bool| {
             let a = match align {
                 Align::Left => AlignmentType::Left,
                 Align::Center => AlignmentType::Center,
             };
             w.para()
+                .keep_next(keep)
                 .align(a)
                 .snap_to_grid(false)
                 // as the Typst table: 1 em line boxes 0.4 em apart
@@ -549,7 +556,7 @@ impl Writer<'_> {
                 TableCell::new()
                     .width(widths.get(i).copied().unwrap_or(0), WidthType::Dxa)
                     .vertical_align(VAlignType::Center)
-                    .add_paragraph(cell_para(self, h, FontRole::Hei, Align::Center))
+                    .add_paragraph(cell_para(self, h, FontRole::Hei, Align::Center, false))
             })
             .collect();
         let mut rows = vec![
@@ -560,6 +567,10 @@ impl Writer<'_> {
         ];
         let grid = span_grid(&t.rows, t.columns.len());
         for (r, grid_row) in grid.iter().enumerate() {
+            let opens_group = grid_row.iter().any(|slot| match slot {
+                Slot::Start((i, _)) => t.rows[r][*i].rowspan > 1,
+                _ => false,
+            });
             let mut cells = Vec::new();
             for slot in grid_row {
                 match slot {
@@ -576,6 +587,7 @@ impl Writer<'_> {
                                 &cell.text,
                                 FontRole::Fang,
                                 align,
+                                opens_group,
                             ));
                         if cs > 1 {
                             tc = tc.grid_span(cs);
@@ -618,6 +630,22 @@ impl Writer<'_> {
             .margins(TableCellMargins::new().margin(v, h, v, h))
     }
 }
+
+/// Character widths in a word processor on our document grid.
+struct GridMetrics;
+
+impl crate::layout::Measure for GridMetrics {
+    fn advance_em(&self, _: FontRole, c: char) -> f64 {
+        if c.is_ascii() { 0.5 } else { GRID_PITCH_PT / 16.0 }
+    }
+
+    fn body_width_pt(&self, role: FontRole, text: &str) -> f64 {
+        text.chars().map(|c| self.advance_em(role, c) * 16.0).sum()
+    }
+}
+
+/// The grid's character pitch: the Normal style's 16 pt less 849/4096 pt.
+const GRID_PITCH_PT: f64 = 16.0 - 849.0 / 4096.0;
 
 /// Width of a text in twips on the body grid (half-width characters count half).
 fn text_twips(s: &str) -> i32 {
