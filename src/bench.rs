@@ -8,6 +8,7 @@
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
+use crate::batch;
 use crate::case::{CaseDir, EXAMPLE_FILES};
 use crate::pipeline::{self, Settings, Timings};
 
@@ -176,11 +177,12 @@ pub fn bench_batch(
     for (i, d) in dirs.iter().enumerate() {
         write_case(d, None, i + 1).map_err(|e| e.to_string())?;
     }
+    let jobs = batch::plan(&dirs, Some(root), out);
     let mut f =
         Figures { name: format!("批量 {cases} 个案卷"), ..Default::default() };
     for i in 0..=runs {
         let t = Instant::now();
-        let results = pipeline::build_batch(&dirs, out, settings, &|_, _| {});
+        let results = batch::build_batch(&jobs, settings, &|_, _| {});
         let wall = t.elapsed().as_secs_f64();
         let mut pages = 0;
         let mut sum = Timings::default();

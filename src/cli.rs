@@ -373,7 +373,7 @@ fn build(a: BuildArgs, today: chrono::NaiveDate) -> Result<bool, String> {
     };
     let mut batch = a.dirs.clone();
     if let Some(root) = &a.all {
-        let found = pipeline::find_cases(root);
+        let found = crate::batch::find_cases(root);
         if found.is_empty() {
             return Err(format!(
                 "{} 下没有案卷（含 case.toml 的文件夹）",
@@ -381,9 +381,13 @@ fn build(a: BuildArgs, today: chrono::NaiveDate) -> Result<bool, String> {
             ));
         }
         batch.extend(found);
+        if !a.watch {
+            let jobs = crate::batch::plan(&batch, Some(root), &a.out);
+            return Ok(build_many(&jobs, &settings));
+        }
     }
     if batch.len() > 1 && !a.watch {
-        return Ok(build_many(&batch, &a.out, &settings));
+        return Ok(build_many(&crate::batch::plan(&batch, None, &a.out), &settings));
     }
     let dirs: Vec<CaseDir> = if batch.is_empty() {
         vec![CaseDir::Builtin]
@@ -424,13 +428,13 @@ fn build(a: BuildArgs, today: chrono::NaiveDate) -> Result<bool, String> {
 }
 
 /// Builds many cases in parallel with a line per finished case and a summary.
-fn build_many(dirs: &[PathBuf], out: &Path, settings: &Settings) -> bool {
+fn build_many(jobs: &[crate::batch::Job], settings: &Settings) -> bool {
     use std::io::IsTerminal;
-    let total = dirs.len();
+    let total = jobs.len();
     let start = std::time::Instant::now();
     let tty = std::io::stderr().is_terminal();
     let failures = std::sync::atomic::AtomicUsize::new(0);
-    let progress = |n: usize, r: &pipeline::BatchResult| {
+    let progress = |n: usize, r: &crate::batch::BatchResult| {
         if r.result.is_err() {
             failures.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
         }
@@ -461,8 +465,8 @@ fn build_many(dirs: &[PathBuf], out: &Path, settings: &Settings) -> bool {
             }
         }
     };
-    let results = pipeline::build_batch(dirs, out, settings, &progress);
-    let failed: Vec<&pipeline::BatchResult> =
+    let results = crate::batch::build_batch(jobs, settings, &progress);
+    let failed: Vec<&crate::batch::BatchResult> =
         results.iter().filter(|r| r.result.is_err()).collect();
     for r in &failed {
         eprintln!("\n{}：", r.dir.display());

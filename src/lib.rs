@@ -12,6 +12,7 @@
     reason = "diagnostics are few and carry their location by value"
 )]
 
+pub mod batch;
 pub mod bench;
 pub mod case;
 pub mod cli;

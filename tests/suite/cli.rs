@@ -322,3 +322,50 @@ fn diff_a_case_against_its_last_build() {
     assert!(stdout.contains("共 1 项指标的责任单位有调整"));
     assert!(dir.path().join("out/责任调整对照表.docx").is_file());
 }
+
+#[test]
+fn same_folder_names_in_different_parents_are_written_apart() {
+    let dir = tempfile::tempdir().unwrap();
+    for (i, parent) in ["甲", "乙"].iter().enumerate() {
+        gongwen::bench::write_case(&dir.path().join(parent).join("某县"), None, i + 1)
+            .unwrap();
+    }
+    let outputs = |out: &str| -> Vec<String> {
+        let mut names = Vec::new();
+        for parent in ["甲", "乙"] {
+            let d = dir.path().join(out).join(parent).join("某县");
+            for e in std::fs::read_dir(&d).unwrap_or_else(|e| panic!("{d:?}: {e}")) {
+                let name = e.unwrap().file_name().to_string_lossy().into_owned();
+                if !name.starts_with('.') {
+                    names.push(format!("{parent}/{name}"));
+                }
+            }
+        }
+        names.sort();
+        names
+    };
+    let all = gongwen(
+        &[
+            "build",
+            "--all",
+            ".",
+            "--out",
+            "全部",
+            "--date",
+            "2023-08-31",
+            "--format",
+            "docx",
+        ],
+        dir.path(),
+    );
+    assert!(all.status.success(), "{}", String::from_utf8_lossy(&all.stderr));
+    let stdout = String::from_utf8_lossy(&all.stdout);
+    assert!(stdout.contains("共 2 个案卷：成功 2，失败 0"), "{stdout}");
+    assert_eq!(outputs("全部").len(), 2, "{:?}", outputs("全部"));
+    let listed = gongwen(
+        &["build", "甲/某县", "乙/某县", "--out", "列出", "--date", "2023-08-31"],
+        dir.path(),
+    );
+    assert!(listed.status.success(), "{}", String::from_utf8_lossy(&listed.stderr));
+    assert_eq!(outputs("列出").len(), 4, "{:?}", outputs("列出"));
+}
