@@ -15,7 +15,7 @@
 pub mod batch;
 pub mod bench;
 pub mod case;
-pub mod cli;
+pub mod cmd;
 pub mod compose;
 pub mod deadline;
 pub mod diag;

@@ -67,7 +67,9 @@ fn init_then_build_a_case_folder_with_emitted_typst() {
     assert!(main.contains("#import \"/gongwen.typ\": *"));
     // init refuses to overwrite
     let again = gongwen(&["init", "案卷"], dir.path());
-    assert_eq!(again.status.code(), Some(2));
+    assert_eq!(again.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&again.stderr);
+    assert!(stderr.contains("已有 case.toml、指标.toml，不覆盖任何文件"), "{stderr}");
 }
 
 #[test]
@@ -368,4 +370,156 @@ fn same_folder_names_in_different_parents_are_written_apart() {
     );
     assert!(listed.status.success(), "{}", String::from_utf8_lossy(&listed.stderr));
     assert_eq!(outputs("列出").len(), 4, "{:?}", outputs("列出"));
+}
+
+#[test]
+fn exit_codes_say_success_bad_data_or_bad_command_line() {
+    let dir = tempfile::tempdir().unwrap();
+    write_example(dir.path());
+    let ok = gongwen(&["check", "."], dir.path());
+    assert_eq!(ok.status.code(), Some(0));
+    std::fs::write(dir.path().join("case.toml"), "[\"版头\"\n").unwrap();
+    let bad_data = gongwen(&["check", "."], dir.path());
+    assert_eq!(bad_data.status.code(), Some(1));
+    for args in [
+        &["build", "--format", "pdf,odt"][..],
+        &["build", "--date", "2023/08/31"],
+        &["build", "--no-such-flag"],
+        &["status", ".", "--as-of", "明天"],
+        &["build", "--watch"],
+        &["init", "x", "--catalog", "火星2030"],
+    ] {
+        let out = gongwen(args, dir.path());
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {stderr}");
+        assert!(!stderr.contains("panicked"), "{args:?}: {stderr}");
+    }
+    let out = gongwen(&["build", "--date", "2023/08/31"], dir.path());
+    assert!(
+        String::from_utf8_lossy(&out.stderr)
+            .contains("错误：无法识别 --date 2023/08/31（应写作 YYYY-MM-DD）")
+    );
+}
+
+#[test]
+fn dates_out_of_range_are_refused_without_a_panic() {
+    let dir = tempfile::tempdir().unwrap();
+    let assert_refused = |out: std::process::Output, what: &str| {
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{what}: {stderr}");
+        assert!(
+            stderr.contains("超出范围（年份应在 1900 至 9999 之间）"),
+            "{what}: {stderr}"
+        );
+        assert!(!stderr.contains("panicked"), "{what}: {stderr}");
+    };
+    for date in ["+10000-01-01", "1899-12-31"] {
+        assert_refused(gongwen(&["build", "--date", date], dir.path()), date);
+    }
+    assert_refused(
+        gongwen(&["status", ".", "--as-of", "+10000-01-01"], dir.path()),
+        "--as-of",
+    );
+    for epoch in ["253402300800", "-9223372036854775808"] {
+        let out = Command::new(env!("CARGO_BIN_EXE_gongwen"))
+            .args(["build", "--ignore-system-fonts"])
+            .current_dir(dir.path())
+            .env("SOURCE_DATE_EPOCH", epoch)
+            .output()
+            .unwrap();
+        assert_refused(out, epoch);
+    }
+    assert!(!dir.path().join("out").exists(), "nothing is written");
+}
+
+#[test]
+fn numbers_out_of_range_are_usage_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    for arg in [
+        "--reply-days=0",
+        "--reply-days=-3",
+        "--reply-days=366",
+        "--reply-days=100000000",
+        "--reply-days=9223372036854775807",
+        "--first-number=0",
+        "--first-number=100000",
+        "--first-number=9223372036854775807",
+    ] {
+        let out = gongwen(&["status", ".", arg], dir.path());
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{arg}: {stderr}");
+        let flag = arg.split('=').next().unwrap();
+        assert!(stderr.contains(flag), "{arg}: {stderr}");
+        assert!(!stderr.contains("panicked"), "{arg}: {stderr}");
+    }
+    // the bounds themselves are taken
+    let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/progress");
+    let out = gongwen(
+        &[
+            "status",
+            fixture.to_str().unwrap(),
+            "--as-of",
+            "2024-04-10",
+            "--reply-days",
+            "365",
+            "--first-number",
+            "99999",
+            "--out",
+            "进度",
+        ],
+        dir.path(),
+    );
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("已写出"));
+}
+
+#[test]
+fn a_reader_that_goes_away_ends_the_printing_not_the_command() {
+    use std::io::{BufRead, BufReader};
+    let dir = tempfile::tempdir().unwrap();
+    // a reader that takes one line and closes (`gongwen fonts | head -1`)
+    let mut child = Command::new(env!("CARGO_BIN_EXE_gongwen"))
+        .args(["fonts", "--ignore-system-fonts"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut first = String::new();
+    BufReader::new(child.stdout.take().unwrap()).read_line(&mut first).unwrap();
+    assert_eq!(first, "各用途选用的字体：\n");
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success());
+    assert!(out.stderr.is_empty(), "{}", String::from_utf8_lossy(&out.stderr));
+    // a pipe closed before the first line: every write fails, and the commands
+    // still end well (build still writes its files)
+    for args in [&["fonts"][..], &["check"], &["build", "--format", "docx"]] {
+        let (reader, writer) = std::io::pipe().unwrap();
+        drop(reader);
+        let out = Command::new(env!("CARGO_BIN_EXE_gongwen"))
+            .args(args)
+            .args(["--ignore-system-fonts"])
+            .current_dir(dir.path())
+            .env("SOURCE_DATE_EPOCH", "1693440000")
+            .stdout(writer)
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(out.status.success(), "{args:?}: {stderr}");
+        assert!(stderr.is_empty(), "{args:?}: {stderr}");
+    }
+    assert!(dir.path().join("out/夏邑县创建示范县工作推进方案.docx").is_file());
+}
+
+#[test]
+fn init_never_overwrites_a_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let case = dir.path().join("案卷");
+    std::fs::create_dir(&case).unwrap();
+    std::fs::write(case.join("指标.toml"), "# 我的指标\n").unwrap();
+    let out = gongwen(&["init", "案卷"], dir.path());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("已有 指标.toml，不覆盖任何文件"), "{stderr}");
+    assert_eq!(std::fs::read_to_string(case.join("指标.toml")).unwrap(), "# 我的指标\n");
+    assert!(!case.join("case.toml").exists());
 }
