@@ -193,81 +193,149 @@ impl Drop for KillOnDrop {
     }
 }
 
-#[test]
-fn watch_rebuilds_when_an_input_changes_and_keeps_the_last_good_output() {
-    use std::io::{BufRead, BufReader};
-    use std::sync::mpsc;
-    use std::time::Duration;
-    let dir = tempfile::tempdir().unwrap();
-    write_example(dir.path());
-    let mut child = KillOnDrop(
-        Command::new(env!("CARGO_BIN_EXE_gongwen"))
-            .args([
-                "build",
-                ".",
-                "--watch",
-                "--ignore-system-fonts",
-                "--date",
-                "2023-08-31",
-                "--format",
-                "docx",
-            ])
-            .current_dir(dir.path())
-            .stdout(std::process::Stdio::piped())
-            .stderr(std::process::Stdio::piped())
-            .spawn()
-            .unwrap(),
-    );
-    let (tx, rx) = mpsc::channel();
-    let stdout = child.0.stdout.take().unwrap();
-    let stderr = child.0.stderr.take().unwrap();
-    let tx2 = tx.clone();
-    std::thread::spawn(move || {
-        BufReader::new(stdout)
-            .lines()
-            .map_while(Result::ok)
-            .for_each(|l| drop(tx.send(l)))
-    });
-    std::thread::spawn(move || {
-        BufReader::new(stderr)
-            .lines()
-            .map_while(Result::ok)
-            .for_each(|l| drop(tx2.send(l)))
-    });
-    let wait_for = |needle: &str| -> String {
+/// A `gongwen build --watch` run: every line it prints comes on standard error
+/// (one stream, so the order is the order printed), read by one thread.
+struct Watch {
+    child: KillOnDrop,
+    lines: std::sync::mpsc::Receiver<String>,
+}
+
+impl Watch {
+    fn start(dir: &Path, extra: &[&str]) -> Self {
+        use std::io::{BufRead, BufReader};
+        let mut child = KillOnDrop(
+            Command::new(env!("CARGO_BIN_EXE_gongwen"))
+                .args(["build", ".", "--watch", "--ignore-system-fonts"])
+                .args(["--date", "2023-08-31", "--format", "docx"])
+                .args(extra)
+                .current_dir(dir)
+                .env_remove("SOURCE_DATE_EPOCH")
+                .stdout(std::process::Stdio::null())
+                .stderr(std::process::Stdio::piped())
+                .spawn()
+                .unwrap(),
+        );
+        let stderr = child.0.stderr.take().unwrap();
+        let (tx, lines) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                if tx.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+        Self { child, lines }
+    }
+
+    /// The next line containing `needle`; every line passed over must not
+    /// contain any of `unwanted`. A generous watchdog: a busy machine may take
+    /// long over a build, and only a hang should fail the test.
+    fn wait_for(&self, needle: &str, unwanted: &[&str]) -> String {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(300);
         loop {
-            match rx.recv_timeout(Duration::from_secs(60)) {
+            let left = deadline.saturating_duration_since(std::time::Instant::now());
+            match self.lines.recv_timeout(left) {
                 Ok(line) if line.contains(needle) => return line,
-                Ok(_) => {}
-                Err(e) => panic!("no line with {needle} from the watch ({e})"),
+                Ok(line) => {
+                    for u in unwanted {
+                        assert!(
+                            !line.contains(u),
+                            "unexpected {u:?} before {needle:?}: {line}"
+                        );
+                    }
+                }
+                Err(e) => panic!("no line with {needle:?} from the watch ({e})"),
             }
         }
-    };
-    wait_for("正在监视");
+    }
+
+    /// Lines printed within `wait` (to show that nothing happens).
+    fn lines_within(&self, wait: std::time::Duration) -> Vec<String> {
+        let deadline = std::time::Instant::now() + wait;
+        let mut lines = Vec::new();
+        while let Ok(l) = self
+            .lines
+            .recv_timeout(deadline.saturating_duration_since(std::time::Instant::now()))
+        {
+            lines.push(l);
+        }
+        lines
+    }
+
+    /// Ctrl-C: the watch ends cleanly.
+    fn stop(mut self) {
+        let pid = self.child.0.id().to_string();
+        assert!(Command::new("kill").args(["-INT", &pid]).status().unwrap().success());
+        self.wait_for("已停止监视", &["panicked"]);
+        assert!(self.child.0.wait().unwrap().success());
+    }
+}
+
+/// Replaces a file with a new text of another size and a later modification
+/// time, so that any way of noticing a change notices it.
+fn edit(path: &Path, text: &str) {
+    let old = std::fs::metadata(path).unwrap();
+    assert_ne!(old.len(), text.len() as u64, "the edit must change the size");
+    std::fs::write(path, text).unwrap();
+    let later = old.modified().unwrap() + std::time::Duration::from_secs(5);
+    std::fs::File::options().write(true).open(path).unwrap().set_modified(later).unwrap();
+}
+
+#[test]
+fn watch_rebuilds_when_an_input_changes_and_keeps_the_last_good_output() {
+    let dir = tempfile::tempdir().unwrap();
+    write_example(dir.path());
+    let watch = Watch::start(dir.path(), &[]);
+    // the first build is written before the watch says it is ready
+    watch.wait_for("已写出", &["错误"]);
+    watch.wait_for("正在监视", &["错误"]);
     let docx = dir.path().join("out/夏邑县创建示范县工作推进方案.docx");
     let first = std::fs::read(&docx).unwrap();
     // a changed 责任单位 shows in the output
     let data = std::fs::read_to_string(dir.path().join("指标.toml")).unwrap();
     let changed =
         data.replacen("\"责任单位\" = \"已完成\"", "\"责任单位\" = \"县委办公室\"", 1);
-    assert_ne!(changed, data);
-    std::fs::write(dir.path().join("指标.toml"), changed).unwrap();
-    wait_for("有改动");
-    let done = wait_for("完成");
+    edit(&dir.path().join("指标.toml"), &changed);
+    let line = watch.wait_for("有改动", &[]);
+    assert!(line.contains("指标.toml"), "{line}");
+    let done = watch.wait_for("完成", &["错误"]);
     assert!(done.contains("用时"), "{done}");
     let second = std::fs::read(&docx).unwrap();
     assert_ne!(first, second);
     assert!(docx_paragraphs(&second).iter().any(|p| p == "县委办公室"));
     // a half-saved file: errors, and the last good output stays
-    std::fs::write(dir.path().join("case.toml"), "[\"版头\"\n").unwrap();
-    wait_for("有改动");
-    wait_for("未写出任何文件");
+    edit(&dir.path().join("case.toml"), "[\"版头\"\n");
+    watch.wait_for("有改动", &[]);
+    watch.wait_for("未写出任何文件", &["完成"]);
     assert_eq!(std::fs::read(&docx).unwrap(), second);
-    // Ctrl-C ends the watch cleanly
-    let pid = child.0.id().to_string();
-    assert!(Command::new("kill").args(["-INT", &pid]).status().unwrap().success());
-    wait_for("已停止监视");
-    assert!(child.0.wait().unwrap().success());
+    watch.stop();
+}
+
+#[test]
+fn watch_with_the_case_folder_as_output_rebuilds_on_edits_only() {
+    let dir = tempfile::tempdir().unwrap();
+    write_example(dir.path());
+    let watch = Watch::start(dir.path(), &["--out", ".", "--emit-typst"]);
+    watch.wait_for("正在监视", &["错误"]);
+    let docx = dir.path().join("夏邑县创建示范县工作推进方案.docx");
+    assert!(docx.is_file());
+    // its own files are not edits: no rebuild, no loop
+    let quiet = watch.lines_within(std::time::Duration::from_secs(2));
+    assert!(quiet.is_empty(), "{quiet:?}");
+    let data = std::fs::read_to_string(dir.path().join("指标.toml")).unwrap();
+    edit(
+        &dir.path().join("指标.toml"),
+        &data.replacen("\"责任单位\" = \"已完成\"", "\"责任单位\" = \"县委办公室\"", 1),
+    );
+    let line = watch.wait_for("有改动", &[]);
+    assert!(!line.contains(".docx") && !line.contains(".typ"), "{line}");
+    watch.wait_for("完成", &["错误"]);
+    assert!(
+        docx_paragraphs(&std::fs::read(&docx).unwrap()).iter().any(|p| p == "县委办公室")
+    );
+    let quiet = watch.lines_within(std::time::Duration::from_secs(2));
+    assert!(quiet.is_empty(), "{quiet:?}");
+    watch.stop();
 }
 
 #[test]
