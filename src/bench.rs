@@ -8,8 +8,15 @@
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
+use crate::batch;
 use crate::case::{CaseDir, EXAMPLE_FILES};
+use crate::diag::{Diagnostic, Location};
 use crate::pipeline::{self, Settings, Timings};
+
+/// A problem of a benchmark run, without a location.
+fn problem(message: impl Into<String>) -> Vec<Diagnostic> {
+    vec![Diagnostic::error(Location::None, message)]
+}
 
 /// Peak resident memory of this process so far, in MiB (Linux; 0 elsewhere).
 pub fn peak_memory_mib() -> f64 {
@@ -143,15 +150,12 @@ pub fn bench_case(
     out: &Path,
     settings: &Settings,
     runs: usize,
-) -> Result<Figures, String> {
+) -> Result<Figures, Vec<Diagnostic>> {
     let mut f = Figures { name: name.into(), ..Default::default() };
     let mut stages = Vec::new();
     for i in 0..=runs {
         let t = Instant::now();
-        let (_, pages, timings) =
-            pipeline::build_case(dir, out, settings).map_err(|d| {
-                d.iter().map(ToString::to_string).collect::<Vec<_>>().join("\n")
-            })?;
+        let (_, pages, timings) = pipeline::build_case(dir, out, settings)?;
         if i > 0 {
             f.walls.push(t.elapsed().as_secs_f64());
             stages.push(timings);
@@ -170,24 +174,24 @@ pub fn bench_batch(
     out: &Path,
     settings: &Settings,
     runs: usize,
-) -> Result<Figures, String> {
+) -> Result<Figures, Vec<Diagnostic>> {
     let dirs: Vec<PathBuf> =
         (0..cases).map(|i| root.join(format!("案卷{:03}", i + 1))).collect();
     for (i, d) in dirs.iter().enumerate() {
-        write_case(d, None, i + 1).map_err(|e| e.to_string())?;
+        write_case(d, None, i + 1)
+            .map_err(|e| problem(format!("无法写出测试案卷 {}（{e}）", d.display())))?;
     }
+    let jobs = batch::plan(&dirs, Some(root), out);
     let mut f =
         Figures { name: format!("批量 {cases} 个案卷"), ..Default::default() };
     for i in 0..=runs {
         let t = Instant::now();
-        let results = pipeline::build_batch(&dirs, out, settings, &|_, _| {});
+        let results = batch::build_batch(&jobs, settings, &|_, _| {});
         let wall = t.elapsed().as_secs_f64();
         let mut pages = 0;
         let mut sum = Timings::default();
         for r in &results {
-            let (_, p, tm) = r.result.as_ref().map_err(|d| {
-                d.iter().map(ToString::to_string).collect::<Vec<_>>().join("\n")
-            })?;
+            let (_, p, tm) = r.result.as_ref().map_err(Clone::clone)?;
             pages += p;
             sum.compose += tm.compose;
             sum.layout += tm.layout;
@@ -212,8 +216,9 @@ pub fn bench_cold(
     dir: Option<&Path>,
     out: &Path,
     runs: usize,
-) -> Result<Figures, String> {
-    let exe = std::env::current_exe().map_err(|e| e.to_string())?;
+) -> Result<Figures, Vec<Diagnostic>> {
+    let exe = std::env::current_exe()
+        .map_err(|e| problem(format!("找不到 gongwen 程序（{e}）")))?;
     let mut f = Figures { name: name.into(), ..Default::default() };
     let mut stages = Vec::new();
     let mut peak: f64 = 0.0;
@@ -230,17 +235,20 @@ pub fn bench_cold(
             "--timings",
         ]);
         let t = Instant::now();
-        let o = cmd.output().map_err(|e| e.to_string())?;
+        let o = cmd.output().map_err(|e| problem(format!("无法运行 gongwen（{e}）")))?;
         let wall = t.elapsed().as_secs_f64();
         let text = String::from_utf8_lossy(&o.stdout);
-        let line = text
-            .lines()
-            .find(|l| l.starts_with("GONGWEN_TIMINGS"))
-            .ok_or_else(|| String::from_utf8_lossy(&o.stderr).into_owned())?;
+        let line =
+            text.lines().find(|l| l.starts_with("GONGWEN_TIMINGS")).ok_or_else(|| {
+                problem(format!(
+                    "冷启动测试失败（{}）",
+                    String::from_utf8_lossy(&o.stderr).trim_end()
+                ))
+            })?;
         let v: Vec<f64> =
             line.split_whitespace().skip(1).filter_map(|x| x.parse().ok()).collect();
         if v.len() < 7 {
-            return Err(format!("无法读取计时：{line}"));
+            return Err(problem(format!("无法读取计时：{line}")));
         }
         if i > 0 {
             f.walls.push(wall);

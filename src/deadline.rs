@@ -39,13 +39,35 @@ impl MonthPart {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Deadline {
     /// An exact day; `before` for "…日前".
-    Day { date: NaiveDate, before: bool },
+    Day {
+        /// The day.
+        date: NaiveDate,
+        /// Written "…日前".
+        before: bool,
+    },
     /// A part of a month.
-    Month { year: i32, month: u32, part: MonthPart },
+    Month {
+        /// The year.
+        year: i32,
+        /// The month, 1 to 12.
+        month: u32,
+        /// Which part of it.
+        part: MonthPart,
+    },
     /// A range of days ("8月1日至8月10日").
-    Range { from: NaiveDate, to: NaiveDate },
+    Range {
+        /// The first day.
+        from: NaiveDate,
+        /// The last day.
+        to: NaiveDate,
+    },
     /// By the end of a quarter ("2024年第二季度前").
-    Quarter { year: i32, quarter: u32 },
+    Quarter {
+        /// The year.
+        year: i32,
+        /// The quarter, 1 to 4.
+        quarter: u32,
+    },
     /// No date: printed as written, never late ("按照市部署时间", "待定").
     Open(String),
 }

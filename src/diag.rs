@@ -20,9 +20,23 @@ pub enum Severity {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Location {
     /// A position in a text file (1-based line and column, columns in characters).
-    Text { file: String, line: usize, col: usize },
+    Text {
+        /// The file's name as shown.
+        file: String,
+        /// Line, from 1.
+        line: usize,
+        /// Column in characters, from 1.
+        col: usize,
+    },
     /// A cell of a workbook, e.g. `责任清单.xlsx › 任务表!C12`.
-    Cell { file: String, sheet: String, cell: String },
+    Cell {
+        /// The workbook's name as shown.
+        file: String,
+        /// The sheet's name.
+        sheet: String,
+        /// The cell, e.g. `C12`.
+        cell: String,
+    },
     /// A whole file.
     File(String),
     /// No particular place.

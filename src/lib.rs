@@ -12,9 +12,10 @@
     reason = "diagnostics are few and carry their location by value"
 )]
 
+pub mod batch;
 pub mod bench;
 pub mod case;
-pub mod cli;
+pub mod cmd;
 pub mod compose;
 pub mod deadline;
 pub mod diag;

@@ -5,15 +5,9 @@ use std::process::ExitCode;
 use clap::Parser;
 
 fn main() -> ExitCode {
-    let args = gongwen::cli::Cli::parse();
+    // clap prints its own usage errors and exits with 2
+    let cli = gongwen::cmd::Cli::parse();
     // the only place "now" is read; everything else takes the date from here
     let today = chrono::Local::now().date_naive();
-    match gongwen::cli::dispatch(args, today) {
-        Ok(true) => ExitCode::SUCCESS,
-        Ok(false) => ExitCode::from(1),
-        Err(e) => {
-            eprintln!("错误：{e}");
-            ExitCode::from(2)
-        }
-    }
+    gongwen::cmd::finish(gongwen::cmd::dispatch(cli, today))
 }

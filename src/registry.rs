@@ -42,9 +42,19 @@ pub enum Role {
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum UnitRef {
     /// A registered unit (canonical name).
-    Unit { name: String, role: Role },
+    Unit {
+        /// The registered name.
+        name: String,
+        /// Lead or supporting.
+        role: Role,
+    },
     /// A collective or unregistered description kept as written (县直各单位).
-    Collective { text: String, role: Role },
+    Collective {
+        /// The text as written.
+        text: String,
+        /// Lead or supporting.
+        role: Role,
+    },
 }
 
 impl UnitRef {

@@ -67,7 +67,9 @@ fn init_then_build_a_case_folder_with_emitted_typst() {
     assert!(main.contains("#import \"/gongwen.typ\": *"));
     // init refuses to overwrite
     let again = gongwen(&["init", "案卷"], dir.path());
-    assert_eq!(again.status.code(), Some(2));
+    assert_eq!(again.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&again.stderr);
+    assert!(stderr.contains("已有 case.toml、指标.toml，不覆盖任何文件"), "{stderr}");
 }
 
 #[test]
@@ -191,81 +193,149 @@ impl Drop for KillOnDrop {
     }
 }
 
-#[test]
-fn watch_rebuilds_when_an_input_changes_and_keeps_the_last_good_output() {
-    use std::io::{BufRead, BufReader};
-    use std::sync::mpsc;
-    use std::time::Duration;
-    let dir = tempfile::tempdir().unwrap();
-    write_example(dir.path());
-    let mut child = KillOnDrop(
-        Command::new(env!("CARGO_BIN_EXE_gongwen"))
-            .args([
-                "build",
-                ".",
-                "--watch",
-                "--ignore-system-fonts",
-                "--date",
-                "2023-08-31",
-                "--format",
-                "docx",
-            ])
-            .current_dir(dir.path())
-            .stdout(std::process::Stdio::piped())
-            .stderr(std::process::Stdio::piped())
-            .spawn()
-            .unwrap(),
-    );
-    let (tx, rx) = mpsc::channel();
-    let stdout = child.0.stdout.take().unwrap();
-    let stderr = child.0.stderr.take().unwrap();
-    let tx2 = tx.clone();
-    std::thread::spawn(move || {
-        BufReader::new(stdout)
-            .lines()
-            .map_while(Result::ok)
-            .for_each(|l| drop(tx.send(l)))
-    });
-    std::thread::spawn(move || {
-        BufReader::new(stderr)
-            .lines()
-            .map_while(Result::ok)
-            .for_each(|l| drop(tx2.send(l)))
-    });
-    let wait_for = |needle: &str| -> String {
+/// A `gongwen build --watch` run: every line it prints comes on standard error
+/// (one stream, so the order is the order printed), read by one thread.
+struct Watch {
+    child: KillOnDrop,
+    lines: std::sync::mpsc::Receiver<String>,
+}
+
+impl Watch {
+    fn start(dir: &Path, extra: &[&str]) -> Self {
+        use std::io::{BufRead, BufReader};
+        let mut child = KillOnDrop(
+            Command::new(env!("CARGO_BIN_EXE_gongwen"))
+                .args(["build", ".", "--watch", "--ignore-system-fonts"])
+                .args(["--date", "2023-08-31", "--format", "docx"])
+                .args(extra)
+                .current_dir(dir)
+                .env_remove("SOURCE_DATE_EPOCH")
+                .stdout(std::process::Stdio::null())
+                .stderr(std::process::Stdio::piped())
+                .spawn()
+                .unwrap(),
+        );
+        let stderr = child.0.stderr.take().unwrap();
+        let (tx, lines) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                if tx.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+        Self { child, lines }
+    }
+
+    /// The next line containing `needle`; every line passed over must not
+    /// contain any of `unwanted`. A generous watchdog: a busy machine may take
+    /// long over a build, and only a hang should fail the test.
+    fn wait_for(&self, needle: &str, unwanted: &[&str]) -> String {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(300);
         loop {
-            match rx.recv_timeout(Duration::from_secs(60)) {
+            let left = deadline.saturating_duration_since(std::time::Instant::now());
+            match self.lines.recv_timeout(left) {
                 Ok(line) if line.contains(needle) => return line,
-                Ok(_) => {}
-                Err(e) => panic!("no line with {needle} from the watch ({e})"),
+                Ok(line) => {
+                    for u in unwanted {
+                        assert!(
+                            !line.contains(u),
+                            "unexpected {u:?} before {needle:?}: {line}"
+                        );
+                    }
+                }
+                Err(e) => panic!("no line with {needle:?} from the watch ({e})"),
             }
         }
-    };
-    wait_for("正在监视");
+    }
+
+    /// Lines printed within `wait` (to show that nothing happens).
+    fn lines_within(&self, wait: std::time::Duration) -> Vec<String> {
+        let deadline = std::time::Instant::now() + wait;
+        let mut lines = Vec::new();
+        while let Ok(l) = self
+            .lines
+            .recv_timeout(deadline.saturating_duration_since(std::time::Instant::now()))
+        {
+            lines.push(l);
+        }
+        lines
+    }
+
+    /// Ctrl-C: the watch ends cleanly.
+    fn stop(mut self) {
+        let pid = self.child.0.id().to_string();
+        assert!(Command::new("kill").args(["-INT", &pid]).status().unwrap().success());
+        self.wait_for("已停止监视", &["panicked"]);
+        assert!(self.child.0.wait().unwrap().success());
+    }
+}
+
+/// Replaces a file with a new text of another size and a later modification
+/// time, so that any way of noticing a change notices it.
+fn edit(path: &Path, text: &str) {
+    let old = std::fs::metadata(path).unwrap();
+    assert_ne!(old.len(), text.len() as u64, "the edit must change the size");
+    std::fs::write(path, text).unwrap();
+    let later = old.modified().unwrap() + std::time::Duration::from_secs(5);
+    std::fs::File::options().write(true).open(path).unwrap().set_modified(later).unwrap();
+}
+
+#[test]
+fn watch_rebuilds_when_an_input_changes_and_keeps_the_last_good_output() {
+    let dir = tempfile::tempdir().unwrap();
+    write_example(dir.path());
+    let watch = Watch::start(dir.path(), &[]);
+    // the first build is written before the watch says it is ready
+    watch.wait_for("已写出", &["错误"]);
+    watch.wait_for("正在监视", &["错误"]);
     let docx = dir.path().join("out/夏邑县创建示范县工作推进方案.docx");
     let first = std::fs::read(&docx).unwrap();
     // a changed 责任单位 shows in the output
     let data = std::fs::read_to_string(dir.path().join("指标.toml")).unwrap();
     let changed =
         data.replacen("\"责任单位\" = \"已完成\"", "\"责任单位\" = \"县委办公室\"", 1);
-    assert_ne!(changed, data);
-    std::fs::write(dir.path().join("指标.toml"), changed).unwrap();
-    wait_for("有改动");
-    let done = wait_for("完成");
+    edit(&dir.path().join("指标.toml"), &changed);
+    let line = watch.wait_for("有改动", &[]);
+    assert!(line.contains("指标.toml"), "{line}");
+    let done = watch.wait_for("完成", &["错误"]);
     assert!(done.contains("用时"), "{done}");
     let second = std::fs::read(&docx).unwrap();
     assert_ne!(first, second);
     assert!(docx_paragraphs(&second).iter().any(|p| p == "县委办公室"));
     // a half-saved file: errors, and the last good output stays
-    std::fs::write(dir.path().join("case.toml"), "[\"版头\"\n").unwrap();
-    wait_for("有改动");
-    wait_for("未写出任何文件");
+    edit(&dir.path().join("case.toml"), "[\"版头\"\n");
+    watch.wait_for("有改动", &[]);
+    watch.wait_for("未写出任何文件", &["完成"]);
     assert_eq!(std::fs::read(&docx).unwrap(), second);
-    // Ctrl-C ends the watch cleanly
-    let pid = child.0.id().to_string();
-    assert!(Command::new("kill").args(["-INT", &pid]).status().unwrap().success());
-    wait_for("已停止监视");
-    assert!(child.0.wait().unwrap().success());
+    watch.stop();
+}
+
+#[test]
+fn watch_with_the_case_folder_as_output_rebuilds_on_edits_only() {
+    let dir = tempfile::tempdir().unwrap();
+    write_example(dir.path());
+    let watch = Watch::start(dir.path(), &["--out", ".", "--emit-typst"]);
+    watch.wait_for("正在监视", &["错误"]);
+    let docx = dir.path().join("夏邑县创建示范县工作推进方案.docx");
+    assert!(docx.is_file());
+    // its own files are not edits: no rebuild, no loop
+    let quiet = watch.lines_within(std::time::Duration::from_secs(2));
+    assert!(quiet.is_empty(), "{quiet:?}");
+    let data = std::fs::read_to_string(dir.path().join("指标.toml")).unwrap();
+    edit(
+        &dir.path().join("指标.toml"),
+        &data.replacen("\"责任单位\" = \"已完成\"", "\"责任单位\" = \"县委办公室\"", 1),
+    );
+    let line = watch.wait_for("有改动", &[]);
+    assert!(!line.contains(".docx") && !line.contains(".typ"), "{line}");
+    watch.wait_for("完成", &["错误"]);
+    assert!(
+        docx_paragraphs(&std::fs::read(&docx).unwrap()).iter().any(|p| p == "县委办公室")
+    );
+    let quiet = watch.lines_within(std::time::Duration::from_secs(2));
+    assert!(quiet.is_empty(), "{quiet:?}");
+    watch.stop();
 }
 
 #[test]
@@ -321,4 +391,203 @@ fn diff_a_case_against_its_last_build() {
     assert!(stdout.contains("第 1 项：增加 县司法局"), "{stdout}");
     assert!(stdout.contains("共 1 项指标的责任单位有调整"));
     assert!(dir.path().join("out/责任调整对照表.docx").is_file());
+}
+
+#[test]
+fn same_folder_names_in_different_parents_are_written_apart() {
+    let dir = tempfile::tempdir().unwrap();
+    for (i, parent) in ["甲", "乙"].iter().enumerate() {
+        gongwen::bench::write_case(&dir.path().join(parent).join("某县"), None, i + 1)
+            .unwrap();
+    }
+    let outputs = |out: &str| -> Vec<String> {
+        let mut names = Vec::new();
+        for parent in ["甲", "乙"] {
+            let d = dir.path().join(out).join(parent).join("某县");
+            for e in std::fs::read_dir(&d).unwrap_or_else(|e| panic!("{d:?}: {e}")) {
+                let name = e.unwrap().file_name().to_string_lossy().into_owned();
+                if !name.starts_with('.') {
+                    names.push(format!("{parent}/{name}"));
+                }
+            }
+        }
+        names.sort();
+        names
+    };
+    let all = gongwen(
+        &[
+            "build",
+            "--all",
+            ".",
+            "--out",
+            "全部",
+            "--date",
+            "2023-08-31",
+            "--format",
+            "docx",
+        ],
+        dir.path(),
+    );
+    assert!(all.status.success(), "{}", String::from_utf8_lossy(&all.stderr));
+    let stdout = String::from_utf8_lossy(&all.stdout);
+    assert!(stdout.contains("共 2 个案卷：成功 2，失败 0"), "{stdout}");
+    assert_eq!(outputs("全部").len(), 2, "{:?}", outputs("全部"));
+    let listed = gongwen(
+        &["build", "甲/某县", "乙/某县", "--out", "列出", "--date", "2023-08-31"],
+        dir.path(),
+    );
+    assert!(listed.status.success(), "{}", String::from_utf8_lossy(&listed.stderr));
+    assert_eq!(outputs("列出").len(), 4, "{:?}", outputs("列出"));
+}
+
+#[test]
+fn exit_codes_say_success_bad_data_or_bad_command_line() {
+    let dir = tempfile::tempdir().unwrap();
+    write_example(dir.path());
+    let ok = gongwen(&["check", "."], dir.path());
+    assert_eq!(ok.status.code(), Some(0));
+    std::fs::write(dir.path().join("case.toml"), "[\"版头\"\n").unwrap();
+    let bad_data = gongwen(&["check", "."], dir.path());
+    assert_eq!(bad_data.status.code(), Some(1));
+    for args in [
+        &["build", "--format", "pdf,odt"][..],
+        &["build", "--date", "2023/08/31"],
+        &["build", "--no-such-flag"],
+        &["status", ".", "--as-of", "明天"],
+        &["build", "--watch"],
+        &["init", "x", "--catalog", "火星2030"],
+    ] {
+        let out = gongwen(args, dir.path());
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {stderr}");
+        assert!(!stderr.contains("panicked"), "{args:?}: {stderr}");
+    }
+    let out = gongwen(&["build", "--date", "2023/08/31"], dir.path());
+    assert!(
+        String::from_utf8_lossy(&out.stderr)
+            .contains("错误：无法识别 --date 2023/08/31（应写作 YYYY-MM-DD）")
+    );
+}
+
+#[test]
+fn dates_out_of_range_are_refused_without_a_panic() {
+    let dir = tempfile::tempdir().unwrap();
+    let assert_refused = |out: std::process::Output, what: &str| {
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{what}: {stderr}");
+        assert!(
+            stderr.contains("超出范围（年份应在 1900 至 9999 之间）"),
+            "{what}: {stderr}"
+        );
+        assert!(!stderr.contains("panicked"), "{what}: {stderr}");
+    };
+    for date in ["+10000-01-01", "1899-12-31"] {
+        assert_refused(gongwen(&["build", "--date", date], dir.path()), date);
+    }
+    assert_refused(
+        gongwen(&["status", ".", "--as-of", "+10000-01-01"], dir.path()),
+        "--as-of",
+    );
+    for epoch in ["253402300800", "-9223372036854775808"] {
+        let out = Command::new(env!("CARGO_BIN_EXE_gongwen"))
+            .args(["build", "--ignore-system-fonts"])
+            .current_dir(dir.path())
+            .env("SOURCE_DATE_EPOCH", epoch)
+            .output()
+            .unwrap();
+        assert_refused(out, epoch);
+    }
+    assert!(!dir.path().join("out").exists(), "nothing is written");
+}
+
+#[test]
+fn numbers_out_of_range_are_usage_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    for arg in [
+        "--reply-days=0",
+        "--reply-days=-3",
+        "--reply-days=366",
+        "--reply-days=100000000",
+        "--reply-days=9223372036854775807",
+        "--first-number=0",
+        "--first-number=100000",
+        "--first-number=9223372036854775807",
+    ] {
+        let out = gongwen(&["status", ".", arg], dir.path());
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{arg}: {stderr}");
+        let flag = arg.split('=').next().unwrap();
+        assert!(stderr.contains(flag), "{arg}: {stderr}");
+        assert!(!stderr.contains("panicked"), "{arg}: {stderr}");
+    }
+    // the bounds themselves are taken
+    let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/progress");
+    let out = gongwen(
+        &[
+            "status",
+            fixture.to_str().unwrap(),
+            "--as-of",
+            "2024-04-10",
+            "--reply-days",
+            "365",
+            "--first-number",
+            "99999",
+            "--out",
+            "进度",
+        ],
+        dir.path(),
+    );
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("已写出"));
+}
+
+#[test]
+fn a_reader_that_goes_away_ends_the_printing_not_the_command() {
+    use std::io::{BufRead, BufReader};
+    let dir = tempfile::tempdir().unwrap();
+    // a reader that takes one line and closes (`gongwen fonts | head -1`)
+    let mut child = Command::new(env!("CARGO_BIN_EXE_gongwen"))
+        .args(["fonts", "--ignore-system-fonts"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut first = String::new();
+    BufReader::new(child.stdout.take().unwrap()).read_line(&mut first).unwrap();
+    assert_eq!(first, "各用途选用的字体：\n");
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success());
+    assert!(out.stderr.is_empty(), "{}", String::from_utf8_lossy(&out.stderr));
+    // a pipe closed before the first line: every write fails, and the commands
+    // still end well (build still writes its files)
+    for args in [&["fonts"][..], &["check"], &["build", "--format", "docx"]] {
+        let (reader, writer) = std::io::pipe().unwrap();
+        drop(reader);
+        let out = Command::new(env!("CARGO_BIN_EXE_gongwen"))
+            .args(args)
+            .args(["--ignore-system-fonts"])
+            .current_dir(dir.path())
+            .env("SOURCE_DATE_EPOCH", "1693440000")
+            .stdout(writer)
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(out.status.success(), "{args:?}: {stderr}");
+        assert!(stderr.is_empty(), "{args:?}: {stderr}");
+    }
+    assert!(dir.path().join("out/夏邑县创建示范县工作推进方案.docx").is_file());
+}
+
+#[test]
+fn init_never_overwrites_a_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let case = dir.path().join("案卷");
+    std::fs::create_dir(&case).unwrap();
+    std::fs::write(case.join("指标.toml"), "# 我的指标\n").unwrap();
+    let out = gongwen(&["init", "案卷"], dir.path());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("已有 指标.toml，不覆盖任何文件"), "{stderr}");
+    assert_eq!(std::fs::read_to_string(case.join("指标.toml")).unwrap(), "# 我的指标\n");
+    assert!(!case.join("case.toml").exists());
 }
