@@ -401,8 +401,10 @@ pub fn read_indicators(sheet: &Sheet) -> Result<Vec<Indicator>, Vec<Diagnostic>>
         // ("加分项"), wherever it stands
         if let Some(m) = across.iter().find(|m| m.1 <= first_col && m.3 >= last_col) {
             let text = row.get(m.1).cloned().unwrap_or_default();
-            let note = ["注", "说明", "备注", "填表说明"].iter().any(|p| text.starts_with(p));
-            if let Some(l) = extra_label(&text).filter(|_| !note && text.chars().count() <= 12)
+            let note =
+                ["注", "说明", "备注", "填表说明"].iter().any(|p| text.starts_with(p));
+            if let Some(l) =
+                extra_label(&text).filter(|_| !note && text.chars().count() <= 12)
             {
                 extra = Some(l);
             }

@@ -706,7 +706,9 @@ pub fn indicator_table(
                 t.as_ref().map(|l| l.value.clone()).unwrap_or_default()
             };
             let cell = match c.column {
-                C::Seq => Cell::new(ind.seq_label.clone().unwrap_or_else(|| ind.seq.to_string())),
+                C::Seq => Cell::new(
+                    ind.seq_label.clone().unwrap_or_else(|| ind.seq.to_string()),
+                ),
                 C::Text => Cell::new(literal(&ind.text)),
                 C::Materials => Cell::new(literal(&ind.materials)),
                 C::Units => Cell::new(literal(&ind.units)),

@@ -535,19 +535,20 @@ impl Writer<'_> {
         let size = (t.size_pt * 2.0) as usize;
         // `keep`: the row stays on the page of the next (the first row of a merged
         // group never stands alone at a page foot, as in the PDF)
-        let cell_para = |w: &mut Writer, text: &str, role: FontRole, align: Align, keep: bool| {
-            let a = match align {
-                Align::Left => AlignmentType::Left,
-                Align::Center => AlignmentType::Center,
+        let cell_para =
+            |w: &mut Writer, text: &str, role: FontRole, align: Align, keep: bool| {
+                let a = match align {
+                    Align::Left => AlignmentType::Left,
+                    Align::Center => AlignmentType::Center,
+                };
+                w.para()
+                    .keep_next(keep)
+                    .align(a)
+                    .snap_to_grid(false)
+                    // as the Typst table: 1 em line boxes 0.4 em apart
+                    .line_spacing(exact(pt_to_twip(t.size_pt * 1.4)))
+                    .add_run(run(role, text, size))
             };
-            w.para()
-                .keep_next(keep)
-                .align(a)
-                .snap_to_grid(false)
-                // as the Typst table: 1 em line boxes 0.4 em apart
-                .line_spacing(exact(pt_to_twip(t.size_pt * 1.4)))
-                .add_run(run(role, text, size))
-        };
         let header_cells = t
             .header
             .iter()
@@ -556,7 +557,13 @@ impl Writer<'_> {
                 TableCell::new()
                     .width(widths.get(i).copied().unwrap_or(0), WidthType::Dxa)
                     .vertical_align(VAlignType::Center)
-                    .add_paragraph(cell_para(self, h, FontRole::Hei, Align::Center, false))
+                    .add_paragraph(cell_para(
+                        self,
+                        h,
+                        FontRole::Hei,
+                        Align::Center,
+                        false,
+                    ))
             })
             .collect();
         let mut rows = vec![
