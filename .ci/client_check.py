@@ -44,10 +44,18 @@ def main() -> int:
             problems.append(f"text not found: {t}")
     if a.header_on_table_pages:
         header = squash(a.header_on_table_pages)
-        # a table page is a landscape page (our annex tables are landscape)
-        for i, p in enumerate(doc):
-            if p.rect.width > p.rect.height and header not in pages[i]:
-                problems.append(f"page {i + 1}: the table header is not repeated")
+        # the table's pages: the landscape pages from the first that shows its
+        # header on (the annex title and notes may fill a page before it)
+        first = next((i for i, t in enumerate(pages) if header in t), None)
+        if first is None:
+            problems.append("the table header is not found")
+        else:
+            for i in range(first, len(doc)):
+                p = doc[i]
+                if p.rect.width <= p.rect.height:
+                    break
+                if header not in pages[i]:
+                    problems.append(f"page {i + 1}: the table header is not repeated")
     for p in problems:
         print(f"{a.pdf}: {p}")
     print(f"{a.pdf}: {len(pages)} pages, {len(problems)} problem(s)")

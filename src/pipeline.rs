@@ -112,7 +112,7 @@ fn check_image(
         Ok(bytes) => Some(bytes),
         Err(mut d) => {
             if !d.message.starts_with("印章") {
-                d.message = format!("印章图片{}", d.message);
+                d.message = format!("印章图片：{}", d.message);
             }
             if d.hint.is_none() {
                 d = d.with_hint("印章请用带透明背景的 PNG 图片");
@@ -199,7 +199,6 @@ pub fn render(c: &Composed, settings: &Settings) -> Result<Rendered, Vec<Diagnos
     // the layout stage: positions for both writers
     let mut doc = c.doc.clone();
     crate::layout::place_signatures(&mut doc, settings.fonts.as_ref());
-    let mut pdf = None;
     let mut pages = crate::layout::Pages::default();
     let mut plan = crate::layout::Plan::default();
     let mut pdf_doc = doc.clone();
@@ -208,40 +207,68 @@ pub fn render(c: &Composed, settings: &Settings) -> Result<Rendered, Vec<Diagnos
     let clock = std::time::Instant::now();
     // the DOCX takes the 版记's page parity from the Typst layout, so lay out even
     // when only the DOCX is wanted
+    let mut engine = None;
     if settings.formats.pdf || settings.formats.docx {
         let style = style_library(settings).map_err(|d| vec![d])?;
-        let mut engine = render::typst::TypstEngine::new(
+        let mut e = render::typst::TypstEngine::new(
             settings.library.clone(),
             settings.fonts.clone(),
             &style,
             Arc::new(c.images.clone()),
             settings.date,
         )?;
-        let (laid, p, last) = crate::layout::paginate(&doc, &mut engine)?;
+        let (laid, p, last) = crate::layout::paginate(&doc, &mut e)?;
         (pdf_doc, plan, pages) = (laid, p, last);
-        source = std::mem::take(&mut engine.source);
+        source = std::mem::take(&mut e.source);
         timings.layout = clock.elapsed().as_secs_f64();
-        if settings.formats.pdf {
-            let t = std::time::Instant::now();
-            pdf = Some(engine.export_pdf(&c.name, settings.date).map_err(|d| vec![d])?);
-            timings.pdf = t.elapsed().as_secs_f64();
-        }
+        engine = Some(e);
     }
-    let t = std::time::Instant::now();
-    let docx = if settings.formats.docx {
-        Some(
-            render::docx::write_docx(&doc, settings.date, plan.banji, &c.images)
-                .map_err(|e| {
-                    vec![Diagnostic::error(
+    // the PDF is exported while the DOCX is written (two cores)
+    let banji = plan.banji;
+    let (pdf, docx) = std::thread::scope(|scope| {
+        let docx = settings.formats.docx.then(|| {
+            scope.spawn(|| {
+                let t = std::time::Instant::now();
+                let bytes =
+                    render::docx::write_docx(&doc, settings.date, banji, &c.images)
+                        .map_err(|e| {
+                            vec![Diagnostic::error(
+                                Location::None,
+                                format!("无法生成 DOCX（{e}）"),
+                            )]
+                        });
+                (bytes, t.elapsed().as_secs_f64())
+            })
+        });
+        let t = std::time::Instant::now();
+        let pdf = match (&engine, settings.formats.pdf) {
+            (Some(e), true) => {
+                Some(e.export_pdf(&c.name, settings.date).map_err(|d| vec![d]))
+            }
+            _ => None,
+        };
+        timings.pdf = t.elapsed().as_secs_f64();
+        let docx = docx.map(|h| {
+            h.join().unwrap_or_else(|_| {
+                (
+                    Err(vec![Diagnostic::error(
                         Location::None,
-                        format!("无法生成 DOCX（{e}）"),
-                    )]
-                })?,
-        )
-    } else {
-        None
+                        "无法生成 DOCX（内部错误）",
+                    )]),
+                    0.0,
+                )
+            })
+        });
+        (pdf, docx)
+    });
+    let pdf = pdf.transpose()?;
+    let docx = match docx {
+        Some((bytes, secs)) => {
+            timings.docx = secs;
+            Some(bytes?)
+        }
+        None => None,
     };
-    timings.docx = t.elapsed().as_secs_f64();
     Ok(Rendered {
         pdf,
         docx,

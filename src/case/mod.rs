@@ -639,7 +639,31 @@ fn read_annex(t: &TableReader<'_>, dir: &CaseDir) -> Option<Annex> {
         AnnexBody::TaskForces(_) => true,
         _ => false,
     };
-    Some(Annex { title: title?, notes, landscape: landscape.unwrap_or(wide), body })
+    let landscape = landscape.unwrap_or(wide);
+    // fixed column widths must fit the page (225 mm on landscape pages, 156 mm
+    // otherwise; the table's borders take a little), or the table runs off it
+    if let AnnexBody::Indicators(cols) = &body {
+        let fixed: f64 = cols.iter().filter_map(|c| c.width.as_ref().ok()).sum();
+        let room = if landscape { 222.0 } else { 154.0 };
+        let flexible = cols.iter().any(|c| c.width.is_err());
+        if fixed > room || (flexible && fixed > room - 10.0) {
+            let at = t
+                .str_list("列宽")
+                .first()
+                .map_or_else(|| t.ctx().loc(t.span()), |w| w.loc.clone());
+            t.ctx().push(
+                Diagnostic::error(
+                    at,
+                    format!(
+                        "各列宽合计 {fixed:.0} 毫米，超出{}页面可用的 {room:.0} 毫米",
+                        if landscape { "横排" } else { "竖排" }
+                    ),
+                )
+                .with_hint("减小\"列宽\"中的毫米数，或把某些列改为比例（如 \"2fr\"）"),
+            );
+        }
+    }
+    Some(Annex { title: title?, notes, landscape, body })
 }
 
 /// Reads the rows of an annex workbook: the header row is the first naming every

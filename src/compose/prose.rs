@@ -270,7 +270,9 @@ pub fn unsafe_template(t: &str) -> Option<String> {
         let tag = after[..end].trim_matches(|c: char| c == '-' || c.is_whitespace());
         let word = tag.split_whitespace().next().unwrap_or("");
         match word {
-            "macro" | "import" | "include" | "extends" | "block" | "filter" => {
+            // set_global can grow a text without bound across loop rounds
+            "macro" | "import" | "include" | "extends" | "block" | "filter"
+            | "set_global" => {
                 return Some(format!("案卷的文字模板中不能使用 {{% {word} %}}"));
             }
             "for" => {

@@ -1,5 +1,6 @@
 //! Integration tests: one binary, one module per feature.
 
+mod attacks;
 mod cli;
 mod common;
 mod example;
