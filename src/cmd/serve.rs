@@ -61,7 +61,11 @@ pub fn execute(a: &ServeArgs) -> Result<(), Failure> {
         let listener = tokio::net::TcpListener::bind(a.listen)
             .await
             .map_err(|e| Failure::problem(format!("无法监听 {}（{e}）", a.listen)))?;
-        let addr = listener.local_addr().unwrap_or(a.listen);
+        let mut addr = listener.local_addr().unwrap_or(a.listen);
+        if addr.ip().is_unspecified() {
+            // 0.0.0.0 or [::]: this machine answers on every address
+            addr.set_ip(std::net::Ipv4Addr::LOCALHOST.into());
+        }
         let query = a.token.as_ref().map_or(String::new(), |t| format!("?token={t}"));
         outln!("gongwen serve：请在浏览器中打开 http://{addr}/{query}");
         outln!("工作区保存在 {}；按 Ctrl-C 退出", a.data.display());

@@ -43,8 +43,9 @@ pub const UPLOAD_LIMIT: usize = 20 * 1024 * 1024;
 const BODY_LIMIT: usize = UPLOAD_LIMIT + 1024 * 1024;
 /// Largest case.toml accepted by `PUT …/case`.
 pub const CASE_LIMIT: usize = 1024 * 1024;
-/// Pages of a preview sent as SVG.
-pub const PREVIEW_PAGES: usize = 30;
+/// Pages of a preview sent as SVG (a page of a wide table is near 1 MB of SVG,
+/// so a long appendix is previewed in part).
+pub const PREVIEW_PAGES: usize = 20;
 /// Builds at the same time.
 const BUILD_PERMITS: usize = 2;
 /// Name of the cookie that carries the token after the page was opened with it.
@@ -699,4 +700,58 @@ async fn diff(
         })
         .collect();
     Ok(axum::Json(json!({"ok": true, "changes": changes})).into_response())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_panicking_build_is_a_500_and_frees_its_permit() {
+        let state = ServerState::new(
+            std::env::temp_dir(),
+            None,
+            FontSet::load(&crate::render::typst::fonts::FontOptions {
+                paths: vec![],
+                ignore_system: true,
+            }),
+            crate::render::typst::world::library(),
+            None,
+        );
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .unwrap();
+        let shown = Shown { replace: Vec::new() };
+        rt.block_on(async {
+            for _ in 0..=BUILD_PERMITS {
+                let err = blocking(&state, &shown, || -> Result<(), Vec<Diagnostic>> {
+                    panic!("a bug in a build")
+                })
+                .await
+                .unwrap_err();
+                assert_eq!(err.status, StatusCode::INTERNAL_SERVER_ERROR);
+                assert!(
+                    err.problems[0]["message"].as_str().unwrap().contains("内部错误")
+                );
+            }
+            let ok = blocking(&state, &shown, || Ok(7)).await.unwrap();
+            assert_eq!(ok, 7);
+        });
+    }
+
+    #[test]
+    fn ids_and_names() {
+        assert!(id_is_valid("0123456789abcdef0123456789abcdef"));
+        assert!(!id_is_valid("0123456789ABCDEF0123456789ABCDEF"));
+        assert!(!id_is_valid("../../etc"));
+        assert!(!id_is_valid(""));
+        assert_eq!(
+            content_disposition("方案 1.pdf"),
+            "attachment; filename=\"gongwen.pdf\"; filename*=UTF-8''%E6%96%B9%E6%A1%88%201.pdf"
+        );
+        assert!(token_is_valid("s3cret-token"));
+        assert!(!token_is_valid("a;b"));
+    }
 }

@@ -302,3 +302,55 @@ fn a_token_guards_every_request() {
     let r = request(addr, "GET", &format!("/api/workspaces/{id}/case"), &[], b"");
     assert_eq!(r.status, 401);
 }
+
+#[test]
+fn a_workbook_becomes_the_indicators_and_can_be_compared() {
+    let (addr, data) = start(None);
+    let id = create(addr, "example", &[]);
+    let book = std::fs::read(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/plan-from-workbook/指标.xlsx"
+    ))
+    .unwrap();
+    let (ct, body) = multipart("新指标.xlsx", &book);
+    let r = request(
+        addr,
+        "POST",
+        &format!("/api/workspaces/{id}/diff"),
+        &[("Content-Type", &ct)],
+        &body,
+    );
+    assert_eq!(r.status, 200, "{}", r.text());
+    let changes = r.json()["changes"].as_array().unwrap().clone();
+    assert!(!changes.is_empty());
+    assert!(changes[0]["gained"].is_array());
+
+    let (ct, body) = multipart("新指标.xlsx", &book);
+    let r = request(
+        addr,
+        "POST",
+        &format!("/api/workspaces/{id}/upload"),
+        &[("Content-Type", &ct)],
+        &body,
+    );
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert_eq!(r.json()["ok"], true, "{}", r.text());
+    let folder = data.path().join(&id);
+    assert!(folder.join("指标.xlsx").is_file());
+    let case = std::fs::read_to_string(folder.join("case.toml")).unwrap();
+    assert!(case.contains("\"指标\" = \"指标.xlsx\""));
+
+    // a file that is no workbook: located by the name it was uploaded under
+    let (ct, body) = multipart("坏.xlsx", b"not a workbook");
+    let r = request(
+        addr,
+        "POST",
+        &format!("/api/workspaces/{id}/diff"),
+        &[("Content-Type", &ct)],
+        &body,
+    );
+    assert_eq!(r.status, 400);
+    assert_eq!(r.json()["problems"][0]["location"], "坏.xlsx", "{}", r.text());
+    let leftovers: Vec<_> = std::fs::read_dir(data.path()).unwrap().collect();
+    assert_eq!(leftovers.len(), 1, "only the workspace remains");
+}
