@@ -261,6 +261,21 @@ fn uploads_are_checked_entry_by_entry() {
     assert_eq!(r.status, 400);
     assert!(r.text().contains("run.exe"));
 
+    let mut link = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    let opts = zip::write::SimpleFileOptions::default();
+    link.start_file("case.toml", opts).unwrap();
+    link.write_all(case).unwrap();
+    link.add_symlink("指标.toml", "/etc/passwd", opts).unwrap();
+    let link = link.finish().unwrap().into_inner();
+    let (ct, body) = multipart("案卷.zip", &link);
+    let r = request(addr, "POST", &url, &[("Content-Type", &ct)], &body);
+    assert_eq!(r.status, 400, "{}", r.text());
+    assert!(
+        r.text().contains("指标.toml") && r.text().contains("符号链接"),
+        "{}",
+        r.text()
+    );
+
     // a zip of the folder itself is unpacked into the workspace
     let files: Vec<(String, &[u8])> = gongwen::case::EXAMPLE_FILES
         .iter()
