@@ -29,4 +29,5 @@ pub mod progress;
 pub mod registry;
 pub mod render;
 pub mod scores;
+pub mod serve;
 pub mod units;

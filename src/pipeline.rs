@@ -281,6 +281,28 @@ pub fn render(c: &Composed, settings: &Settings) -> Result<Rendered, Vec<Diagnos
     })
 }
 
+/// A preview of a composed case: the page count and the first `max_pages`
+/// pages as SVG images, laid out exactly as for the PDF (nothing is written).
+pub fn preview(
+    c: &Composed,
+    settings: &Settings,
+    max_pages: usize,
+) -> Result<(usize, Vec<String>), Vec<Diagnostic>> {
+    let mut doc = c.doc.clone();
+    crate::layout::place_signatures(&mut doc, settings.fonts.as_ref());
+    let style = style_library(settings).map_err(|d| vec![d])?;
+    let mut engine = render::typst::TypstEngine::new(
+        settings.library.clone(),
+        settings.fonts.clone(),
+        &style,
+        Arc::new(c.images.clone()),
+        settings.date,
+    )?;
+    let (_, _, pages) = crate::layout::paginate(&doc, &mut engine)?;
+    let svg = engine.export_svg(max_pages).map_err(|d| vec![d])?;
+    Ok((pages.count, svg))
+}
+
 /// Stages the rendered files of a case under `out` (written in full as
 /// temporaries; they appear only when `outputs` is committed).
 pub fn stage(

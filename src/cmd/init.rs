@@ -55,14 +55,7 @@ pub fn execute(a: &InitArgs) -> Result<(), Failure> {
             format!("无法创建文件夹（{}）", case::io_reason(&e)),
         )])
     })?;
-    for (name, text) in EXAMPLE_FILES {
-        let text = match (catalog, *name) {
-            (Some((_, cat)), "指标.toml") => (*cat).to_string(),
-            (Some((cat_name, _)), "case.toml") if cat_name.starts_with("全国") => text
-                .replace("\"类型\" = \"责任清单\"", "\"类型\" = \"任务分解\"")
-                .replace("填报材料责任清单", "任务分解表"),
-            _ => (*text).to_string(),
-        };
+    for (name, text) in example_files(catalog) {
         let path = dir.join(name);
         create_new(&path, text.as_bytes()).map_err(|e| {
             Failure::Problems(vec![Diagnostic::error(
@@ -78,6 +71,25 @@ pub fn execute(a: &InitArgs) -> Result<(), Failure> {
         dir.display()
     );
     Ok(())
+}
+
+/// The files of a new case folder: the built-in example, or the example with a
+/// built-in catalogue (name, 指标.toml) as its indicators.
+pub fn example_files(catalog: Option<&(&str, &str)>) -> Vec<(&'static str, String)> {
+    EXAMPLE_FILES
+        .iter()
+        .map(|(name, text)| {
+            let text = match (catalog, *name) {
+                (Some((_, cat)), "指标.toml") => (*cat).to_string(),
+                (Some((cat_name, _)), "case.toml") if cat_name.starts_with("全国") => {
+                    text.replace("\"类型\" = \"责任清单\"", "\"类型\" = \"任务分解\"")
+                        .replace("填报材料责任清单", "任务分解表")
+                }
+                _ => (*text).to_string(),
+            };
+            (*name, text)
+        })
+        .collect()
 }
 
 /// Writes a whole new file under a temporary name and links it into place only

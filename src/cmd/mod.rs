@@ -45,6 +45,7 @@ pub mod diff;
 pub mod fonts;
 pub mod init;
 pub mod scores;
+pub mod serve;
 pub mod status;
 pub mod table;
 pub mod units;
@@ -82,6 +83,8 @@ pub enum Command {
     Fonts(FontArgs),
     /// 性能测试：内置示例、1000 行附件、200 个案卷批量（预热后取中位数）
     Bench(bench::BenchArgs),
+    /// 启动网页：在浏览器中编辑案卷、预览并下载公文
+    Serve(serve::ServeArgs),
 }
 
 /// 字体选项
@@ -311,6 +314,7 @@ pub fn dispatch(cli: Cli, today: NaiveDate) -> Result<(), Failure> {
             Ok(())
         }
         Command::Bench(a) => bench::execute(&a),
+        Command::Serve(a) => serve::execute(&a),
     }
 }
 

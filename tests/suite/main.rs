@@ -9,4 +9,5 @@ mod progress;
 mod realdata;
 mod robust;
 mod scores;
+mod serve;
 mod workbook;

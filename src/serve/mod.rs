@@ -1,0 +1,757 @@
+//! `gongwen serve`: a web page over workspaces, each an ordinary case folder
+//! under `--data`, named by an unguessable id (so `gongwen build` can build the
+//! same folder).
+//!
+//! Builds (Typst layout is CPU-heavy) run on the blocking pool behind a
+//! semaphore of two permits, each under `catch_unwind`: a panic becomes a 500
+//! with a Chinese message and the server keeps serving. Fonts and Typst's
+//! library are loaded once and shared by every build.
+//!
+//! Confinement: the server joins only a validated workspace id (32 hex
+//! characters) and fixed names (`case.toml`, the indicator workbook) to the data
+//! folder; everything a case names is read through [`crate::fsguard`], as by the
+//! command line. Entries of an uploaded zip are checked one by one (no absolute
+//! path, no `..`, no link, only case files) before anything is written.
+
+mod upload;
+
+use std::path::{Path as FsPath, PathBuf};
+use std::sync::Arc;
+
+use axum::Router;
+use axum::body::{Body, Bytes};
+use axum::extract::{DefaultBodyLimit, Multipart, Path, Query, Request, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use chrono::NaiveDate;
+use serde::Deserialize;
+use serde_json::{Value, json};
+use tokio::sync::Semaphore;
+use typst::Library;
+use typst::utils::LazyHash;
+
+use crate::case::{self, CATALOGS, CaseDir};
+use crate::diag::{Diagnostic, Location, Severity};
+use crate::pipeline::{self, Formats, Settings};
+use crate::render::typst::fonts::FontSet;
+
+/// Largest upload (a zipped case folder or a workbook).
+pub const UPLOAD_LIMIT: usize = 20 * 1024 * 1024;
+/// Largest request body: an upload and its multipart framing.
+const BODY_LIMIT: usize = UPLOAD_LIMIT + 1024 * 1024;
+/// Largest case.toml accepted by `PUT …/case`.
+pub const CASE_LIMIT: usize = 1024 * 1024;
+/// Pages of a preview sent as SVG (a page of a wide table is near 1 MB of SVG,
+/// so a long appendix is previewed in part).
+pub const PREVIEW_PAGES: usize = 20;
+/// Builds at the same time.
+const BUILD_PERMITS: usize = 2;
+/// Name of the cookie that carries the token after the page was opened with it.
+const TOKEN_COOKIE: &str = "gongwen_token";
+
+const INDEX_HTML: &str = include_str!("assets/index.html");
+const APP_JS: &str = include_str!("assets/app.js");
+const STYLE_CSS: &str = include_str!("assets/style.css");
+
+/// What every request shares: where workspaces live, the token, the fonts and
+/// Typst's library, and the build permits.
+pub struct ServerState {
+    data: PathBuf,
+    token: Option<String>,
+    fonts: Arc<FontSet>,
+    library: Arc<LazyHash<Library>>,
+    date: Option<NaiveDate>,
+    builds: Semaphore,
+}
+
+impl ServerState {
+    /// The state of a server keeping workspaces in `data`; `date` fixes the
+    /// documents' date (else today, or `SOURCE_DATE_EPOCH`, at each build).
+    pub fn new(
+        data: PathBuf,
+        token: Option<String>,
+        fonts: Arc<FontSet>,
+        library: Arc<LazyHash<Library>>,
+        date: Option<NaiveDate>,
+    ) -> Arc<Self> {
+        Arc::new(Self {
+            data,
+            token,
+            fonts,
+            library,
+            date,
+            builds: Semaphore::new(BUILD_PERMITS),
+        })
+    }
+
+    /// Pipeline settings for one build.
+    fn settings(&self, formats: Formats) -> Settings {
+        let today = chrono::Local::now().date_naive();
+        let date = self
+            .date
+            .unwrap_or_else(|| crate::cmd::resolve_date(None, today).unwrap_or(today));
+        Settings {
+            fonts: self.fonts.clone(),
+            library: self.library.clone(),
+            templates: None,
+            date,
+            formats,
+            emit_typst: false,
+        }
+    }
+}
+
+/// Whether a token may be used (it travels in a cookie and a query string).
+pub fn token_is_valid(token: &str) -> bool {
+    !token.is_empty()
+        && token
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~'))
+}
+
+/// The router of the whole server.
+pub fn router(state: Arc<ServerState>) -> Router {
+    let api = Router::new()
+        .route("/api/workspaces", post(create))
+        .route("/api/workspaces/{id}/case", get(get_case).put(put_case))
+        .route("/api/workspaces/{id}/upload", post(upload))
+        .route("/api/workspaces/{id}/preview", post(preview))
+        .route("/api/workspaces/{id}/download", get(download))
+        .route("/api/workspaces/{id}/diff", post(diff));
+    Router::new()
+        .route("/", get(|| async { asset("text/html; charset=utf-8", INDEX_HTML) }))
+        .route(
+            "/app.js",
+            get(|| async { asset("text/javascript; charset=utf-8", APP_JS) }),
+        )
+        .route(
+            "/style.css",
+            get(|| async { asset("text/css; charset=utf-8", STYLE_CSS) }),
+        )
+        .merge(api)
+        .fallback(|| async { ApiError::new(StatusCode::NOT_FOUND, "没有这个地址") })
+        .layer(DefaultBodyLimit::disable())
+        .layer(tower_http::limit::RequestBodyLimitLayer::new(BODY_LIMIT))
+        .layer(middleware::map_response(json_errors))
+        .layer(middleware::from_fn_with_state(state.clone(), auth))
+        .layer(tower_http::compression::CompressionLayer::new())
+        .with_state(state)
+}
+
+/// Serves until the listener fails.
+pub async fn run(
+    listener: tokio::net::TcpListener,
+    state: Arc<ServerState>,
+) -> std::io::Result<()> {
+    axum::serve(listener, router(state)).await
+}
+
+/// A page asset.
+fn asset(content_type: &'static str, text: &'static str) -> Response {
+    ([(header::CONTENT_TYPE, content_type)], text).into_response()
+}
+
+/// A failed request: a status and its problems, sent as
+/// `{"ok":false,"problems":[…]}`.
+#[derive(Debug)]
+pub struct ApiError {
+    status: StatusCode,
+    problems: Vec<Value>,
+}
+
+impl ApiError {
+    /// One problem without a location.
+    fn new(status: StatusCode, message: impl Into<String>) -> Self {
+        let message: String = message.into();
+        Self {
+            status,
+            problems: vec![
+                json!({"location": "", "message": message, "hint": null, "severity": "error"}),
+            ],
+        }
+    }
+
+    /// A 400 with one problem.
+    fn bad(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::BAD_REQUEST, message)
+    }
+
+    /// A 500 with one problem.
+    fn internal(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::INTERNAL_SERVER_ERROR, message)
+    }
+
+    /// Adds a hint to the first problem.
+    fn with_hint(mut self, hint: impl Into<String>) -> Self {
+        if let Some(p) = self.problems.first_mut() {
+            p["hint"] = Value::String(hint.into());
+        }
+        self
+    }
+
+    /// Diagnostics of a workspace.
+    fn diags(status: StatusCode, shown: &Shown, ds: &[Diagnostic]) -> Self {
+        Self { status, problems: shown.problems(ds) }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        (self.status, axum::Json(json!({"ok": false, "problems": self.problems})))
+            .into_response()
+    }
+}
+
+/// How paths in diagnostics are shown to the page: the workspace folder (and
+/// any temporary file) replaced by the names the user knows.
+struct Shown {
+    replace: Vec<(String, String)>,
+}
+
+impl Shown {
+    /// Paths inside `folder` shown relative to it.
+    fn new(folder: &FsPath) -> Self {
+        let mut replace = Vec::new();
+        if let Ok(canon) = std::fs::canonicalize(folder) {
+            replace.push((format!("{}/", canon.display()), String::new()));
+        }
+        replace.push((format!("{}/", case::display_path(folder)), String::new()));
+        replace.push((format!("{}/", folder.display()), String::new()));
+        Self { replace }
+    }
+
+    /// Also shows `path` as `name`.
+    fn with(mut self, path: &FsPath, name: &str) -> Self {
+        if let Ok(canon) = std::fs::canonicalize(path) {
+            self.replace.insert(0, (canon.display().to_string(), name.to_string()));
+        }
+        self.replace.insert(0, (case::display_path(path), name.to_string()));
+        self
+    }
+
+    fn text(&self, s: &str) -> String {
+        let mut s = s.to_string();
+        for (from, to) in &self.replace {
+            if !from.is_empty() {
+                s = s.replace(from.as_str(), to);
+            }
+        }
+        s
+    }
+
+    /// Diagnostics as JSON problems.
+    fn problems(&self, ds: &[Diagnostic]) -> Vec<Value> {
+        ds.iter()
+            .map(|d| {
+                let location = match &d.location {
+                    Location::None => String::new(),
+                    l => self.text(&l.to_string()),
+                };
+                json!({
+                    "location": location,
+                    "message": self.text(&d.message),
+                    "hint": d.hint.as_deref().map(|h| self.text(h)),
+                    "severity": match d.severity {
+                        Severity::Error => "error",
+                        Severity::Warning => "warning",
+                    },
+                })
+            })
+            .collect()
+    }
+}
+
+/// Requires the token, when the server has one: `Authorization: Bearer T`,
+/// `?token=T` (which also sets a cookie, for the page's own requests), or that
+/// cookie.
+async fn auth(
+    State(state): State<Arc<ServerState>>,
+    req: Request,
+    next: Next,
+) -> Response {
+    let Some(token) = state.token.as_deref() else {
+        return next.run(req).await;
+    };
+    let from_query = req.uri().query().is_some_and(|q| {
+        q.split('&').any(|kv| kv.strip_prefix("token=").is_some_and(|v| same(v, token)))
+    });
+    let from_header = req
+        .headers()
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .is_some_and(|v| same(v.trim(), token));
+    let from_cookie = req
+        .headers()
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .any(|c| {
+            c.trim()
+                .strip_prefix(TOKEN_COOKIE)
+                .and_then(|c| c.strip_prefix('='))
+                .is_some_and(|v| same(v, token))
+        });
+    if !(from_query || from_header || from_cookie) {
+        return ApiError::new(StatusCode::UNAUTHORIZED, "需要访问令牌")
+            .with_hint("用启动时给出的地址（带 ?token=…）打开页面，或在请求头中写 Authorization: Bearer 令牌")
+            .into_response();
+    }
+    let mut resp = next.run(req).await;
+    if from_query
+        && let Ok(v) = HeaderValue::from_str(&format!(
+            "{TOKEN_COOKIE}={token}; Path=/; HttpOnly; SameSite=Strict"
+        ))
+    {
+        resp.headers_mut().append(header::SET_COOKIE, v);
+    }
+    resp
+}
+
+/// Compares two tokens in time that does not depend on where they differ.
+fn same(a: &str, b: &str) -> bool {
+    a.len() == b.len()
+        && a.bytes().zip(b.bytes()).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+/// Turns every error response that is not yet JSON (axum's own rejections,
+/// the body limit) into `{"ok":false,"problems":[…]}` with a Chinese message.
+async fn json_errors(resp: Response) -> Response {
+    let status = resp.status();
+    if !(status.is_client_error() || status.is_server_error()) {
+        return resp;
+    }
+    let is_json = resp
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes().starts_with(b"application/json"));
+    if is_json {
+        return resp;
+    }
+    let message = match status {
+        StatusCode::NOT_FOUND => "没有这个地址",
+        StatusCode::METHOD_NOT_ALLOWED => "这个地址不接受这种请求方法",
+        StatusCode::PAYLOAD_TOO_LARGE => "上传的内容太大（最多 20 MB）",
+        StatusCode::UNAUTHORIZED => "需要访问令牌",
+        s if s.is_client_error() => "请求的格式不对",
+        _ => "服务器内部错误",
+    };
+    let detail = axum::body::to_bytes(resp.into_body(), 64 * 1024)
+        .await
+        .map(|b| String::from_utf8_lossy(&b).trim().to_string())
+        .unwrap_or_default();
+    let err = ApiError::new(status, message);
+    let err = if detail.is_empty() { err } else { err.with_hint(detail) };
+    err.into_response()
+}
+
+/// A new workspace id: 128 random bits from the operating system, as hex.
+fn new_id() -> Result<String, ApiError> {
+    use std::io::Read;
+    let mut bytes = [0u8; 16];
+    std::fs::File::open("/dev/urandom")
+        .and_then(|mut f| f.read_exact(&mut bytes))
+        .map_err(|e| ApiError::internal(format!("无法生成工作区编号（{e}）")))?;
+    Ok(bytes.iter().map(|b| format!("{b:02x}")).collect())
+}
+
+/// Whether `id` has the form of a workspace id (32 lowercase hex characters).
+pub fn id_is_valid(id: &str) -> bool {
+    id.len() == 32 && id.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
+}
+
+/// The folder of workspace `id`; 404 for a malformed or unknown id (checked
+/// before the disk is touched).
+fn workspace(state: &ServerState, id: &str) -> Result<PathBuf, ApiError> {
+    let not_found = || {
+        ApiError::new(StatusCode::NOT_FOUND, "没有这个工作区")
+            .with_hint("工作区编号有误或工作区已被删除；请点“从示例开始”新建一个")
+    };
+    if !id_is_valid(id) {
+        return Err(not_found());
+    }
+    let dir = state.data.join(id);
+    match dir.symlink_metadata() {
+        Ok(m) if m.is_dir() => Ok(dir),
+        _ => Err(not_found()),
+    }
+}
+
+/// Runs a build job on the blocking pool, two at a time, a panic caught.
+async fn blocking<T: Send + 'static>(
+    state: &ServerState,
+    shown: &Shown,
+    job: impl FnOnce() -> Result<T, Vec<Diagnostic>> + Send + 'static,
+) -> Result<T, ApiError> {
+    let _permit =
+        state.builds.acquire().await.map_err(|_| ApiError::internal("服务器正在关闭"))?;
+    let joined = tokio::task::spawn_blocking(move || {
+        std::panic::catch_unwind(std::panic::AssertUnwindSafe(job))
+    })
+    .await;
+    match joined {
+        Ok(Ok(result)) => {
+            result.map_err(|ds| ApiError::diags(StatusCode::BAD_REQUEST, shown, &ds))
+        }
+        _ => Err(ApiError::internal("生成时程序出错（内部错误），这次请求没有完成")
+            .with_hint("服务器仍在运行；请把案卷和这条消息反馈给开发者")),
+    }
+}
+
+#[derive(Deserialize)]
+struct CreateRequest {
+    from: Option<String>,
+}
+
+/// `POST /api/workspaces` {"from": "example" | catalogue}: a new workspace.
+async fn create(
+    State(state): State<Arc<ServerState>>,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    let req: CreateRequest = if body.iter().all(u8::is_ascii_whitespace) {
+        CreateRequest { from: None }
+    } else {
+        serde_json::from_slice(&body)
+            .map_err(|e| ApiError::bad(format!("无法读取请求（{e}）")))?
+    };
+    let catalog = match req.from.as_deref().unwrap_or("example") {
+        "example" | "示例" => None,
+        name => Some(CATALOGS.iter().find(|(n, _)| *n == name).ok_or_else(|| {
+            let names: Vec<&str> = CATALOGS.iter().map(|(n, _)| *n).collect();
+            ApiError::bad(format!(
+                "没有名为 {name} 的指标体系（可用：example、{}）",
+                names.join("、")
+            ))
+        })?),
+    };
+    let id = new_id()?;
+    let dir = state.data.join(&id);
+    let failed = |e: std::io::Error| {
+        ApiError::internal(format!("无法创建工作区（{}）", case::io_reason(&e)))
+    };
+    std::fs::create_dir(&dir).map_err(failed)?;
+    for (name, text) in crate::cmd::init::example_files(catalog) {
+        crate::output::write_atomic(&dir.join(name), text.as_bytes()).map_err(failed)?;
+    }
+    Ok(axum::Json(json!({"ok": true, "id": id})).into_response())
+}
+
+/// Reads a workspace's case.toml.
+fn read_case(folder: &FsPath) -> Result<String, ApiError> {
+    let shown = Shown::new(folder);
+    let path = crate::fsguard::resolve(folder, case::CASE_FILE)
+        .and_then(|p| crate::fsguard::read_limited(&p, case::TEXT_FILE_LIMIT))
+        .map_err(|e| {
+            let d = case::guard_error(Location::File(case::CASE_FILE.into()), e);
+            ApiError::diags(StatusCode::NOT_FOUND, &shown, &[d])
+        })?;
+    String::from_utf8(path).map_err(|_| ApiError::bad("case.toml 不是 UTF-8 编码的文本"))
+}
+
+/// `GET …/case`: the case file as text.
+async fn get_case(
+    State(state): State<Arc<ServerState>>,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    let folder = workspace(&state, &id)?;
+    let text = read_case(&folder)?;
+    Ok(([(header::CONTENT_TYPE, "text/plain; charset=utf-8")], text).into_response())
+}
+
+/// `PUT …/case`: saves the case file and returns the check.
+async fn put_case(
+    State(state): State<Arc<ServerState>>,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    let folder = workspace(&state, &id)?;
+    if body.len() > CASE_LIMIT {
+        return Err(ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            format!(
+                "case.toml 太大（{}，最多 1 MB）",
+                crate::fsguard::human_size(body.len() as u64)
+            ),
+        ));
+    }
+    if std::str::from_utf8(&body).is_err() {
+        return Err(ApiError::bad("case.toml 不是 UTF-8 编码的文本"));
+    }
+    crate::output::write_atomic(&folder.join(case::CASE_FILE), &body).map_err(|e| {
+        ApiError::internal(format!("无法保存 case.toml（{}）", case::io_reason(&e)))
+    })?;
+    Ok(axum::Json(check(&state, &folder).await?).into_response())
+}
+
+/// The check of a workspace: `{"ok": bool, "problems": […]}`.
+async fn check(state: &ServerState, folder: &FsPath) -> Result<Value, ApiError> {
+    let settings = state.settings(Formats { pdf: false, docx: false });
+    let dir = CaseDir::Disk(folder.to_path_buf());
+    let shown = Shown::new(folder);
+    let ds = blocking(state, &shown, move || {
+        Ok(pipeline::compose_dir(&dir, &settings).err().unwrap_or_default())
+    })
+    .await?;
+    let ok = !ds.iter().any(Diagnostic::is_error);
+    Ok(json!({"ok": ok, "problems": shown.problems(&ds)}))
+}
+
+/// `POST …/preview`: the pages as SVG images.
+async fn preview(
+    State(state): State<Arc<ServerState>>,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    let folder = workspace(&state, &id)?;
+    let settings = state.settings(Formats { pdf: true, docx: false });
+    let dir = CaseDir::Disk(folder.clone());
+    let shown = Shown::new(&folder);
+    let (pages, svg) = blocking(&state, &shown, move || {
+        let composed = pipeline::compose_dir(&dir, &settings)?;
+        pipeline::preview(&composed, &settings, PREVIEW_PAGES)
+    })
+    .await?;
+    Ok(axum::Json(json!({"ok": true, "pages": pages, "svg": svg})).into_response())
+}
+
+#[derive(Deserialize)]
+struct DownloadQuery {
+    format: Option<String>,
+}
+
+/// `GET …/download?format=pdf|docx|zip`: the built file(s).
+async fn download(
+    State(state): State<Arc<ServerState>>,
+    Path(id): Path<String>,
+    Query(q): Query<DownloadQuery>,
+) -> Result<Response, ApiError> {
+    let folder = workspace(&state, &id)?;
+    let format = q.format.as_deref().unwrap_or("pdf").to_ascii_lowercase();
+    let formats = match format.as_str() {
+        "pdf" => Formats { pdf: true, docx: false },
+        "docx" => Formats { pdf: false, docx: true },
+        "zip" => Formats { pdf: true, docx: true },
+        other => {
+            return Err(ApiError::bad(format!(
+                "无法识别格式 {other}（可用：pdf、docx、zip）"
+            )));
+        }
+    };
+    let settings = state.settings(formats);
+    let dir = CaseDir::Disk(folder.clone());
+    let shown = Shown::new(&folder);
+    let (name, rendered) = blocking(&state, &shown, move || {
+        let composed = pipeline::compose_dir(&dir, &settings)?;
+        let rendered = pipeline::render(&composed, &settings)?;
+        Ok((composed.name, rendered))
+    })
+    .await?;
+    let (file, content_type, bytes) = match format.as_str() {
+        "pdf" => {
+            (format!("{name}.pdf"), "application/pdf", rendered.pdf.unwrap_or_default())
+        }
+        "docx" => (
+            format!("{name}.docx"),
+            "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+            rendered.docx.unwrap_or_default(),
+        ),
+        _ => {
+            let files = [
+                (format!("{name}.pdf"), rendered.pdf.unwrap_or_default()),
+                (format!("{name}.docx"), rendered.docx.unwrap_or_default()),
+            ];
+            let zip = upload::zip_files(&files)
+                .map_err(|e| ApiError::internal(format!("无法打包（{e}）")))?;
+            (format!("{name}.zip"), "application/zip", zip)
+        }
+    };
+    Response::builder()
+        .header(header::CONTENT_TYPE, content_type)
+        .header(header::CONTENT_DISPOSITION, content_disposition(&file))
+        .body(Body::from(bytes))
+        .map_err(|e| ApiError::internal(format!("无法发送文件（{e}）")))
+}
+
+/// `attachment` with an ASCII fallback name and the real one in RFC 5987 form.
+pub fn content_disposition(file: &str) -> String {
+    let ext = file.rsplit_once('.').map_or("", |(_, e)| e);
+    let mut encoded = String::new();
+    for b in file.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
+            encoded.push(b as char);
+        } else {
+            encoded.push_str(&format!("%{b:02X}"));
+        }
+    }
+    format!("attachment; filename=\"gongwen.{ext}\"; filename*=UTF-8''{encoded}")
+}
+
+/// The one uploaded file of a multipart request: its name and bytes.
+async fn uploaded_file(mut multipart: Multipart) -> Result<(String, Bytes), ApiError> {
+    let multipart_error = |e: axum::extract::multipart::MultipartError| {
+        let status = e.status();
+        if status == StatusCode::PAYLOAD_TOO_LARGE {
+            ApiError::new(status, "上传的文件太大（最多 20 MB）")
+        } else {
+            ApiError::new(status, format!("无法读取上传的文件（{}）", e.body_text()))
+        }
+    };
+    while let Some(field) = multipart.next_field().await.map_err(multipart_error)? {
+        let Some(name) = field.file_name().map(str::to_string) else { continue };
+        let bytes = field.bytes().await.map_err(multipart_error)?;
+        if bytes.len() > UPLOAD_LIMIT {
+            return Err(ApiError::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                format!(
+                    "上传的文件太大（{}，最多 20 MB）",
+                    crate::fsguard::human_size(bytes.len() as u64)
+                ),
+            ));
+        }
+        return Ok((name, bytes));
+    }
+    Err(ApiError::bad("请求中没有文件"))
+}
+
+/// `POST …/upload` (multipart): a zipped case folder replaces the workspace; a
+/// workbook becomes the case's indicator file. Returns the check.
+async fn upload(
+    State(state): State<Arc<ServerState>>,
+    Path(id): Path<String>,
+    multipart: Multipart,
+) -> Result<Response, ApiError> {
+    let folder = workspace(&state, &id)?;
+    let (name, bytes) = uploaded_file(multipart).await?;
+    let ext = upload::extension(&name);
+    let shown = Shown::new(&folder);
+    let mut notes = Vec::new();
+    if ext == "zip" {
+        let (data, target) = (state.data.clone(), folder.clone());
+        let files =
+            blocking(&state, &shown, move || upload::unpack(&bytes, &target, &data))
+                .await?;
+        notes.push(format!("已解压 {} 个文件", files.len()));
+    } else if upload::WORKBOOKS.contains(&ext.as_str()) {
+        let target = folder.clone();
+        let note = blocking(&state, &shown, move || {
+            upload::save_workbook(&target, &bytes, &ext).map_err(|d| vec![d])
+        })
+        .await?;
+        notes.push(note);
+    } else {
+        return Err(ApiError::bad(format!(
+            "不接受文件 {name}（只接受 .zip 案卷或 .xlsx、.xlsm、.xls、.ods 工作簿）"
+        )));
+    }
+    let mut result = check(&state, &folder).await?;
+    result["notes"] = json!(notes);
+    Ok(axum::Json(result).into_response())
+}
+
+/// `POST …/diff` (multipart workbook): which indicators of the case would gain
+/// or lose which units with this workbook.
+async fn diff(
+    State(state): State<Arc<ServerState>>,
+    Path(id): Path<String>,
+    multipart: Multipart,
+) -> Result<Response, ApiError> {
+    let folder = workspace(&state, &id)?;
+    let (name, bytes) = uploaded_file(multipart).await?;
+    let ext = upload::extension(&name);
+    if !upload::WORKBOOKS.contains(&ext.as_str()) && ext != "toml" {
+        return Err(ApiError::bad(format!(
+            "不接受文件 {name}（只接受 .xlsx、.xlsm、.xls、.ods 工作簿或 指标.toml）"
+        )));
+    }
+    let tmp = tempfile::Builder::new()
+        .prefix(".diff-")
+        .suffix(&format!(".{ext}"))
+        .tempfile_in(&state.data)
+        .and_then(|mut f| {
+            std::io::Write::write_all(&mut f, &bytes)?;
+            Ok(f)
+        })
+        .map_err(|e| {
+            ApiError::internal(format!("无法保存上传的文件（{}）", case::io_reason(&e)))
+        })?;
+    let shown = Shown::new(&folder).with(tmp.path(), &name);
+    let dir = CaseDir::Disk(folder.clone());
+    let path = tmp.path().to_path_buf();
+    let changes = blocking(&state, &shown, move || {
+        let before = case::load_case(&dir)?.indicators;
+        let after = case::load_indicator_file(&path, None)?;
+        Ok(crate::compose::assign::diff_units(&before, &after))
+    })
+    .await?;
+    drop(tmp);
+    let changes: Vec<Value> = changes
+        .iter()
+        .map(|c| {
+            json!({
+                "number": c.number,
+                "text": c.text,
+                "before": c.before,
+                "after": c.after,
+                "gained": c.gained,
+                "lost": c.lost,
+            })
+        })
+        .collect();
+    Ok(axum::Json(json!({"ok": true, "changes": changes})).into_response())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_panicking_build_is_a_500_and_frees_its_permit() {
+        let state = ServerState::new(
+            std::env::temp_dir(),
+            None,
+            FontSet::load(&crate::render::typst::fonts::FontOptions {
+                paths: vec![],
+                ignore_system: true,
+            }),
+            crate::render::typst::world::library(),
+            None,
+        );
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .unwrap();
+        let shown = Shown { replace: Vec::new() };
+        rt.block_on(async {
+            for _ in 0..=BUILD_PERMITS {
+                let err = blocking(&state, &shown, || -> Result<(), Vec<Diagnostic>> {
+                    panic!("a bug in a build")
+                })
+                .await
+                .unwrap_err();
+                assert_eq!(err.status, StatusCode::INTERNAL_SERVER_ERROR);
+                assert!(
+                    err.problems[0]["message"].as_str().unwrap().contains("内部错误")
+                );
+            }
+            let ok = blocking(&state, &shown, || Ok(7)).await.unwrap();
+            assert_eq!(ok, 7);
+        });
+    }
+
+    #[test]
+    fn ids_and_names() {
+        assert!(id_is_valid("0123456789abcdef0123456789abcdef"));
+        assert!(!id_is_valid("0123456789ABCDEF0123456789ABCDEF"));
+        assert!(!id_is_valid("../../etc"));
+        assert!(!id_is_valid(""));
+        assert_eq!(
+            content_disposition("方案 1.pdf"),
+            "attachment; filename=\"gongwen.pdf\"; filename*=UTF-8''%E6%96%B9%E6%A1%88%201.pdf"
+        );
+        assert!(token_is_valid("s3cret-token"));
+        assert!(!token_is_valid("a;b"));
+    }
+}
