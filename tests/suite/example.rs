@@ -285,3 +285,30 @@ fn no_group_starts_alone_at_a_page_foot() {
     let pdf = pdf_text(&rendered);
     assert!(pdf.contains(&normalize("编制并对外公布本级政府工作部门的权责清单")));
 }
+
+/// No output of the example or of any fixture holds a format character (word
+/// joiner, zero-width space, bidi mark …) that its input does not hold.
+#[test]
+fn no_invisible_characters_in_any_output() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
+    let mut dirs: Vec<CaseDir> = vec![CaseDir::Builtin];
+    let mut names: Vec<_> = std::fs::read_dir(&root)
+        .unwrap()
+        .flatten()
+        .filter(|e| e.path().join("case.toml").is_file())
+        .map(|e| e.path())
+        .collect();
+    names.sort();
+    dirs.extend(names.into_iter().map(CaseDir::Disk));
+    assert!(dirs.len() >= 10, "{} cases", dirs.len());
+    for dir in &dirs {
+        let (_, rendered) = build(dir);
+        let what = format!("{dir:?}");
+        assert_no_format_characters(
+            &rendered.page_texts.concat(),
+            &format!("PDF of {what}"),
+        );
+        let docx = docx_paragraphs(rendered.docx.as_ref().unwrap());
+        assert_no_format_characters(&docx.concat(), &format!("DOCX of {what}"));
+    }
+}

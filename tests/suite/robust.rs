@@ -191,3 +191,80 @@ fn killed_build_keeps_previous_outputs() {
     assert!(leftovers.is_empty());
     assert!(Path::new(&pdf).exists());
 }
+
+/// One random cell: (row, column, kind, text or number).
+fn cell() -> impl Strategy<Value = (u32, u16, u8, String, f64)> {
+    (0u32..40, 0u16..12, 0u8..5, "[一-龥0-9加分项注：（）、\n ]{0,12}", -1.0e6f64..1.0e6)
+}
+
+/// Workbooks with random cells of every type, random merges (vertical,
+/// horizontal, overlapping the header, spanning the whole width) and a random
+/// far cell that stretches the sheet's dimensions: reading them never panics
+/// and never hangs; it gives indicators or located errors.
+#[test]
+fn random_workbooks_with_merges_and_dimensions_never_panic() {
+    let mut runner = TestRunner::new(Config {
+        cases: 48,
+        failure_persistence: None,
+        ..Config::default()
+    });
+    let strategy = (
+        proptest::collection::vec(cell(), 0..60),
+        proptest::collection::vec((0u32..40, 0u16..12, 0u32..6, 0u16..8), 0..8),
+        proptest::option::of((0u32..20_000, 0u16..400)),
+        any::<bool>(),
+    );
+    runner
+        .run(&strategy, |(cells, merges, far, header)| {
+            let dir = tempfile::tempdir().unwrap();
+            let path = dir.path().join("表.xlsx");
+            let mut wb = rust_xlsxwriter::Workbook::new();
+            let ws = wb.add_worksheet();
+            if header {
+                for (c, h) in
+                    ["序号", "三级指标", "责任单位", "填报材料"].iter().enumerate()
+                {
+                    ws.write_string(0, c as u16, *h).unwrap();
+                }
+            }
+            for (r, c, kind, text, num) in &cells {
+                let r = r + u32::from(header);
+                let _ = match kind {
+                    0 => ws.write_string(r, *c, text).map(|_| ()),
+                    1 => ws.write_number(r, *c, *num).map(|_| ()),
+                    2 => ws.write_boolean(r, *c, *num > 0.0).map(|_| ()),
+                    3 => ws.write_formula(r, *c, "=1+1").map(|_| ()),
+                    _ => ws
+                        .write_string(
+                            r,
+                            *c,
+                            format!("加分项{}", (*num as i64).rem_euclid(5)),
+                        )
+                        .map(|_| ()),
+                };
+            }
+            let fmt = rust_xlsxwriter::Format::new();
+            for (r, c, h, w) in &merges {
+                // overlapping merges are refused by the writer; skip those
+                let _ = ws.merge_range(*r, *c, r + h, c + w, "合并", &fmt);
+            }
+            if let Some((r, c)) = far {
+                let _ = ws.write_string(r, c, "远");
+            }
+            if wb.save(&path).is_err() {
+                return Ok(());
+            }
+            let read = gongwen::case::workbook::read_sheet(&path, "表.xlsx", None)
+                .map_err(|d| vec![d])
+                .and_then(|s| gongwen::case::workbook::read_indicators(&s));
+            if let Err(ds) = read {
+                prop_assert!(!ds.is_empty());
+                for d in &ds {
+                    prop_assert!(!d.message.is_empty());
+                    prop_assert!(d.location != Location::None, "{d}");
+                }
+            }
+            Ok(())
+        })
+        .unwrap();
+}
