@@ -1,12 +1,16 @@
-//! Batches: many cases built in parallel (rayon, one worker per core), each into
+//! Batches: many cases built in parallel (one worker thread per core), each into
 //! its own folder and each isolated, so that a case that fails, or a bug that
 //! panics on one case, costs that case only.
+//!
+//! The workers are plain threads, not rayon tasks: Typst uses rayon's pool for
+//! its own parallel work (PDF export), and a case built as a rayon task would,
+//! while waiting there, steal and run other cases on the same stack — nesting
+//! case upon case (measured: memory over 1 GiB at 150 cases, and the template
+//! parser's stack guard tripping at 200).
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::{Component, Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
-
-use rayon::prelude::*;
 
 use crate::case::{self, CaseDir};
 use crate::diag::{Diagnostic, Location};
@@ -114,33 +118,57 @@ pub fn build_batch(
     })
 }
 
-/// Runs `build` for every job on rayon's pool, each behind `catch_unwind`: a
-/// panic becomes an error of its case, and the other cases go on.
+/// Runs `build` for every job on one worker thread per core, each behind
+/// `catch_unwind`: a panic becomes an error of its case, and the other cases go
+/// on. Results come back in the order of `jobs`.
 fn run_isolated(
     jobs: &[Job],
     progress: &(dyn Fn(usize, &BatchResult) + Sync),
     build: impl Fn(&Job) -> CaseResult + Sync,
 ) -> Vec<BatchResult> {
+    let next = AtomicUsize::new(0);
     let done = AtomicUsize::new(0);
-    jobs.par_iter()
-        .map(|job| {
-            // the settings and the font set are only read while building, so a
-            // panic cannot leave them half-changed for the other cases
-            let result =
-                catch_unwind(AssertUnwindSafe(|| build(job))).unwrap_or_else(|panic| {
-                    Err(vec![internal_error(&job.dir, panic.as_ref())])
-                });
-            let n = done.fetch_add(1, Ordering::SeqCst) + 1;
-            // Typst remembers layouts for reuse; across different cases that only
-            // costs memory, so old entries go after every few cases
-            if n.is_multiple_of(10) {
-                typst::comemo::evict(1);
-            }
-            let r = BatchResult { dir: job.dir.clone(), out: job.out.clone(), result };
-            progress(n, &r);
-            r
-        })
-        .collect()
+    let results: std::sync::Mutex<Vec<(usize, BatchResult)>> =
+        std::sync::Mutex::new(Vec::with_capacity(jobs.len()));
+    let workers = std::thread::available_parallelism()
+        .map_or(2, std::num::NonZero::get)
+        .min(jobs.len().max(1));
+    std::thread::scope(|scope| {
+        for _ in 0..workers {
+            scope.spawn(|| {
+                loop {
+                    let i = next.fetch_add(1, Ordering::SeqCst);
+                    let Some(job) = jobs.get(i) else { break };
+                    // the settings and the font set are only read while building,
+                    // so a panic cannot leave them half-changed for the others
+                    let result = catch_unwind(AssertUnwindSafe(|| build(job)))
+                        .unwrap_or_else(|panic| {
+                            Err(vec![internal_error(&job.dir, panic.as_ref())])
+                        });
+                    let n = done.fetch_add(1, Ordering::SeqCst) + 1;
+                    // Typst remembers layouts for reuse; across different cases
+                    // that only costs memory, so old entries go every few cases
+                    if n.is_multiple_of(10) {
+                        typst::comemo::evict(1);
+                    }
+                    let r = BatchResult {
+                        dir: job.dir.clone(),
+                        out: job.out.clone(),
+                        result,
+                    };
+                    progress(n, &r);
+                    results
+                        .lock()
+                        .unwrap_or_else(std::sync::PoisonError::into_inner)
+                        .push((i, r));
+                }
+            });
+        }
+    });
+    let mut results =
+        results.into_inner().unwrap_or_else(std::sync::PoisonError::into_inner);
+    results.sort_by_key(|(i, _)| *i);
+    results.into_iter().map(|(_, r)| r).collect()
 }
 
 /// The diagnostic of a case whose build panicked (a bug of ours, never the

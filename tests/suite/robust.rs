@@ -244,9 +244,19 @@ fn random_workbooks_with_merges_and_dimensions_never_panic() {
                 };
             }
             let fmt = rust_xlsxwriter::Format::new();
+            let mut covered = std::collections::HashSet::new();
             for (r, c, h, w) in &merges {
-                // overlapping merges are refused by the writer; skip those
-                let _ = ws.merge_range(*r, *c, r + h, c + w, "合并", &fmt);
+                // the writer refuses overlapping and one-cell merges (and leaves
+                // itself broken after a refusal): only clean ones are written
+                let cells: Vec<(u32, u16)> = (*r..=r + h)
+                    .flat_map(|rr| (*c..=c + w).map(move |cc| (rr, cc)))
+                    .collect();
+                if cells.len() < 2 || cells.iter().any(|x| covered.contains(x)) {
+                    continue;
+                }
+                if ws.merge_range(*r, *c, r + h, c + w, "合并", &fmt).is_ok() {
+                    covered.extend(cells);
+                }
             }
             if let Some((r, c)) = far {
                 let _ = ws.write_string(r, c, "远");
