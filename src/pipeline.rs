@@ -209,14 +209,7 @@ pub fn render(c: &Composed, settings: &Settings) -> Result<Rendered, Vec<Diagnos
     // when only the DOCX is wanted
     let mut engine = None;
     if settings.formats.pdf || settings.formats.docx {
-        let style = style_library(settings).map_err(|d| vec![d])?;
-        let mut e = render::typst::TypstEngine::new(
-            settings.library.clone(),
-            settings.fonts.clone(),
-            &style,
-            Arc::new(c.images.clone()),
-            settings.date,
-        )?;
+        let mut e = typst_engine(c, settings)?;
         let (laid, p, last) = crate::layout::paginate(&doc, &mut e)?;
         (pdf_doc, plan, pages) = (laid, p, last);
         source = std::mem::take(&mut e.source);
@@ -281,6 +274,22 @@ pub fn render(c: &Composed, settings: &Settings) -> Result<Rendered, Vec<Diagnos
     })
 }
 
+/// The Typst layout engine for a composed case (its style library, fonts and
+/// checked images).
+fn typst_engine(
+    c: &Composed,
+    settings: &Settings,
+) -> Result<render::typst::TypstEngine, Vec<Diagnostic>> {
+    let style = style_library(settings).map_err(|d| vec![d])?;
+    render::typst::TypstEngine::new(
+        settings.library.clone(),
+        settings.fonts.clone(),
+        &style,
+        Arc::new(c.images.clone()),
+        settings.date,
+    )
+}
+
 /// A preview of a composed case: the page count and the first `max_pages`
 /// pages as SVG images, laid out exactly as for the PDF (nothing is written).
 pub fn preview(
@@ -290,14 +299,7 @@ pub fn preview(
 ) -> Result<(usize, Vec<String>), Vec<Diagnostic>> {
     let mut doc = c.doc.clone();
     crate::layout::place_signatures(&mut doc, settings.fonts.as_ref());
-    let style = style_library(settings).map_err(|d| vec![d])?;
-    let mut engine = render::typst::TypstEngine::new(
-        settings.library.clone(),
-        settings.fonts.clone(),
-        &style,
-        Arc::new(c.images.clone()),
-        settings.date,
-    )?;
+    let mut engine = typst_engine(c, settings)?;
     let (_, _, pages) = crate::layout::paginate(&doc, &mut engine)?;
     let svg = engine.export_svg(max_pages).map_err(|d| vec![d])?;
     Ok((pages.count, svg))
