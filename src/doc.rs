@@ -337,7 +337,8 @@ const NO_LINE_END: &str = "（《“‘〔【「『([{";
 /// Breaks a text into lines no wider than `width_em`, with Chinese line-breaking
 /// rules: no line opens with closing punctuation or ends with opening
 /// punctuation, Latin words and numbers stay whole. `advance` gives a
-/// character's width in em. Existing line breaks are kept.
+/// character's width in em. Existing line breaks are kept. (For measuring only:
+/// no layout-made line break is ever stored in a document's text.)
 pub fn wrap_text(
     text: &str,
     width_em: f64,
@@ -395,37 +396,6 @@ pub fn wrap_text(
 }
 
 impl Table {
-    /// Breaks every body cell's text into lines that fit its column (a table
-    /// `width_mm` wide, cells inset `inset_mm` each side), so that the PDF and the
-    /// DOCX set the same lines, rows have the same height in both, and pages turn
-    /// at the same rows.
-    pub fn wrap_cells(
-        &mut self,
-        width_mm: f64,
-        inset_mm: f64,
-        advance: &dyn Fn(char) -> f64,
-    ) {
-        let widths = self.column_widths_mm(width_mm);
-        let em_mm = self.size_pt * 25.4 / 72.0;
-        let grid = span_grid(&self.rows, self.columns.len());
-        for (r, slots) in grid.iter().enumerate() {
-            for slot in slots {
-                if let Slot::Start((i, col)) = slot {
-                    let cell = &mut self.rows[r][*i];
-                    let w: f64 = widths
-                        [*col..(*col + cell.colspan as usize).min(widths.len())]
-                        .iter()
-                        .sum();
-                    // half an em to spare: a client never wraps a line we set
-                    let room = (w - 2.0 * inset_mm) / em_mm - 0.5;
-                    if room > 1.0 {
-                        cell.text = wrap_text(&cell.text, room, advance).join("\n");
-                    }
-                }
-            }
-        }
-    }
-
     /// Rows that may be taller than a whole page of `block_mm` (so they must be
     /// allowed to break between lines), estimated from their text and the column
     /// widths for a table `width_mm` wide.

@@ -44,8 +44,6 @@ pub struct Composed {
     pub name: String,
     /// The document.
     pub doc: Document,
-    /// The case folder (for images).
-    pub root: Option<PathBuf>,
     /// Images the document shows, by their path in the case folder.
     pub images: std::collections::BTreeMap<String, Vec<u8>>,
     /// The case's indicators as a 指标.toml text, kept with the outputs so that
@@ -85,7 +83,7 @@ pub fn compose_dir(
         return Err(diags);
     }
     let record = indicator_record(&case);
-    Ok(Composed { name: case.name.clone(), doc, root: case.dir.clone(), images, record })
+    Ok(Composed { name: case.name.clone(), doc, images, record })
 }
 
 /// Largest image file accepted in a case folder.
@@ -121,19 +119,6 @@ fn check_image(
             None
         }
     }
-}
-
-/// Width and height of a PNG, from its header.
-pub fn png_size(bytes: &[u8]) -> Option<(u32, u32)> {
-    if bytes.len() < 24
-        || !bytes.starts_with(b"\x89PNG\r\n\x1a\n")
-        || &bytes[12..16] != b"IHDR"
-    {
-        return None;
-    }
-    let w = u32::from_be_bytes(bytes[16..20].try_into().ok()?);
-    let h = u32::from_be_bytes(bytes[20..24].try_into().ok()?);
-    (w > 0 && h > 0 && w <= 20_000 && h <= 20_000).then_some((w, h))
 }
 
 /// The style library: built in, or `--templates DIR/typst/gongwen.typ`.
@@ -442,7 +427,6 @@ fn stage_document(
     let composed = Composed {
         name: name.to_string(),
         doc,
-        root: None,
         images: Default::default(),
         record: None,
     };

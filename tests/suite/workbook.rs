@@ -198,7 +198,6 @@ fn table_command_prints_the_workbook_row_by_row_in_both_formats() {
         record: None,
         name: "t".into(),
         doc,
-        root: None,
         images: Default::default(),
     };
     let r = pipeline::render(&composed, &s).unwrap();

@@ -145,6 +145,18 @@ impl Writer<'_> {
         )
     }
 
+    /// A justified body paragraph of runs, its first line indented 2 字 if asked.
+    fn body_para(&mut self, runs: &[doc::Run], indent: bool) -> Paragraph {
+        let mut p = self.grid_para().align(AlignmentType::Both);
+        if indent {
+            p = p.indent(None, Some(SpecialIndentType::FirstLine(2 * CHAR)), None, None);
+        }
+        for r in runs {
+            p = p.add_run(run(r.role, &r.text, SIZE_BODY));
+        }
+        p
+    }
+
     fn blank(&mut self, n: u32) -> Vec<Paragraph> {
         (0..n).map(|_| self.grid_para()).collect()
     }
@@ -180,35 +192,12 @@ impl Writer<'_> {
                     }
                 }
                 Block::Para { runs, indent } => {
-                    let mut p = self.grid_para().align(AlignmentType::Both);
-                    if *indent {
-                        p = p.indent(
-                            None,
-                            Some(SpecialIndentType::FirstLine(2 * CHAR)),
-                            None,
-                            None,
-                        );
-                    }
-                    for r in runs {
-                        p = p.add_run(run(r.role, &r.text, SIZE_BODY));
-                    }
+                    let p = self.body_para(runs, *indent);
                     out.push(Item::P(p));
                 }
+                // never the last line of a page: kept with the next paragraph
                 Block::Heading(runs) => {
-                    // never the last line of a page: kept with the next paragraph
-                    let mut p = self
-                        .grid_para()
-                        .align(AlignmentType::Both)
-                        .keep_next(true)
-                        .indent(
-                            None,
-                            Some(SpecialIndentType::FirstLine(2 * CHAR)),
-                            None,
-                            None,
-                        );
-                    for r in runs {
-                        p = p.add_run(run(r.role, &r.text, SIZE_BODY));
-                    }
+                    let p = self.body_para(runs, true).keep_next(true);
                     out.push(Item::P(p));
                 }
                 Block::ListItem { runs, hang } => {
@@ -254,8 +243,10 @@ impl Writer<'_> {
                         out.push(Item::P(p));
                     }
                 }
-                Block::Signature { names, date, sealed, seal, place } => {
-                    self.signature(names, date, *sealed, seal.as_deref(), place, out)
+                // the PDF's positions (`place`) are measured in the PDF's font;
+                // the DOCX applies the same rule to a word processor's grid
+                Block::Signature { names, date, sealed, seal, .. } => {
+                    self.signature(names, date, *sealed, seal.as_deref(), out)
                 }
                 // a new section opens a new page by itself
                 Block::NewFace
@@ -290,7 +281,6 @@ impl Writer<'_> {
         date: &str,
         sealed: bool,
         seal: Option<&str>,
-        _typst_place: &doc::SignaturePlace,
         out: &mut Vec<Item>,
     ) {
         // the layout stage's rule, measured as a word processor sets the text:
@@ -339,7 +329,7 @@ impl Writer<'_> {
             // the seal, 42 mm across, centred on the date, its centre about 5 mm
             // above the date line (as in the PDF); it hangs from the first blank
             // line above the 署名 so that its offset is positive
-            let (w, h) = crate::pipeline::png_size(png).unwrap_or((1, 1));
+            let (w, h) = png_size(png).unwrap_or((1, 1));
             let emu = |mm: f64| (mm * 36_000.0).round().max(0.0) as i32;
             let width = 42.0;
             let height = width * f64::from(h) / f64::from(w);
@@ -636,6 +626,20 @@ impl Writer<'_> {
             .align(TableAlignmentType::Center)
             .margins(TableCellMargins::new().margin(v, h, v, h))
     }
+}
+
+/// Width and height of a PNG from its header (the image was checked whole when
+/// the case was read).
+fn png_size(bytes: &[u8]) -> Option<(u32, u32)> {
+    if bytes.len() < 24
+        || !bytes.starts_with(b"\x89PNG\r\n\x1a\n")
+        || &bytes[12..16] != b"IHDR"
+    {
+        return None;
+    }
+    let w = u32::from_be_bytes(bytes[16..20].try_into().ok()?);
+    let h = u32::from_be_bytes(bytes[20..24].try_into().ok()?);
+    (w > 0 && h > 0).then_some((w, h))
 }
 
 /// Character widths in a word processor on our document grid.

@@ -229,12 +229,6 @@ fn table(t: &Table, index: usize, s: &mut String) {
     s.push_str("  ))");
 }
 
-/// What a Typst compilation produced.
-pub struct Compiled {
-    /// The laid-out pages.
-    pub document: PagedDocument,
-}
-
 /// The Typst layout engine of one build: one world kept across layout rounds
 /// (only the generated main source changes between them, so Typst's caches
 /// serve everything else), and the last layout, for the PDF.
@@ -315,21 +309,6 @@ fn compile_world(world: &GongwenWorld) -> Result<PagedDocument, Vec<Diagnostic>>
             Err(diags)
         }
     }
-}
-
-/// Compiles a main source; any Typst error *or warning* is a diagnostic, because a
-/// warning (an unknown font family, say) is the early sign of a wrong page.
-pub fn compile(
-    library: Arc<LazyHash<Library>>,
-    fonts: Arc<FontSet>,
-    source: String,
-    style: &str,
-    images: Arc<std::collections::BTreeMap<String, Vec<u8>>>,
-    today: chrono::NaiveDate,
-) -> Result<Compiled, Vec<Diagnostic>> {
-    let world = GongwenWorld::new(library, fonts, source, style, images, today)
-        .map_err(|e| vec![Diagnostic::error(Location::None, e)])?;
-    compile_world(&world).map(|document| Compiled { document })
 }
 
 /// A Typst diagnostic as ours, located in the generated file; Typst's own English
