@@ -601,7 +601,10 @@ impl Writer<'_> {
                             .vertical_align(VAlignType::Center)
                             .vertical_merge(VMergeType::Continue)
                             .add_paragraph(
+                                // LibreOffice keeps a row with the next only when
+                                // every paragraph of the row says so
                                 self.para()
+                                    .keep_next(opens_group)
                                     .snap_to_grid(false)
                                     .line_spacing(exact(pt_to_twip(t.size_pt * 1.4))),
                             );
