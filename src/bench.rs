@@ -2,8 +2,9 @@
 //! BENCHMARKS.md come from here.
 //!
 //! Workloads: (a) the built-in example, PDF and DOCX; (b) the example with a
-//! 1,000-row indicator annex; (c) a batch of 200 case folders made from the
-//! example with other units and dates.
+//! 1,000- or 5,000-row indicator annex, plain or as a 任务分解 table with merged
+//! 一级/二级 cells; (c) a batch of 200 case folders made from the example with
+//! other units and dates.
 
 use std::path::{Path, PathBuf};
 use std::time::Instant;
@@ -63,6 +64,41 @@ pub fn write_case(
             _ => text.to_string(),
         };
         std::fs::write(dir.join(name), text)?;
+    }
+    Ok(())
+}
+
+/// Writes the example case with `rows` indicators into `dir`; `merged` makes
+/// its annex a 任务分解 table whose 一级指标 cells merge over 12 rows and
+/// 二级指标 cells over 3 (as a real 任务分解 annex does).
+pub fn write_rows_case(dir: &Path, rows: usize, merged: bool) -> std::io::Result<()> {
+    write_case(dir, Some(rows), 0)?;
+    if merged {
+        let case = dir.join("case.toml");
+        let text = std::fs::read_to_string(&case)?;
+        std::fs::write(
+            &case,
+            text.replace("\"类型\" = \"责任清单\"", "\"类型\" = \"任务分解\""),
+        )?;
+        let data = dir.join("指标.toml");
+        let text = std::fs::read_to_string(&data)?;
+        let mut out = String::with_capacity(text.len() + rows * 80);
+        let mut i = 0;
+        for line in text.lines() {
+            out.push_str(line);
+            out.push('\n');
+            if line.starts_with("[[\"指标\"]]") {
+                out.push_str(&format!(
+                    "\"一级指标\" = \"{}、第{}组一级指标\"\n\"二级指标\" = \"{}.第{}组二级指标。\"\n",
+                    i / 12 + 1,
+                    i / 12 + 1,
+                    i / 3 % 4 + 1,
+                    i / 3 + 1
+                ));
+                i += 1;
+            }
+        }
+        std::fs::write(&data, out)?;
     }
     Ok(())
 }
@@ -266,4 +302,103 @@ pub fn bench_cold(
     f.stages = median_timings(stages);
     f.peak_mib = peak;
     Ok(f)
+}
+
+/// The bare Typst compile of a build's emitted sources (`build --emit-typst`:
+/// `main.typ` and `gongwen.typ` in `dir`): one compile and the PDF export, no
+/// layout rounds, no DOCX. Returns the pages.
+pub fn bare_compile(dir: &Path, settings: &Settings) -> Result<usize, Vec<Diagnostic>> {
+    let read = |name: &str| {
+        std::fs::read_to_string(dir.join(name))
+            .map_err(|e| problem(format!("无法读取 {}（{e}）", dir.join(name).display())))
+    };
+    let (main, style) = (read("main.typ")?, read("gongwen.typ")?);
+    let mut engine = crate::render::typst::TypstEngine::new(
+        settings.library.clone(),
+        settings.fonts.clone(),
+        &style,
+        std::sync::Arc::new(std::collections::BTreeMap::new()),
+        settings.date,
+    )?;
+    let pages = engine.compile_source(&main)?;
+    engine.export_pdf("bare", settings.date).map_err(|d| vec![d])?;
+    Ok(pages)
+}
+
+/// Runs the bare Typst compile of `typ_dir` in a new process `runs` times after
+/// one warm-up (`gongwen bench --typst-only DIR`): the cold-process figure a
+/// build is compared with.
+pub fn bench_bare(
+    name: &str,
+    typ_dir: &Path,
+    runs: usize,
+) -> Result<Figures, Vec<Diagnostic>> {
+    let exe = std::env::current_exe()
+        .map_err(|e| problem(format!("找不到 gongwen 程序（{e}）")))?;
+    let mut f = Figures { name: name.into(), ..Default::default() };
+    for i in 0..=runs {
+        let t = Instant::now();
+        let o = std::process::Command::new(&exe)
+            .args(["bench", "--ignore-system-fonts", "--typst-only"])
+            .arg(typ_dir)
+            .output()
+            .map_err(|e| problem(format!("无法运行 gongwen（{e}）")))?;
+        let wall = t.elapsed().as_secs_f64();
+        let text = String::from_utf8_lossy(&o.stdout);
+        let line =
+            text.lines().find(|l| l.starts_with("GONGWEN_BARE")).ok_or_else(|| {
+                problem(format!(
+                    "单独编译 Typst 源文件失败（{}）",
+                    String::from_utf8_lossy(&o.stderr).trim()
+                ))
+            })?;
+        let v: Vec<f64> =
+            line.split_whitespace().skip(1).filter_map(|x| x.parse().ok()).collect();
+        if v.len() < 2 {
+            return Err(problem(format!("无法读取计时：{line}")));
+        }
+        if i > 0 {
+            f.walls.push(wall);
+        }
+        f.pages = v[0] as usize;
+        f.peak_mib = f.peak_mib.max(v[1]);
+    }
+    Ok(f)
+}
+
+/// Writes the Typst sources of a build of `dir` (PDF only) into `out` and
+/// returns the folder that holds them.
+pub fn emit_typst(dir: &Path, out: &Path) -> Result<PathBuf, Vec<Diagnostic>> {
+    let exe = std::env::current_exe()
+        .map_err(|e| problem(format!("找不到 gongwen 程序（{e}）")))?;
+    let o = std::process::Command::new(&exe)
+        .arg("build")
+        .arg(dir)
+        .arg("--out")
+        .arg(out)
+        .args([
+            "--ignore-system-fonts",
+            "--date",
+            "2023-08-31",
+            "--emit-typst",
+            "--format",
+            "pdf",
+        ])
+        .output()
+        .map_err(|e| problem(format!("无法运行 gongwen（{e}）")))?;
+    if !o.status.success() {
+        return Err(problem(format!(
+            "无法写出 Typst 源文件（{}）",
+            String::from_utf8_lossy(&o.stderr).trim()
+        )));
+    }
+    std::fs::read_dir(out)
+        .ok()
+        .and_then(|entries| {
+            entries
+                .filter_map(Result::ok)
+                .map(|e| e.path())
+                .find(|p| p.extension().is_some_and(|x| x == "d"))
+        })
+        .ok_or_else(|| problem("找不到写出的 Typst 源文件"))
 }

@@ -396,68 +396,109 @@ pub fn wrap_text(
 }
 
 impl Table {
-    /// Rows that may be taller than a whole page of `block_mm` (so they must be
-    /// allowed to break between lines), estimated from their text and the column
-    /// widths for a table `width_mm` wide.
-    pub fn tall_rows(&self, width_mm: f64, block_mm: f64) -> Vec<bool> {
-        let widths = self.column_widths_mm(width_mm);
+    /// The height of a cell's text estimated from the column widths of a table
+    /// `width_mm` wide, in mm (lines 1.4 em apart, 3.6 mm of padding).
+    fn cell_mm(&self, cell: &Cell, col: usize, widths: &[f64]) -> f64 {
         let em_mm = self.size_pt * 25.4 / 72.0;
-        let line_mm = em_mm * 1.4;
+        let w: f64 =
+            widths[col..(col + cell.colspan as usize).min(widths.len())].iter().sum();
+        let per_line = ((w - 3.0) / em_mm).max(1.0);
+        let lines: f64 = cell
+            .text
+            .split('\n')
+            .map(|l| {
+                let units: f64 =
+                    l.chars().map(|c| if c.is_ascii() { 0.5 } else { 1.0 }).sum();
+                (units / per_line).ceil().max(1.0)
+            })
+            .sum();
+        lines * em_mm * 1.4 + 3.6
+    }
+
+    /// Each row's height estimated from the text of its own (not merged) cells
+    /// and the column widths for a table `width_mm` wide, in mm.
+    pub fn row_heights_mm(&self, width_mm: f64) -> Vec<f64> {
+        let widths = self.column_widths_mm(width_mm);
+        let one_line = self.size_pt * 25.4 / 72.0 * 1.4 + 3.6;
         let grid = span_grid(&self.rows, self.columns.len());
         grid.iter()
             .enumerate()
             .map(|(r, slots)| {
-                let mut lines = 1.0f64;
-                for slot in slots {
-                    if let Slot::Start((i, col)) = slot {
-                        let cell = &self.rows[r][*i];
-                        if cell.rowspan > 1 {
-                            continue;
+                slots
+                    .iter()
+                    .filter_map(|slot| match slot {
+                        Slot::Start((i, col)) if self.rows[r][*i].rowspan <= 1 => {
+                            Some(self.cell_mm(&self.rows[r][*i], *col, &widths))
                         }
-                        let w: f64 = widths
-                            [*col..(*col + cell.colspan as usize).min(widths.len())]
-                            .iter()
-                            .sum();
-                        let per_line = ((w - 3.0) / em_mm).max(1.0);
-                        let n: f64 = cell
-                            .text
-                            .split('\n')
-                            .map(|l| {
-                                let units: f64 = l
-                                    .chars()
-                                    .map(|c| if c.is_ascii() { 0.5 } else { 1.0 })
-                                    .sum();
-                                (units / per_line).ceil().max(1.0)
-                            })
-                            .sum();
-                        lines = lines.max(n);
-                    }
-                }
-                // header row and padding take about three lines
-                (lines + 3.0) * line_mm + 3.6 > block_mm
+                        _ => None,
+                    })
+                    .fold(one_line, f64::max)
             })
             .collect()
     }
 
-    /// A row that would stand alone at the foot of a page as the first row of a
-    /// merged group (an orphan), given the rows that open pages: the row to move
-    /// to the next page, if moving it leaves rows on its page.
-    pub fn orphan_row(&self, breaks: &[usize]) -> Option<usize> {
+    /// Rows that may be taller than a whole page of `block_mm` (so they must be
+    /// allowed to break between lines), estimated for a table `width_mm` wide.
+    pub fn tall_rows(&self, width_mm: f64, block_mm: f64) -> Vec<bool> {
+        let header = self.header_mm();
+        self.row_heights_mm(width_mm).iter().map(|h| h + header > block_mm).collect()
+    }
+
+    /// About the height of the header row: three lines.
+    fn header_mm(&self) -> f64 {
+        3.0 * self.size_pt * 25.4 / 72.0 * 1.4
+    }
+
+    /// Rows that stay on the page of the next row: the first row of a merged
+    /// group never stands alone at a page foot (nor does a chain of such rows),
+    /// as long as the rows kept together fill at most 75 % of a page of
+    /// `block_mm` (estimated for a table `width_mm` wide), so that a page can
+    /// always hold them. Both writers say it natively: Typst keeps the rows in
+    /// one unbreakable span, the DOCX sets keep-with-next on the row.
+    pub fn keep_with_next(&self, width_mm: f64, block_mm: f64) -> Vec<bool> {
+        let widths = self.column_widths_mm(width_mm);
+        let heights = self.row_heights_mm(width_mm);
+        let budget = 0.75 * (block_mm - self.header_mm());
         let grid = span_grid(&self.rows, self.columns.len());
-        let mut page_start = 0;
-        for &b in breaks {
-            if b >= 2 && b <= grid.len() && b - 1 > page_start {
-                let opens_group = grid[b - 1].iter().any(|slot| match slot {
-                    Slot::Start((i, _)) => self.rows[b - 1][*i].rowspan > 1,
-                    _ => false,
-                });
-                if opens_group {
-                    return Some(b - 1);
-                }
+        // the merged cells that start in each row: (rows spanned, text height)
+        let merged: Vec<Vec<(usize, f64)>> = grid
+            .iter()
+            .enumerate()
+            .map(|(r, slots)| {
+                slots
+                    .iter()
+                    .filter_map(|slot| match slot {
+                        Slot::Start((i, col)) if self.rows[r][*i].rowspan > 1 => {
+                            let cell = &self.rows[r][*i];
+                            Some((
+                                cell.rowspan as usize,
+                                self.cell_mm(cell, *col, &widths),
+                            ))
+                        }
+                        _ => None,
+                    })
+                    .collect()
+            })
+            .collect();
+        let mut keep = vec![false; self.rows.len()];
+        // the first row of the rows kept together so far, ending with row r
+        let mut first = 0;
+        for r in 0..self.rows.len().saturating_sub(1) {
+            if r == 0 || !keep[r - 1] {
+                first = r;
             }
-            page_start = b;
+            let chain: f64 = heights[first..=r + 1].iter().sum();
+            // a merged cell starting in the chain must fit in the chain's rows it
+            // spans: one taller than them would be laid out whole (no break
+            // inside the kept rows) and could overrun the page
+            let fits = (first..=r + 1).all(|k| {
+                merged[k].iter().all(|&(span, mm)| {
+                    mm <= heights[k..(k + span).min(r + 2)].iter().sum::<f64>()
+                })
+            });
+            keep[r] = !merged[r].is_empty() && chain <= budget && fits;
         }
-        None
+        keep
     }
 
     /// Cuts every merged cell that runs over one of `breaks` (rows that open a new
@@ -510,45 +551,6 @@ pub struct Banji {
 }
 
 impl Document {
-    /// Cuts the `index`-th table (document order) before `row` into two tables,
-    /// the second on a new page with the same header.
-    pub fn split_table_at(&mut self, index: usize, row: usize) {
-        fn walk(
-            blocks: &mut Vec<Block>,
-            index: usize,
-            row: usize,
-            seen: &mut usize,
-        ) -> bool {
-            let mut i = 0;
-            while i < blocks.len() {
-                match &mut blocks[i] {
-                    Block::Table(t) => {
-                        if *seen == index {
-                            t.split_spans_at(&[row]);
-                            let rest = t.rows.split_off(row.min(t.rows.len()));
-                            let second = Table { rows: rest, ..t.clone() };
-                            blocks.insert(i + 1, Block::NewFace);
-                            blocks.insert(i + 2, Block::Table(second));
-                            return true;
-                        }
-                        *seen += 1;
-                    }
-                    Block::Landscape(inner) => {
-                        // (not a match guard: the guard could not borrow `inner` mutably)
-                        let found = walk(inner, index, row, seen);
-                        if found {
-                            return true;
-                        }
-                    }
-                    _ => {}
-                }
-                i += 1;
-            }
-            false
-        }
-        walk(&mut self.blocks, index, row, &mut 0);
-    }
-
     /// Every table in document order, with whether it is on landscape pages.
     pub fn tables_mut(&mut self) -> Vec<(&mut Table, bool)> {
         fn walk<'a>(

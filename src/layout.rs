@@ -4,10 +4,10 @@
 //! the Typst layout found (where each table breaks, where the 版记 goes).
 //!
 //! Text is never changed here: the only line breaks in any output are the data's
-//! own. Content-visible layout changes (a merged label printed again after a page
-//! break, a group's first row moved to the next page) are document → document
-//! functions ([`Table::split_spans_at`], [`Document::split_table_at`]) applied to
-//! the PDF's copy of the document only.
+//! own. The content-visible layout change (a merged label printed again after a
+//! page break) is a document → document function ([`crate::doc::Table::split_spans_at`])
+//! applied to the PDF's copy of the document only; a group's first row is kept
+//! with the next row natively by both writers ([`crate::doc::Table::keep_with_next`]).
 //!
 //! Measuring goes through [`Measure`] (character widths, which the Typst font set
 //! implements) and [`Engine`] (a whole layout, which the Typst side implements);
@@ -94,13 +94,14 @@ pub trait Engine {
 pub const MAX_ROUNDS: usize = 40;
 
 /// Lays a document out until its tables are settled, and returns the PDF's
-/// copy of the document (with the content-visible changes: a merged label
-/// printed again after a page break, a group's first row moved off a page
-/// foot), the plan both writers follow and the pages of the last round.
+/// copy of the document (with the content-visible change: a merged label
+/// printed again after a page break), the plan both writers follow and the
+/// pages of the last round.
 ///
-/// Each round makes every change it can find at once: in each table the first
-/// group opening alone at a page foot (moving it moves what follows), or else
-/// every merge cut by a page break. A layout that does not settle is an error.
+/// Each round cuts every merge that a page break cuts (the label is printed
+/// again on the next page), all at once. A merged group's first row is kept
+/// with the next by the writers themselves (`Table::keep_with_next`), so it
+/// costs no round. A layout that does not settle is an error.
 pub fn paginate(
     doc: &Document,
     engine: &mut dyn Engine,
@@ -109,26 +110,10 @@ pub fn paginate(
     let mut pages = engine.lay_out(&laid)?;
     for _ in 0..MAX_ROUNDS {
         let breaks = pages.table_breaks.clone();
-        // later tables first, so that the indices of earlier ones hold
-        let orphans: Vec<(usize, usize)> = laid
-            .tables_mut()
-            .into_iter()
-            .zip(&breaks)
-            .enumerate()
-            .filter_map(|(k, ((t, _), rows))| t.orphan_row(rows).map(|r| (k, r)))
-            .collect();
-        let changed = if orphans.is_empty() {
-            let mut changed = false;
-            for ((t, _), rows) in laid.tables_mut().into_iter().zip(&breaks) {
-                changed |= t.split_spans_at(rows);
-            }
-            changed
-        } else {
-            for &(k, r) in orphans.iter().rev() {
-                laid.split_table_at(k, r);
-            }
-            true
-        };
+        let mut changed = false;
+        for ((t, _), rows) in laid.tables_mut().into_iter().zip(&breaks) {
+            changed |= t.split_spans_at(rows);
+        }
         if !changed {
             let plan = Plan {
                 table_breaks: pages.table_breaks.clone(),
@@ -301,31 +286,37 @@ mod tests {
     }
 
     #[test]
-    fn a_group_never_opens_alone_at_a_page_foot() {
-        // groups of 2 and 3 rows over pages of 3: the second group's first row
-        // would stand alone at the foot of page 1; it moves to page 2
-        let mut engine = Rows { per_page: 3, rounds: 0 };
-        let (mut laid, _, _) = paginate(&grouped(&[2, 3]), &mut engine).unwrap();
-        let tables = laid.tables_mut();
-        assert_eq!(tables.len(), 2, "the table was cut before the group");
-        assert_eq!(tables[1].0.rows[0][0].text, "组1");
+    fn a_groups_first_row_keeps_with_the_next() {
+        // groups of 2, 3 and 1 rows: each group's first row keeps with the next
+        // (Typst keeps them in one unbreakable span, the DOCX sets keepNext)
+        let mut d = grouped(&[2, 3, 1]);
+        let t = &d.tables_mut()[0].0;
+        assert_eq!(
+            t.keep_with_next(222.0, 150.0),
+            [true, false, true, false, false, false]
+        );
+    }
+
+    #[test]
+    fn rows_too_tall_to_keep_together_are_not_kept() {
+        // a group whose first two rows would fill more than 75 % of a page
+        let mut d = grouped(&[2, 2]);
+        let t = &mut d.tables_mut()[0].0;
+        t.rows[1][0].text = "很长的三级指标".repeat(200);
+        assert_eq!(t.keep_with_next(222.0, 150.0), [false, false, true, false]);
     }
 
     #[test]
     fn a_layout_that_never_settles_is_an_error() {
-        // every round the last table's third row opens a group alone at the foot
-        // of a page, so every round moves it on: 100 groups never settle
-        struct Restless;
+        // every round a page break cuts the rest of one long merged group anew
+        struct Restless(usize);
         impl Engine for Restless {
-            fn lay_out(&mut self, doc: &Document) -> Result<Pages, Vec<Diagnostic>> {
-                let mut d = doc.clone();
-                let n = d.tables_mut().len();
-                let mut table_breaks = vec![Vec::new(); n];
-                table_breaks[n - 1] = vec![3];
-                Ok(Pages { table_breaks, ..Pages::default() })
+            fn lay_out(&mut self, _: &Document) -> Result<Pages, Vec<Diagnostic>> {
+                self.0 += 1;
+                Ok(Pages { table_breaks: vec![vec![self.0]], ..Pages::default() })
             }
         }
-        let err = paginate(&grouped(&[2; 100]), &mut Restless).unwrap_err();
+        let err = paginate(&grouped(&[100]), &mut Restless(0)).unwrap_err();
         assert!(err[0].message.contains("未稳定"), "{:?}", err);
     }
 

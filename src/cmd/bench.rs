@@ -21,12 +21,15 @@ pub struct BenchArgs {
         long,
         value_enum,
         value_delimiter = ',',
-        default_value = "example,rows1000,batch"
+        default_value = "example,rows1000,merged1000,rows5000,merged5000,batch"
     )]
     pub only: Vec<Workload>,
     /// 字体
     #[command(flatten)]
     pub fonts: FontArgs,
+    /// 只编译这个文件夹里 `build --emit-typst` 写出的 Typst 源文件（供对照，内部使用）
+    #[arg(long, hide = true, value_name = "DIR")]
+    pub typst_only: Option<std::path::PathBuf>,
 }
 
 /// A workload of `gongwen bench`.
@@ -36,6 +39,12 @@ pub enum Workload {
     Example,
     /// 1000 行附件
     Rows1000,
+    /// 5000 行附件
+    Rows5000,
+    /// 1000 行任务分解（一级、二级指标合并单元格）
+    Merged1000,
+    /// 5000 行任务分解（一级、二级指标合并单元格）
+    Merged5000,
     /// 批量案卷
     Batch,
 }
@@ -46,11 +55,15 @@ pub fn execute(a: &BenchArgs) -> Result<(), Failure> {
     let date = chrono::NaiveDate::from_ymd_opt(2023, 8, 31).expect("a valid date");
     let settings = super::settings(&a.fonts, date);
     let fonts_secs = t.elapsed().as_secs_f64();
+    if let Some(dir) = &a.typst_only {
+        let pages = bench::bare_compile(dir, &settings).map_err(Failure::Problems)?;
+        outln!("GONGWEN_BARE {pages} {}", bench::peak_memory_mib());
+        return Ok(());
+    }
     let tmp = tempfile::tempdir()
         .map_err(|e| Failure::problem(format!("无法创建临时文件夹（{e}）")))?;
     let runs = usize::from(a.runs);
     let mut all = Vec::new();
-    let rows_dir = tmp.path().join("rows1000");
     for w in &a.only {
         let f = match w {
             Workload::Example => {
@@ -72,22 +85,49 @@ pub fn execute(a: &BenchArgs) -> Result<(), Failure> {
                 )
                 .map_err(Failure::Problems)?
             }
-            Workload::Rows1000 => {
-                bench::write_case(&rows_dir, Some(1000), 0)
+            Workload::Rows1000
+            | Workload::Rows5000
+            | Workload::Merged1000
+            | Workload::Merged5000 => {
+                let (rows, merged) = match w {
+                    Workload::Rows1000 => (1000, false),
+                    Workload::Rows5000 => (5000, false),
+                    Workload::Merged1000 => (1000, true),
+                    _ => (5000, true),
+                };
+                let kind = if merged { "合并单元格" } else { "附件" };
+                let name = format!("{rows} 行{kind}");
+                let dir = tmp.path().join(&name);
+                bench::write_rows_case(&dir, rows, merged)
                     .map_err(|e| Failure::problem(format!("无法写出测试案卷（{e}）")))?;
                 all.push(
                     bench::bench_cold(
-                        "1000 行附件，冷启动进程",
-                        Some(&rows_dir),
-                        &tmp.path().join("b0"),
+                        &format!("{name}，冷启动进程"),
+                        Some(&dir),
+                        &tmp.path().join(format!("{name}-cold")),
                         runs,
                     )
                     .map_err(Failure::Problems)?,
                 );
+                if rows == 1000 {
+                    let typ =
+                        bench::emit_typst(&dir, &tmp.path().join(format!("{name}-typ")))
+                            .map_err(Failure::Problems)?;
+                    all.push(
+                        bench::bench_bare(
+                            &format!(
+                                "{name}，单独编译其 Typst 源文件（冷启动进程，仅 PDF）"
+                            ),
+                            &typ,
+                            runs,
+                        )
+                        .map_err(Failure::Problems)?,
+                    );
+                }
                 bench::bench_case(
-                    "1000 行附件，进程内重复",
-                    &CaseDir::Disk(rows_dir.clone()),
-                    &tmp.path().join("b"),
+                    &format!("{name}，进程内重复"),
+                    &CaseDir::Disk(dir.clone()),
+                    &tmp.path().join(format!("{name}-warm")),
                     &settings,
                     runs,
                 )

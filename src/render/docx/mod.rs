@@ -563,11 +563,9 @@ impl Writer<'_> {
                 .cant_split(),
         ];
         let grid = span_grid(&t.rows, t.columns.len());
+        let keep = t.keep_with_next(222.0, 150.0);
         for (r, grid_row) in grid.iter().enumerate() {
-            let opens_group = grid_row.iter().any(|slot| match slot {
-                Slot::Start((i, _)) => t.rows[r][*i].rowspan > 1,
-                _ => false,
-            });
+            let opens_group = keep[r];
             let mut cells = Vec::new();
             for slot in grid_row {
                 match slot {

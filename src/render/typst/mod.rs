@@ -181,12 +181,30 @@ fn align(a: Align) -> &'static str {
 pub const ROW_LABEL: &str = "gongwen-row";
 
 fn table(t: &Table, index: usize, s: &mut String) {
-    let columns = array(t.columns.iter().map(|c| match c.width {
-        Width::Mm(mm) => format!("{mm}mm"),
-        Width::Fr(f) => format!("{f}fr"),
-    }));
-    let aligns = array(t.columns.iter().map(|c| align(c.align).to_string()));
-    let header = array(t.header.iter().map(|h| string(h)));
+    // rows kept with the next (a merged group's first row): one more column, 0 mm
+    // wide and empty, whose unbreakable cells span each run of rows kept together
+    let keep = t.keep_with_next(222.0, 150.0);
+    let keeps = keep.iter().any(|k| *k);
+    let extra = |v: &mut Vec<String>, item: &str| {
+        if keeps {
+            v.push(item.to_string());
+        }
+    };
+    let mut columns: Vec<String> = t
+        .columns
+        .iter()
+        .map(|c| match c.width {
+            Width::Mm(mm) => format!("{mm}mm"),
+            Width::Fr(f) => format!("{f}fr"),
+        })
+        .collect();
+    extra(&mut columns, "0mm");
+    let mut aligns: Vec<String> =
+        t.columns.iter().map(|c| align(c.align).to_string()).collect();
+    extra(&mut aligns, "left");
+    let mut header: Vec<String> = t.header.iter().map(|h| string(h)).collect();
+    extra(&mut header, "\"\"");
+    let (columns, aligns, header) = (array(columns), array(aligns), array(header));
     let _ = writeln!(
         s,
         "data-table(columns: {columns}, align: {aligns}, header: {header}, size: {}pt, rows: (",
@@ -223,6 +241,18 @@ fn table(t: &Table, index: usize, s: &mut String) {
                 let _ = write!(s, ", {body})");
             }
             s.push_str(", ");
+        }
+        if keeps {
+            if keep[r] && (r == 0 || !keep[r - 1]) {
+                let run = keep[r..].iter().take_while(|k| **k).count() + 1;
+                let _ = write!(
+                    s,
+                    "table.cell(rowspan: {run}, breakable: false, inset: 0pt, []), "
+                );
+            } else if r == 0 || !keep[r - 1] {
+                // breakable: a row taller than a page must stay breakable
+                s.push_str("table.cell(inset: 0pt, breakable: true, []), ");
+            }
         }
         s.push('\n');
     }
@@ -264,6 +294,17 @@ impl TypstEngine {
             Diagnostic::error(Location::None, "无法导出 PDF（尚未排版）")
         })?;
         export_pdf(doc, ident, date)
+    }
+
+    /// Lays out a given main source as it is (no layout rounds): the bare Typst
+    /// compile that `gongwen bench` compares a build against. Returns the pages.
+    pub fn compile_source(&mut self, source: &str) -> Result<usize, Vec<Diagnostic>> {
+        self.source = source.to_string();
+        self.world.set_main(&self.source);
+        let document = compile_world(&self.world)?;
+        let pages = document.pages().len();
+        self.last = Some(document);
+        Ok(pages)
     }
 
     /// The first `max` pages of the last layout as SVG images (for a preview).
