@@ -112,6 +112,82 @@ impl fmt::Display for Diagnostic {
     }
 }
 
+impl Diagnostic {
+    /// The diagnostic as printed for a person: as [`Display`], and for a position
+    /// in a text file whose text `source` gives (by the name in the location),
+    /// that line of the file with a caret under the column, as rustc and
+    /// codespan print it. The hint comes last.
+    pub fn render(&self, source: &dyn Fn(&str) -> Option<String>) -> String {
+        let Location::Text { file, line, col } = &self.location else {
+            return self.to_string();
+        };
+        let Some(text) = source(file) else { return self.to_string() };
+        let Some(src_line) = text.lines().nth(line.saturating_sub(1)) else {
+            return self.to_string();
+        };
+        let label = match self.severity {
+            Severity::Error => "错误",
+            Severity::Warning => "警告",
+        };
+        let mut out = format!("{}: {label}：{}", self.location, self.message);
+        let (shown, caret) = snippet_line(src_line, *col);
+        let number = line.to_string();
+        let pad = " ".repeat(number.len());
+        out.push_str(&format!("\n{pad} |\n{number} | {shown}\n{pad} | {caret}^"));
+        if let Some(hint) = &self.hint {
+            out.push_str(&format!("\n  提示：{hint}"));
+        }
+        out
+    }
+}
+
+/// How many terminal columns a character takes: 2 for East Asian wide and
+/// full-width characters, 0 for control characters, else 1.
+fn columns(c: char) -> usize {
+    let u = c as u32;
+    if c.is_control() {
+        0
+    } else if matches!(u,
+        0x1100..=0x115F | 0x2E80..=0x303E | 0x3041..=0x33FF | 0x3400..=0x4DBF
+        | 0x4E00..=0x9FFF | 0xA000..=0xA4CF | 0xAC00..=0xD7A3 | 0xF900..=0xFAFF
+        | 0xFE30..=0xFE4F | 0xFF00..=0xFF60 | 0xFFE0..=0xFFE6 | 0x20000..=0x3FFFD)
+    {
+        2
+    } else {
+        1
+    }
+}
+
+/// A source line as shown under a diagnostic (at most about 80 columns around
+/// column `col`, tabs as one space, control characters left out) and the
+/// spaces that put a caret under `col`.
+fn snippet_line(line: &str, col: usize) -> (String, String) {
+    let chars: Vec<char> = line.chars().collect();
+    let at = col.saturating_sub(1).min(chars.len());
+    let start = at.saturating_sub(30);
+    let end = (at + 40).min(chars.len());
+    let mut shown = String::new();
+    let mut caret = String::new();
+    if start > 0 {
+        shown.push('…');
+        caret.push(' ');
+    }
+    for (i, &c) in chars[start..end].iter().enumerate() {
+        let c = if c == '\t' { ' ' } else { c };
+        if c.is_control() {
+            continue;
+        }
+        shown.push(c);
+        if start + i < at {
+            caret.push_str(&" ".repeat(columns(c)));
+        }
+    }
+    if end < chars.len() {
+        shown.push('…');
+    }
+    (shown, caret)
+}
+
 /// A text file kept in memory so byte spans can be turned into line:column.
 #[derive(Debug, Clone)]
 pub struct SourceText {
@@ -199,6 +275,37 @@ mod tests {
         let off = src.text.find("\"x\"").unwrap();
         assert_eq!(src.location(off).to_string(), "case.toml:2:6");
         assert_eq!(src.location(0).to_string(), "case.toml:1:1");
+    }
+
+    #[test]
+    fn render_shows_the_source_line_with_a_caret() {
+        let d = Diagnostic::error(
+            Location::Text { file: "case.toml".into(), line: 2, col: 6 },
+            "\"标题\" 应为文字",
+        )
+        .with_hint("请加引号");
+        let text = "[通知]\n\"标题\" = 12\n";
+        let out = d.render(&|f| (f == "case.toml").then(|| text.to_string()));
+        assert_eq!(
+            out,
+            "case.toml:2:6: 错误：\"标题\" 应为文字\n  |\n2 | \"标题\" = 12\n  |        ^\n  提示：请加引号"
+        );
+        // no source: as Display
+        assert_eq!(d.render(&|_| None), d.to_string());
+    }
+
+    #[test]
+    fn render_cuts_a_long_line_around_the_column() {
+        let line = "甲".repeat(100);
+        let d = Diagnostic::error(
+            Location::Text { file: "a.toml".into(), line: 1, col: 60 },
+            "错",
+        );
+        let out = d.render(&|_| Some(line.clone()));
+        let lines: Vec<&str> = out.lines().collect();
+        assert_eq!(lines[2], format!("1 | …{}…", "甲".repeat(70)));
+        // the caret under the 60th character: "…" + 30 wide characters before it
+        assert_eq!(lines[3], format!("  | {}^", " ".repeat(1 + 60)));
     }
 
     #[test]

@@ -38,7 +38,7 @@ pub fn execute(a: CheckArgs, today: NaiveDate) -> Result<(), Failure> {
         }
         Err(diags) => {
             for d in &diags {
-                errln!("{d}");
+                errln!("{}", d.render(&super::source_of));
             }
             errln!("共 {} 个错误", diags.iter().filter(|d| d.is_error()).count());
             Err(Failure::Reported)

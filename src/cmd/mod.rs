@@ -278,15 +278,28 @@ impl Failure {
     }
 }
 
-/// Prints every diagnostic, then the count of errors.
+/// Prints every diagnostic (a position in a text file with that line of the
+/// file and a caret), then the count of errors.
 pub fn print_diags(diags: &[Diagnostic]) {
     for d in diags {
-        errln!("{d}");
+        errln!("{}", d.render(&source_of));
     }
     let errors = diags.iter().filter(|d| d.is_error()).count();
     if errors > 0 {
         errln!("共 {errors} 个错误，未写出任何文件");
     }
+}
+
+/// The text of a file a diagnostic names, for its source line: only a regular
+/// file of at most 4 MiB, read as UTF-8 (the case was read the same way).
+pub(crate) fn source_of(name: &str) -> Option<String> {
+    let path = std::path::Path::new(name);
+    let meta = std::fs::symlink_metadata(path).ok()?;
+    if !meta.is_file() || meta.len() > 4 << 20 {
+        return None;
+    }
+    let text = String::from_utf8(std::fs::read(path).ok()?).ok()?;
+    Some(text.trim_start_matches('\u{feff}').to_string())
 }
 
 /// Prints the files a command wrote, or returns its problems.

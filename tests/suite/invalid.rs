@@ -185,3 +185,29 @@ fn indicator_numbering_is_checked() {
         "{ds:?}"
     );
 }
+
+/// The command line prints a TOML problem with its source line and a caret
+/// under the column (as rustc and codespan do), for build and check alike.
+#[test]
+fn problems_show_the_source_line_with_a_caret() {
+    let dir = tempfile::tempdir().unwrap();
+    let case = format!("{HEAD}\n[\"通知\"]\n\"标题\" = 12\n");
+    std::fs::write(dir.path().join("case.toml"), &case).unwrap();
+    for command in ["check", "build"] {
+        let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_gongwen"));
+        cmd.arg(command).arg(dir.path());
+        if command == "build" {
+            cmd.arg("--out").arg(dir.path().join("out"));
+        }
+        let out = cmd.output().unwrap();
+        assert_eq!(out.status.code(), Some(1), "{command}");
+        let err = String::from_utf8(out.stderr).unwrap();
+        let line = case.lines().position(|l| l.starts_with("\"标题\" = 12")).unwrap() + 1;
+        let pad = " ".repeat(line.to_string().len());
+        let expected = format!(
+            "case.toml:{line}:8: 错误：\"通知.标题\"应为文本，而不是整数\n{pad} |\n{line} | \"标题\" = 12\n{pad} |          ^\n"
+        );
+        assert!(err.contains(&expected), "{command}: {err}");
+        assert!(!dir.path().join("out").exists(), "nothing written");
+    }
+}
