@@ -149,6 +149,7 @@ pub fn router(state: Arc<ServerState>) -> Router {
         .route("/api/workspaces", post(create))
         .route("/api/workspaces/{id}/case", get(get_case).put(put_case))
         .route("/api/workspaces/{id}/form", get(get_form).put(put_form))
+        .route("/api/workspaces/{id}/check", post(check_only))
         .route("/api/workspaces/{id}/import", post(import_body))
         .route("/api/workspaces/{id}/upload", post(upload))
         .route("/api/workspaces/{id}/scores", post(scores_upload))
@@ -166,6 +167,7 @@ pub fn router(state: Arc<ServerState>) -> Router {
             "/style.css",
             get(|| async { asset("text/css; charset=utf-8", STYLE_CSS) }),
         )
+        .route("/ui-font.otf", get(ui_font))
         .merge(api)
         .fallback(|| async { ApiError::new(StatusCode::NOT_FOUND, "没有这个地址") })
         .layer(DefaultBodyLimit::disable())
@@ -182,6 +184,22 @@ pub async fn run(
     state: Arc<ServerState>,
 ) -> std::io::Result<()> {
     axum::serve(listener, router(state)).await
+}
+
+/// The page's own Chinese font, for browsers without one (FandolHei, carried in
+/// the binary); cached by the browser.
+async fn ui_font() -> Response {
+    match crate::render::typst::fonts::bundled("FandolHei-Regular.otf") {
+        Some(bytes) => (
+            [
+                (header::CONTENT_TYPE, "font/otf"),
+                (header::CACHE_CONTROL, "public, max-age=604800"),
+            ],
+            bytes,
+        )
+            .into_response(),
+        None => ApiError::new(StatusCode::NOT_FOUND, "没有这个地址").into_response(),
+    }
 }
 
 /// A page asset.
@@ -573,6 +591,15 @@ fn save_case(folder: &FsPath, text: &str) -> Result<(), ApiError> {
     crate::output::write_atomic(&folder.join(case::CASE_FILE), text.as_bytes()).map_err(
         |e| ApiError::internal(format!("无法保存 case.toml（{}）", case::io_reason(&e))),
     )
+}
+
+/// `POST …/check`: the check of the workspace as it is.
+async fn check_only(
+    State(state): State<Arc<ServerState>>,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    let (folder, _guard) = locked(&state, &id).await?;
+    Ok(axum::Json(check(&state, &folder).await?).into_response())
 }
 
 /// `GET …/form`: the form's fields read from case.toml (`"fields": null` and
