@@ -50,6 +50,11 @@ pub const CASE_LIMIT: usize = 1024 * 1024;
 pub const PREVIEW_PAGES: usize = 20;
 /// Builds at the same time.
 const BUILD_PERMITS: usize = 2;
+/// Every this many jobs, Typst's caches are trimmed…
+const CACHE_TRIM_JOBS: usize = 10;
+/// …of what the last this many trims left unused: what the last 10 to 20 jobs
+/// used stays warm (a user's next preview), the rest goes.
+const CACHE_TRIM_AGE: usize = 1;
 /// Name of the cookie that carries the token after the page was opened with it.
 const TOKEN_COOKIE: &str = "gongwen_token";
 
@@ -66,6 +71,8 @@ pub struct ServerState {
     library: Arc<LazyHash<Library>>,
     date: Option<NaiveDate>,
     builds: Semaphore,
+    /// Jobs run so far, for trimming Typst's caches every few jobs.
+    jobs: std::sync::atomic::AtomicUsize,
     /// One lock per workspace in use: requests on the same workspace (a save
     /// and a build, two uploads) run one after the other. An entry lives as
     /// long as a request holds or waits for it.
@@ -89,6 +96,7 @@ impl ServerState {
             library,
             date,
             builds: Semaphore::new(BUILD_PERMITS),
+            jobs: std::sync::atomic::AtomicUsize::new(0),
             locks: std::sync::Mutex::new(HashMap::new()),
         })
     }
@@ -454,8 +462,15 @@ async fn blocking<T: Send + 'static>(
 ) -> Result<T, ApiError> {
     let _permit =
         state.builds.acquire().await.map_err(|_| ApiError::internal("服务器正在关闭"))?;
+    let jobs = state.jobs.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
     let joined = tokio::task::spawn_blocking(move || {
-        std::panic::catch_unwind(std::panic::AssertUnwindSafe(job))
+        let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(job));
+        // Typst remembers layouts for reuse (a warm preview); what no recent
+        // job used goes, so memory stays flat however many cases are built
+        if jobs.is_multiple_of(CACHE_TRIM_JOBS) {
+            typst::comemo::evict(CACHE_TRIM_AGE);
+        }
+        result
     })
     .await;
     match joined {
@@ -1115,7 +1130,7 @@ async fn scores_download(
             .with_hint("先下载打分录入.xlsx，填好后点“上传打分结果”"));
     }
     enum Out {
-        Doc(String, pipeline::Rendered),
+        Doc(String, Box<pipeline::Rendered>),
         Xlsx(Vec<u8>),
         Json(Value),
     }
@@ -1129,7 +1144,7 @@ async fn scores_download(
         };
         let doc = |name: &str, doc: crate::doc::Document| {
             pipeline::render_document(name, doc, &settings)
-                .map(|(_, r)| Out::Doc(name.to_string(), r))
+                .map(|(_, r)| Out::Doc(name.to_string(), Box::new(r)))
         };
         match what.as_str() {
             "blank" => {
@@ -1168,7 +1183,7 @@ async fn scores_download(
     })
     .await?;
     match out {
-        Out::Doc(name, rendered) => send_rendered(&name, &format, rendered),
+        Out::Doc(name, rendered) => send_rendered(&name, &format, *rendered),
         Out::Xlsx(bytes) => send_file(FILLED_FILE, XLSX_TYPE, bytes),
         Out::Json(v) => Ok(axum::Json(v).into_response()),
     }

@@ -470,7 +470,7 @@ fn requests_on_one_workspace_do_not_interleave() {
         .unwrap()
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
         .collect();
-    assert_eq!(names, [id.clone()], "no temporary folders left");
+    assert_eq!(names, [id], "no temporary folders left");
 }
 
 #[test]
