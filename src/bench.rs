@@ -402,3 +402,216 @@ pub fn emit_typst(dir: &Path, out: &Path) -> Result<PathBuf, Vec<Diagnostic>> {
         })
         .ok_or_else(|| problem("找不到写出的 Typst 源文件"))
 }
+
+/// What `gongwen bench --only serve` measured against a running server.
+#[derive(Debug, Clone, Default)]
+pub struct ServeFigures {
+    /// One field changed in the form, then the preview, warm: seconds per run.
+    pub refresh: Vec<f64>,
+    /// Simultaneous users, each building the example (PDF and DOCX).
+    pub users: usize,
+    /// Their builds that succeeded.
+    pub succeeded: usize,
+    /// Each user's wait, seconds, sorted.
+    pub waits: Vec<f64>,
+    /// Wall time until the last user was served.
+    pub wall: f64,
+    /// Server memory (VmRSS, MiB) after 20 builds and after all.
+    pub rss_early: f64,
+    /// After all builds.
+    pub rss_late: f64,
+    /// Builds for the memory figure.
+    pub builds: usize,
+}
+
+impl ServeFigures {
+    /// The `p`-th percentile of the users' waits (nearest rank).
+    pub fn wait_percentile(&self, p: f64) -> f64 {
+        if self.waits.is_empty() {
+            return 0.0;
+        }
+        let rank = ((p / 100.0) * self.waits.len() as f64).ceil() as usize;
+        self.waits[rank.clamp(1, self.waits.len()) - 1]
+    }
+}
+
+/// One HTTP/1.1 request on a fresh connection: the status and the body.
+fn http(
+    addr: std::net::SocketAddr,
+    method: &str,
+    path: &str,
+    content_type: &str,
+    body: &[u8],
+) -> Result<(u16, Vec<u8>), String> {
+    use std::io::{Read, Write};
+    let mut s = std::net::TcpStream::connect(addr).map_err(|e| e.to_string())?;
+    s.set_read_timeout(Some(std::time::Duration::from_secs(300)))
+        .map_err(|e| e.to_string())?;
+    let head = format!(
+        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\n\r\n",
+        body.len()
+    );
+    s.write_all(head.as_bytes())
+        .and_then(|()| s.write_all(body))
+        .map_err(|e| e.to_string())?;
+    let mut raw = Vec::new();
+    s.read_to_end(&mut raw).map_err(|e| e.to_string())?;
+    let split =
+        raw.windows(4).position(|w| w == b"\r\n\r\n").ok_or("服务器的回答不完整")?;
+    let status = String::from_utf8_lossy(&raw[..split])
+        .split(' ')
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0);
+    Ok((status, raw[split + 4..].to_vec()))
+}
+
+/// Resident memory of a process, MiB (Linux; 0 elsewhere).
+fn rss_mib(pid: u32) -> f64 {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmRSS:"))
+                .and_then(|l| l.split_whitespace().nth(1))
+                .and_then(|kb| kb.parse::<f64>().ok())
+        })
+        .map_or(0.0, |kb| kb / 1024.0)
+}
+
+/// The server of `bench_serve`, stopped when dropped.
+struct ServerProcess(std::process::Child);
+
+impl Drop for ServerProcess {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// Drives a `gongwen serve` process over HTTP the way the page does: (1) one
+/// form field changed then the preview, `runs` times after a warm-up; (2)
+/// `users` users at once, each with its own workspace of the example,
+/// downloading PDF and DOCX; (3) the server's memory after 20 builds and after
+/// `builds`.
+pub fn bench_serve(
+    data: &Path,
+    runs: usize,
+    users: usize,
+    builds: usize,
+) -> Result<ServeFigures, Vec<Diagnostic>> {
+    let exe = std::env::current_exe()
+        .map_err(|e| problem(format!("找不到 gongwen 程序（{e}）")))?;
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map_err(|e| problem(format!("找不到空闲端口（{e}）")))?
+        .port();
+    let addr = std::net::SocketAddr::from(([127, 0, 0, 1], port));
+    let child = std::process::Command::new(&exe)
+        .args(["serve", "--listen", &addr.to_string(), "--ignore-system-fonts", "--data"])
+        .arg(data)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .map_err(|e| problem(format!("无法启动 gongwen serve（{e}）")))?;
+    let server = ServerProcess(child);
+    let t = Instant::now();
+    while std::net::TcpStream::connect(addr).is_err() {
+        if t.elapsed().as_secs() > 30 {
+            return Err(problem("gongwen serve 30 秒内没有开始监听"));
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    let call =
+        |method: &str, path: &str, body: &str| -> Result<Vec<u8>, Vec<Diagnostic>> {
+            let (status, body) =
+                http(addr, method, path, "application/json", body.as_bytes())
+                    .map_err(|e| problem(format!("请求 {path} 失败（{e}）")))?;
+            if status != 200 {
+                return Err(problem(format!(
+                    "请求 {path} 返回 {status}：{}",
+                    String::from_utf8_lossy(&body)
+                )));
+            }
+            Ok(body)
+        };
+    let create = || -> Result<String, Vec<Diagnostic>> {
+        let body = call("POST", "/api/workspaces", "{\"from\":\"example\"}")?;
+        let v: serde_json::Value = serde_json::from_slice(&body)
+            .map_err(|e| problem(format!("无法读取回答（{e}）")))?;
+        Ok(v["id"].as_str().unwrap_or_default().to_string())
+    };
+    let mut f = ServeFigures { users, builds, ..Default::default() };
+
+    // (1) the preview after one field, warm
+    let id = create()?;
+    for i in 0..=runs {
+        let fields = serde_json::json!({"fields": {"通知.标题": format!("关于印发《夏邑县工作推进方案（第{i}稿）》的通知")}});
+        let t = Instant::now();
+        call("PUT", &format!("/api/workspaces/{id}/form"), &fields.to_string())?;
+        call("POST", &format!("/api/workspaces/{id}/preview"), "")?;
+        if i > 0 {
+            f.refresh.push(t.elapsed().as_secs_f64());
+        }
+    }
+
+    // (2) simultaneous users
+    let ids: Vec<String> = (0..users).map(|_| create()).collect::<Result<_, _>>()?;
+    let t = Instant::now();
+    let waits: Vec<Result<f64, String>> = std::thread::scope(|scope| {
+        let handles: Vec<_> = ids
+            .iter()
+            .map(|id| {
+                scope.spawn(move || {
+                    let t = Instant::now();
+                    let path = format!("/api/workspaces/{id}/download?format=zip");
+                    match http(addr, "GET", &path, "application/json", b"") {
+                        Ok((200, body)) if body.starts_with(b"PK") => {
+                            Ok(t.elapsed().as_secs_f64())
+                        }
+                        Ok((status, body)) => Err(format!(
+                            "{status} {}",
+                            String::from_utf8_lossy(&body)
+                                .chars()
+                                .take(200)
+                                .collect::<String>()
+                        )),
+                        Err(e) => Err(e),
+                    }
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().unwrap_or_else(|_| Err("客户端线程出错".into())))
+            .collect()
+    });
+    f.wall = t.elapsed().as_secs_f64();
+    f.succeeded = waits.iter().filter(|w| w.is_ok()).count();
+    f.waits = waits.into_iter().filter_map(Result::ok).collect();
+    f.waits.sort_by(f64::total_cmp);
+
+    // (3) memory over many builds, each of a different document (every user
+    // edits its title between builds)
+    let pid = server.0.id();
+    let mut done = users;
+    let early = 20.max(users);
+    let mut n = 0usize;
+    if done >= early {
+        f.rss_early = rss_mib(pid);
+    }
+    while done < builds.max(early) {
+        let id = &ids[n % ids.len()];
+        let fields = serde_json::json!({"fields": {"通知.标题": format!("关于印发《夏邑县工作推进方案（第{n}版）》的通知")}});
+        call("PUT", &format!("/api/workspaces/{id}/form"), &fields.to_string())?;
+        call("GET", &format!("/api/workspaces/{id}/download?format=zip"), "")?;
+        done += 1;
+        n += 1;
+        if done == early {
+            f.rss_early = rss_mib(pid);
+        }
+    }
+    f.rss_late = rss_mib(pid);
+    drop(server);
+    Ok(f)
+}

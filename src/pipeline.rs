@@ -90,7 +90,7 @@ pub fn compose_dir(
 const IMAGE_LIMIT: u64 = 20 * 1024 * 1024;
 /// Most pixels an image may have (a seal needs far fewer; a small file may
 /// declare a huge picture).
-const IMAGE_PIXELS: u64 = 16_000_000;
+pub const IMAGE_PIXELS: u64 = 16_000_000;
 
 /// Reads and checks a PNG image named in the case (inside its folder, bounded,
 /// a whole and sane PNG); returns its bytes.
@@ -275,19 +275,30 @@ fn typst_engine(
     )
 }
 
-/// A preview of a composed case: the page count and the first `max_pages`
-/// pages as SVG images, laid out exactly as for the PDF (nothing is written).
+/// A preview of a composed case, laid out exactly as for the PDF (nothing is
+/// written).
+pub struct Preview {
+    /// Pages in all.
+    pub pages: usize,
+    /// The first pages as SVG images.
+    pub svg: Vec<String>,
+    /// The text of the same pages (the images draw glyphs, not text).
+    pub texts: Vec<String>,
+}
+
+/// A preview of the first `max_pages` pages of a composed case.
 pub fn preview(
     c: &Composed,
     settings: &Settings,
     max_pages: usize,
-) -> Result<(usize, Vec<String>), Vec<Diagnostic>> {
+) -> Result<Preview, Vec<Diagnostic>> {
     let mut doc = c.doc.clone();
     crate::layout::place_signatures(&mut doc, settings.fonts.as_ref());
     let mut engine = typst_engine(c, settings)?;
     let (_, _, pages) = crate::layout::paginate(&doc, &mut engine)?;
     let svg = engine.export_svg(max_pages).map_err(|d| vec![d])?;
-    Ok((pages.count, svg))
+    let texts = pages.texts.into_iter().take(svg.len()).collect();
+    Ok(Preview { pages: pages.count, svg, texts })
 }
 
 /// Stages the rendered files of a case under `out` (written in full as
@@ -392,7 +403,7 @@ pub fn build_table(
 /// Characters no file system takes become `_`; a name Windows reserves or one
 /// ending in a dot gets a `_` after it. Names that come out alike are caught
 /// when the files are staged (two outputs of one name are an error).
-fn file_name(name: &str) -> String {
+pub fn file_name(name: &str) -> String {
     let mut out: String = name
         .chars()
         .map(|c| {
@@ -419,6 +430,17 @@ fn stage_document(
     settings: &Settings,
     outputs: &mut crate::output::Outputs,
 ) -> Result<(), Vec<Diagnostic>> {
+    let (composed, rendered) = render_document(name, doc, settings)?;
+    stage(&composed, &rendered, out, settings, outputs).map_err(|d| vec![d])
+}
+
+/// Checks and renders a stand-alone document (a task list, a report) made from
+/// data rather than composed from a case; nothing is written.
+pub fn render_document(
+    name: &str,
+    doc: Document,
+    settings: &Settings,
+) -> Result<(Composed, Rendered), Vec<Diagnostic>> {
     // made from data by a command, not composed from a case: checked here
     let problems = compose::check_document(&doc, settings.fonts.as_ref());
     if !problems.is_empty() {
@@ -431,7 +453,7 @@ fn stage_document(
         record: None,
     };
     let rendered = render(&composed, settings)?;
-    stage(&composed, &rendered, out, settings, outputs).map_err(|d| vec![d])
+    Ok((composed, rendered))
 }
 
 /// Renders and writes a stand-alone document under `out`.

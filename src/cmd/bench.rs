@@ -16,6 +16,12 @@ pub struct BenchArgs {
     /// 批量测试的案卷数
     #[arg(long, default_value_t = 200, value_parser = clap::value_parser!(u16).range(1..=10_000))]
     pub cases: u16,
+    /// 网页服务测试中同时生成的用户数
+    #[arg(long, default_value_t = 20, value_parser = clap::value_parser!(u16).range(1..=1000))]
+    pub users: u16,
+    /// 网页服务测试中测内存所用的生成次数
+    #[arg(long, default_value_t = 200, value_parser = clap::value_parser!(u16).range(1..=10_000))]
+    pub builds: u16,
     /// 只测这些项目，逗号分隔
     #[arg(
         long,
@@ -47,6 +53,8 @@ pub enum Workload {
     Merged5000,
     /// 批量案卷
     Batch,
+    /// 网页服务（gongwen serve）：预览刷新、多人同时生成、内存
+    Serve,
 }
 
 /// Runs `gongwen bench`.
@@ -64,6 +72,7 @@ pub fn execute(a: &BenchArgs) -> Result<(), Failure> {
         .map_err(|e| Failure::problem(format!("无法创建临时文件夹（{e}）")))?;
     let runs = usize::from(a.runs);
     let mut all = Vec::new();
+    let mut serve = None;
     for w in &a.only {
         let f = match w {
             Workload::Example => {
@@ -133,6 +142,18 @@ pub fn execute(a: &BenchArgs) -> Result<(), Failure> {
                 )
                 .map_err(Failure::Problems)?
             }
+            Workload::Serve => {
+                serve = Some(
+                    bench::bench_serve(
+                        &tmp.path().join("serve"),
+                        runs,
+                        usize::from(a.users),
+                        usize::from(a.builds),
+                    )
+                    .map_err(Failure::Problems)?,
+                );
+                continue;
+            }
             Workload::Batch => bench::bench_batch(
                 &tmp.path().join("batch"),
                 usize::from(a.cases),
@@ -148,12 +169,14 @@ pub fn execute(a: &BenchArgs) -> Result<(), Failure> {
         "字体加载 {fonts_secs:.2} 秒；{} 核",
         std::thread::available_parallelism().map_or(1, std::num::NonZero::get)
     );
-    outln!(
-        "| 项目 | 页数 | 中位数 | 最快 | 最慢 | 读取与措辞 | Typst 排版 | PDF 导出 | DOCX | 写文件 | 峰值内存 |"
-    );
-    outln!(
-        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
-    );
+    if !all.is_empty() {
+        outln!(
+            "| 项目 | 页数 | 中位数 | 最快 | 最慢 | 读取与措辞 | Typst 排版 | PDF 导出 | DOCX | 写文件 | 峰值内存 |"
+        );
+        outln!(
+            "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
+        );
+    }
     for f in &all {
         let s = &f.stages;
         outln!(
@@ -170,6 +193,44 @@ pub fn execute(a: &BenchArgs) -> Result<(), Failure> {
             s.write,
             f.peak_mib
         );
+    }
+    if let Some(s) = serve {
+        let mut r = s.refresh.clone();
+        r.sort_by(f64::total_cmp);
+        let at = |i: usize| r.get(i).copied().unwrap_or(0.0) * 1000.0;
+        outln!("");
+        outln!("| 网页服务（gongwen serve，另一进程，经 HTTP） | 结果 |");
+        outln!("| --- | ---: |");
+        outln!(
+            "| 改一栏后刷新预览（保存表单 + 排版预览，预热后 {} 次） | 中位数 {:.0} 毫秒，最快 {:.0}，最慢 {:.0} |",
+            r.len(),
+            at(r.len() / 2),
+            at(0),
+            at(r.len().saturating_sub(1))
+        );
+        outln!(
+            "| {} 人同时生成内置示例（PDF + DOCX） | 成功 {}，中位数 {:.2} 秒，p95 {:.2} 秒，最慢 {:.2} 秒，全部完成 {:.2} 秒 |",
+            s.users,
+            s.succeeded,
+            s.wait_percentile(50.0),
+            s.wait_percentile(95.0),
+            s.waits.last().copied().unwrap_or(0.0),
+            s.wall
+        );
+        outln!(
+            "| 服务进程内存（VmRSS） | 生成 {} 次后 {:.0} MiB，{} 次后 {:.0} MiB（{:+.1}%） |",
+            20.max(s.users),
+            s.rss_early,
+            s.builds.max(20.max(s.users)),
+            s.rss_late,
+            (s.rss_late / s.rss_early.max(1.0) - 1.0) * 100.0
+        );
+        if s.succeeded < s.users {
+            return Err(Failure::problem(format!(
+                "{} 个用户中只有 {} 个生成成功",
+                s.users, s.succeeded
+            )));
+        }
     }
     Ok(())
 }

@@ -163,8 +163,26 @@ pub fn blank_sheets(scores: &Scores) -> Document {
     Document { title: "督察情况打分表".into(), blocks, banji: None }
 }
 
-/// The 督察情况通报 table and every unit's filled sheets.
-pub fn report(scores: &Scores, filled: &[UnitScores]) -> Document {
+/// One unit's result: its rank, total, whether every task was scored, and the
+/// points lost per 主要职责 (most first).
+#[derive(Debug, Clone, PartialEq)]
+pub struct UnitResult {
+    /// Index into the filled scores.
+    pub index: usize,
+    /// Rank (equal totals share one).
+    pub rank: usize,
+    /// The unit.
+    pub unit: String,
+    /// Total over all sheets.
+    pub total: Points,
+    /// Tasks nobody scored.
+    pub unscored: usize,
+    /// Points lost per 主要职责: (duty, points), most first.
+    pub lost: Vec<(String, Points)>,
+}
+
+/// Every unit's result, best first (ties in input order).
+pub fn results(scores: &Scores, filled: &[UnitScores]) -> Vec<UnitResult> {
     let totals: Vec<Points> = filled
         .iter()
         .map(|u| (0..scores.sheets.len()).map(|s| u.total(s).0).sum())
@@ -172,12 +190,11 @@ pub fn report(scores: &Scores, filled: &[UnitScores]) -> Document {
     let ranks = rank(&totals);
     let mut order: Vec<usize> = (0..filled.len()).collect();
     order.sort_by_key(|&i| (ranks[i], i));
-    let rows = order
-        .iter()
-        .map(|&i| {
+    order
+        .into_iter()
+        .map(|i| {
             let u = &filled[i];
-            // lost points per 主要职责, most first
-            let mut lost: Vec<(u32, String)> = Vec::new();
+            let mut lost: Vec<(String, Points)> = Vec::new();
             let mut unscored = 0;
             for (s, sheet) in scores.sheets.iter().enumerate() {
                 let mut n = 0;
@@ -191,28 +208,52 @@ pub fn report(scores: &Scores, filled: &[UnitScores]) -> Document {
                         n += 1;
                     }
                     if l > 0 {
-                        let name: String = g.duty.chars().take(12).collect();
-                        lost.push((l, format!("{name}…失{}分", Points(l))));
+                        lost.push((g.duty.clone(), Points(l)));
                     }
                 }
             }
-            lost.sort_by_key(|l| std::cmp::Reverse(l.0));
-            let complete = unscored == 0;
+            lost.sort_by_key(|l| std::cmp::Reverse(l.1));
+            UnitResult {
+                index: i,
+                rank: ranks[i],
+                unit: u.unit.clone(),
+                total: totals[i],
+                unscored,
+                lost,
+            }
+        })
+        .collect()
+}
+
+/// The 督察情况通报 table and every unit's filled sheets.
+pub fn report(scores: &Scores, filled: &[UnitScores]) -> Document {
+    let results = results(scores, filled);
+    let rows = results
+        .iter()
+        .map(|r| {
+            let complete = r.unscored == 0;
             vec![
-                Cell::new(ranks[i].to_string()),
-                Cell::new(u.unit.clone()),
+                Cell::new(r.rank.to_string()),
+                Cell::new(r.unit.clone()),
                 Cell::new(if complete {
-                    totals[i].to_string()
+                    r.total.to_string()
                 } else {
-                    format!("{}（未评完）", totals[i])
+                    format!("{}（未评完）", r.total)
                 }),
                 Cell::new(
-                    lost.into_iter().map(|(_, s)| s).collect::<Vec<_>>().join("\n"),
+                    r.lost
+                        .iter()
+                        .map(|(duty, l)| {
+                            let name: String = duty.chars().take(12).collect();
+                            format!("{name}…失{l}分")
+                        })
+                        .collect::<Vec<_>>()
+                        .join("\n"),
                 ),
                 Cell::new(if complete {
                     String::new()
                 } else {
-                    format!("{unscored} 项未评分")
+                    format!("{} 项未评分", r.unscored)
                 }),
             ]
         })
@@ -244,16 +285,39 @@ pub fn report(scores: &Scores, filled: &[UnitScores]) -> Document {
         Block::Table(table),
     ])];
     let mut k = 2;
-    for &i in &order {
+    for r in &results {
         for (s, sheet) in scores.sheets.iter().enumerate() {
             blocks.push(Block::Landscape(sheet_blocks(
                 sheet,
                 Some(&format!("附件{k}")),
-                Some(&filled[i].unit),
-                Some(&filled[i].sheets[s]),
+                Some(&filled[r.index].unit),
+                Some(&filled[r.index].sheets[s]),
             )));
             k += 1;
         }
     }
     Document { title: "督察情况通报".into(), blocks, banji: None }
+}
+
+/// One unit's filled score sheets, on their own.
+pub fn unit_sheets(scores: &Scores, filled: &UnitScores) -> Document {
+    let n = scores.sheets.len();
+    let blocks = scores
+        .sheets
+        .iter()
+        .enumerate()
+        .map(|(s, sheet)| {
+            let label =
+                if n > 1 { format!("附件{}", s + 1) } else { "附件".to_string() };
+            Block::Landscape(sheet_blocks(
+                sheet,
+                Some(&label),
+                Some(&filled.unit),
+                Some(&filled.sheets[s]),
+            ))
+        })
+        .collect();
+    Document {
+        title: format!("{}督察情况打分表", filled.unit), blocks, banji: None
+    }
 }

@@ -13,10 +13,12 @@
 //! command line. Entries of an uploaded zip are checked one by one (no absolute
 //! path, no `..`, no link, only case files) before anything is written.
 
+mod form;
 mod upload;
 
+use std::collections::HashMap;
 use std::path::{Path as FsPath, PathBuf};
-use std::sync::Arc;
+use std::sync::{Arc, Weak};
 
 use axum::Router;
 use axum::body::{Body, Bytes};
@@ -28,7 +30,7 @@ use axum::routing::{get, post};
 use chrono::NaiveDate;
 use serde::Deserialize;
 use serde_json::{Value, json};
-use tokio::sync::Semaphore;
+use tokio::sync::{Mutex, OwnedMutexGuard, Semaphore};
 use typst::Library;
 use typst::utils::LazyHash;
 
@@ -48,6 +50,11 @@ pub const CASE_LIMIT: usize = 1024 * 1024;
 pub const PREVIEW_PAGES: usize = 20;
 /// Builds at the same time.
 const BUILD_PERMITS: usize = 2;
+/// Every this many jobs, Typst's caches are trimmed…
+const CACHE_TRIM_JOBS: usize = 10;
+/// …of what the last this many trims left unused: what the last 10 to 20 jobs
+/// used stays warm (a user's next preview), the rest goes.
+const CACHE_TRIM_AGE: usize = 1;
 /// Name of the cookie that carries the token after the page was opened with it.
 const TOKEN_COOKIE: &str = "gongwen_token";
 
@@ -56,7 +63,7 @@ const APP_JS: &str = include_str!("assets/app.js");
 const STYLE_CSS: &str = include_str!("assets/style.css");
 
 /// What every request shares: where workspaces live, the token, the fonts and
-/// Typst's library, and the build permits.
+/// Typst's library, the build permits and the workspace locks.
 pub struct ServerState {
     data: PathBuf,
     token: Option<String>,
@@ -64,6 +71,12 @@ pub struct ServerState {
     library: Arc<LazyHash<Library>>,
     date: Option<NaiveDate>,
     builds: Semaphore,
+    /// Jobs run so far, for trimming Typst's caches every few jobs.
+    jobs: std::sync::atomic::AtomicUsize,
+    /// One lock per workspace in use: requests on the same workspace (a save
+    /// and a build, two uploads) run one after the other. An entry lives as
+    /// long as a request holds or waits for it.
+    locks: std::sync::Mutex<HashMap<String, Weak<Mutex<()>>>>,
 }
 
 impl ServerState {
@@ -83,7 +96,34 @@ impl ServerState {
             library,
             date,
             builds: Semaphore::new(BUILD_PERMITS),
+            jobs: std::sync::atomic::AtomicUsize::new(0),
+            locks: std::sync::Mutex::new(HashMap::new()),
         })
+    }
+
+    /// Waits for workspace `id` to be free and holds it until the guard is
+    /// dropped.
+    async fn lock(&self, id: &str) -> OwnedMutexGuard<()> {
+        let lock = {
+            let mut locks = self.locks.lock().unwrap_or_else(|e| e.into_inner());
+            // entries nobody holds or waits for any more
+            locks.retain(|_, l| l.strong_count() > 0);
+            match locks.get(id).and_then(Weak::upgrade) {
+                Some(l) => l,
+                None => {
+                    let l = Arc::new(Mutex::new(()));
+                    locks.insert(id.to_string(), Arc::downgrade(&l));
+                    l
+                }
+            }
+        };
+        lock.lock_owned().await
+    }
+
+    /// How many workspaces are locked or waited for.
+    pub fn locks_in_use(&self) -> usize {
+        let locks = self.locks.lock().unwrap_or_else(|e| e.into_inner());
+        locks.values().filter(|l| l.strong_count() > 0).count()
     }
 
     /// Pipeline settings for one build.
@@ -116,7 +156,12 @@ pub fn router(state: Arc<ServerState>) -> Router {
     let api = Router::new()
         .route("/api/workspaces", post(create))
         .route("/api/workspaces/{id}/case", get(get_case).put(put_case))
+        .route("/api/workspaces/{id}/form", get(get_form).put(put_form))
+        .route("/api/workspaces/{id}/check", post(check_only))
+        .route("/api/workspaces/{id}/import", post(import_body))
         .route("/api/workspaces/{id}/upload", post(upload))
+        .route("/api/workspaces/{id}/scores", post(scores_upload))
+        .route("/api/workspaces/{id}/scores/{what}", get(scores_download))
         .route("/api/workspaces/{id}/preview", post(preview))
         .route("/api/workspaces/{id}/download", get(download))
         .route("/api/workspaces/{id}/diff", post(diff));
@@ -130,6 +175,7 @@ pub fn router(state: Arc<ServerState>) -> Router {
             "/style.css",
             get(|| async { asset("text/css; charset=utf-8", STYLE_CSS) }),
         )
+        .route("/ui-font.otf", get(ui_font))
         .merge(api)
         .fallback(|| async { ApiError::new(StatusCode::NOT_FOUND, "没有这个地址") })
         .layer(DefaultBodyLimit::disable())
@@ -146,6 +192,22 @@ pub async fn run(
     state: Arc<ServerState>,
 ) -> std::io::Result<()> {
     axum::serve(listener, router(state)).await
+}
+
+/// The page's own Chinese font, for browsers without one (FandolHei, carried in
+/// the binary); cached by the browser.
+async fn ui_font() -> Response {
+    match crate::render::typst::fonts::bundled("FandolHei-Regular.otf") {
+        Some(bytes) => (
+            [
+                (header::CONTENT_TYPE, "font/otf"),
+                (header::CACHE_CONTROL, "public, max-age=604800"),
+            ],
+            bytes,
+        )
+            .into_response(),
+        None => ApiError::new(StatusCode::NOT_FOUND, "没有这个地址").into_response(),
+    }
 }
 
 /// A page asset.
@@ -380,6 +442,18 @@ fn workspace(state: &ServerState, id: &str) -> Result<PathBuf, ApiError> {
     }
 }
 
+/// The folder of workspace `id`, held against other requests on it until the
+/// guard is dropped.
+async fn locked(
+    state: &ServerState,
+    id: &str,
+) -> Result<(PathBuf, OwnedMutexGuard<()>), ApiError> {
+    // an unknown id is refused before it gets a lock
+    workspace(state, id)?;
+    let guard = state.lock(id).await;
+    Ok((workspace(state, id)?, guard))
+}
+
 /// Runs a build job on the blocking pool, two at a time, a panic caught.
 async fn blocking<T: Send + 'static>(
     state: &ServerState,
@@ -388,8 +462,15 @@ async fn blocking<T: Send + 'static>(
 ) -> Result<T, ApiError> {
     let _permit =
         state.builds.acquire().await.map_err(|_| ApiError::internal("服务器正在关闭"))?;
+    let jobs = state.jobs.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
     let joined = tokio::task::spawn_blocking(move || {
-        std::panic::catch_unwind(std::panic::AssertUnwindSafe(job))
+        let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(job));
+        // Typst remembers layouts for reuse (a warm preview); what no recent
+        // job used goes, so memory stays flat however many cases are built
+        if jobs.is_multiple_of(CACHE_TRIM_JOBS) {
+            typst::comemo::evict(CACHE_TRIM_AGE);
+        }
+        result
     })
     .await;
     match joined {
@@ -456,7 +537,7 @@ async fn get_case(
     State(state): State<Arc<ServerState>>,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
-    let folder = workspace(&state, &id)?;
+    let (folder, _guard) = locked(&state, &id).await?;
     let text = read_case(&folder)?;
     Ok(([(header::CONTENT_TYPE, "text/plain; charset=utf-8")], text).into_response())
 }
@@ -467,7 +548,7 @@ async fn put_case(
     Path(id): Path<String>,
     body: Bytes,
 ) -> Result<Response, ApiError> {
-    let folder = workspace(&state, &id)?;
+    workspace(&state, &id)?;
     if body.len() > CASE_LIMIT {
         return Err(ApiError::new(
             StatusCode::PAYLOAD_TOO_LARGE,
@@ -480,6 +561,7 @@ async fn put_case(
     if std::str::from_utf8(&body).is_err() {
         return Err(ApiError::bad("case.toml 不是 UTF-8 编码的文本"));
     }
+    let (folder, _guard) = locked(&state, &id).await?;
     crate::output::write_atomic(&folder.join(case::CASE_FILE), &body).map_err(|e| {
         ApiError::internal(format!("无法保存 case.toml（{}）", case::io_reason(&e)))
     })?;
@@ -496,7 +578,121 @@ async fn check(state: &ServerState, folder: &FsPath) -> Result<Value, ApiError> 
     })
     .await?;
     let ok = !ds.iter().any(Diagnostic::is_error);
-    Ok(json!({"ok": ok, "problems": shown.problems(&ds)}))
+    Ok(json!({"ok": ok, "problems": keyed_problems(folder, &shown, &ds)}))
+}
+
+/// Problems as JSON, each with the form field it is about (`"field":
+/// "通知.标题"`, or null for the case file's other keys and the data files).
+fn keyed_problems(folder: &FsPath, shown: &Shown, ds: &[Diagnostic]) -> Vec<Value> {
+    let lines = read_case(folder).map(|t| form::value_lines(&t)).unwrap_or_default();
+    let mut problems = shown.problems(ds);
+    for (p, d) in problems.iter_mut().zip(ds) {
+        p["field"] = form::field_of(d, &lines).map_or(Value::Null, Value::String);
+    }
+    problems
+}
+
+/// Saves a new case.toml of a locked workspace.
+fn save_case(folder: &FsPath, text: &str) -> Result<(), ApiError> {
+    if text.len() > CASE_LIMIT {
+        return Err(ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            format!(
+                "case.toml 太大（{}，最多 1 MB）",
+                crate::fsguard::human_size(text.len() as u64)
+            ),
+        ));
+    }
+    crate::output::write_atomic(&folder.join(case::CASE_FILE), text.as_bytes()).map_err(
+        |e| ApiError::internal(format!("无法保存 case.toml（{}）", case::io_reason(&e))),
+    )
+}
+
+/// `POST …/check`: the check of the workspace as it is.
+async fn check_only(
+    State(state): State<Arc<ServerState>>,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    let (folder, _guard) = locked(&state, &id).await?;
+    Ok(axum::Json(check(&state, &folder).await?).into_response())
+}
+
+/// `GET …/form`: the form's fields read from case.toml (`"fields": null` and
+/// the problem when the file cannot be parsed).
+async fn get_form(
+    State(state): State<Arc<ServerState>>,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    let (folder, _guard) = locked(&state, &id).await?;
+    let text = read_case(&folder)?;
+    let body = match form::read(&text) {
+        Ok(fields) => json!({"ok": true, "fields": fields}),
+        Err(why) => json!({
+            "ok": false,
+            "fields": null,
+            "problems": [{
+                "location": "case.toml",
+                "message": format!("表单无法读取案卷文件：{why}"),
+                "hint": "请在“案卷文件”中改正后再用表单",
+                "severity": "error",
+                "field": null,
+            }],
+        }),
+    };
+    Ok(axum::Json(body).into_response())
+}
+
+#[derive(Deserialize)]
+struct FormRequest {
+    fields: serde_json::Map<String, Value>,
+}
+
+/// `PUT …/form` {"fields": {"通知.标题": "…", …}}: writes the fields into
+/// case.toml (comments and order kept) and returns the check, each problem
+/// keyed to its field.
+async fn put_form(
+    State(state): State<Arc<ServerState>>,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    workspace(&state, &id)?;
+    if body.len() > CASE_LIMIT {
+        return Err(ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "表单内容太大（最多 1 MB）",
+        ));
+    }
+    let req: FormRequest = serde_json::from_slice(&body)
+        .map_err(|e| ApiError::bad(format!("无法读取表单（{e}）")))?;
+    let (folder, _guard) = locked(&state, &id).await?;
+    let text = read_case(&folder)?;
+    let new = form::apply(&text, &req.fields).map_err(ApiError::bad)?;
+    save_case(&folder, &new)?;
+    Ok(axum::Json(check(&state, &folder).await?).into_response())
+}
+
+/// `POST …/import` (multipart .docx or .txt): the draft's paragraphs become
+/// the notice's 正文; returns the check.
+async fn import_body(
+    State(state): State<Arc<ServerState>>,
+    Path(id): Path<String>,
+    multipart: Multipart,
+) -> Result<Response, ApiError> {
+    workspace(&state, &id)?;
+    let (name, bytes) = uploaded_file(multipart).await?;
+    let shown = Shown::new(&state.data);
+    let paragraphs = blocking(&state, &shown, move || {
+        form::draft_paragraphs(&name, &bytes)
+            .map_err(|m| vec![Diagnostic::error(Location::None, m)])
+    })
+    .await?;
+    let (folder, _guard) = locked(&state, &id).await?;
+    let text = read_case(&folder)?;
+    let new = form::set(&text, "通知.正文", json!(paragraphs)).map_err(ApiError::bad)?;
+    save_case(&folder, &new)?;
+    let mut result = check(&state, &folder).await?;
+    result["notes"] = json!([format!("已导入正文 {} 段", paragraphs.len())]);
+    Ok(axum::Json(result).into_response())
 }
 
 /// `POST …/preview`: the pages as SVG images.
@@ -504,21 +700,24 @@ async fn preview(
     State(state): State<Arc<ServerState>>,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
-    let folder = workspace(&state, &id)?;
+    let (folder, _guard) = locked(&state, &id).await?;
     let settings = state.settings(Formats { pdf: true, docx: false });
     let dir = CaseDir::Disk(folder.clone());
     let shown = Shown::new(&folder);
-    let (pages, svg) = blocking(&state, &shown, move || {
+    let p = blocking(&state, &shown, move || {
         let composed = pipeline::compose_dir(&dir, &settings)?;
         pipeline::preview(&composed, &settings, PREVIEW_PAGES)
     })
     .await?;
-    Ok(axum::Json(json!({"ok": true, "pages": pages, "svg": svg})).into_response())
+    Ok(axum::Json(json!({"ok": true, "pages": p.pages, "svg": p.svg, "texts": p.texts}))
+        .into_response())
 }
 
 #[derive(Deserialize)]
 struct DownloadQuery {
     format: Option<String>,
+    /// A unit (scores: its sheets).
+    name: Option<String>,
 }
 
 /// `GET …/download?format=pdf|docx|zip`: the built file(s).
@@ -527,18 +726,9 @@ async fn download(
     Path(id): Path<String>,
     Query(q): Query<DownloadQuery>,
 ) -> Result<Response, ApiError> {
-    let folder = workspace(&state, &id)?;
+    let (folder, _guard) = locked(&state, &id).await?;
     let format = q.format.as_deref().unwrap_or("pdf").to_ascii_lowercase();
-    let formats = match format.as_str() {
-        "pdf" => Formats { pdf: true, docx: false },
-        "docx" => Formats { pdf: false, docx: true },
-        "zip" => Formats { pdf: true, docx: true },
-        other => {
-            return Err(ApiError::bad(format!(
-                "无法识别格式 {other}（可用：pdf、docx、zip）"
-            )));
-        }
-    };
+    let formats = formats_of(&format)?;
     let settings = state.settings(formats);
     let dir = CaseDir::Disk(folder.clone());
     let shown = Shown::new(&folder);
@@ -548,13 +738,29 @@ async fn download(
         Ok((composed.name, rendered))
     })
     .await?;
-    let (file, content_type, bytes) = match format.as_str() {
+    send_rendered(&name, &format, rendered)
+}
+
+const PDF_TYPE: &str = "application/pdf";
+const DOCX_TYPE: &str =
+    "application/vnd.openxmlformats-officedocument.wordprocessingml.document";
+const XLSX_TYPE: &str =
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
+
+/// The rendered files of a document as a download: `pdf`, `docx`, or `zip`
+/// (both).
+fn send_rendered(
+    name: &str,
+    format: &str,
+    rendered: pipeline::Rendered,
+) -> Result<Response, ApiError> {
+    match format {
         "pdf" => {
-            (format!("{name}.pdf"), "application/pdf", rendered.pdf.unwrap_or_default())
+            send_file(&format!("{name}.pdf"), PDF_TYPE, rendered.pdf.unwrap_or_default())
         }
-        "docx" => (
-            format!("{name}.docx"),
-            "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+        "docx" => send_file(
+            &format!("{name}.docx"),
+            DOCX_TYPE,
             rendered.docx.unwrap_or_default(),
         ),
         _ => {
@@ -564,14 +770,34 @@ async fn download(
             ];
             let zip = upload::zip_files(&files)
                 .map_err(|e| ApiError::internal(format!("无法打包（{e}）")))?;
-            (format!("{name}.zip"), "application/zip", zip)
+            send_file(&format!("{name}.zip"), "application/zip", zip)
         }
-    };
+    }
+}
+
+/// A file to download.
+fn send_file(
+    file: &str,
+    content_type: &str,
+    bytes: Vec<u8>,
+) -> Result<Response, ApiError> {
     Response::builder()
         .header(header::CONTENT_TYPE, content_type)
-        .header(header::CONTENT_DISPOSITION, content_disposition(&file))
+        .header(header::CONTENT_DISPOSITION, content_disposition(file))
         .body(Body::from(bytes))
         .map_err(|e| ApiError::internal(format!("无法发送文件（{e}）")))
+}
+
+/// The formats of a download request: `pdf`, `docx` or `zip`.
+fn formats_of(format: &str) -> Result<Formats, ApiError> {
+    match format {
+        "pdf" => Ok(Formats { pdf: true, docx: false }),
+        "docx" => Ok(Formats { pdf: false, docx: true }),
+        "zip" => Ok(Formats { pdf: true, docx: true }),
+        other => {
+            Err(ApiError::bad(format!("无法识别格式 {other}（可用：pdf、docx、zip）")))
+        }
+    }
 }
 
 /// `attachment` with an ASCII fallback name and the real one in RFC 5987 form.
@@ -622,8 +848,9 @@ async fn upload(
     Path(id): Path<String>,
     multipart: Multipart,
 ) -> Result<Response, ApiError> {
-    let folder = workspace(&state, &id)?;
+    workspace(&state, &id)?;
     let (name, bytes) = uploaded_file(multipart).await?;
+    let (folder, _guard) = locked(&state, &id).await?;
     let ext = upload::extension(&name);
     let shown = Shown::new(&folder);
     let mut notes = Vec::new();
@@ -634,20 +861,111 @@ async fn upload(
                 .await?;
         notes.push(format!("已解压 {} 个文件", files.len()));
     } else if upload::WORKBOOKS.contains(&ext.as_str()) {
+        // the new workbook against the indicators the case had: the change
+        // report, and each unit's tasks with the new one
         let target = folder.clone();
-        let note = blocking(&state, &shown, move || {
-            upload::save_workbook(&target, &bytes, &ext).map_err(|d| vec![d])
+        let (note, before, after) = blocking(&state, &shown, move || {
+            let dir = CaseDir::Disk(target.clone());
+            let before = case::load_case(&dir).ok().map(|c| c.indicators);
+            let note =
+                upload::save_workbook(&target, &bytes, &ext).map_err(|d| vec![d])?;
+            Ok((note, before, case::load_case(&dir).ok()))
         })
         .await?;
         notes.push(note);
+        let mut result = check(&state, &folder).await?;
+        result["notes"] = json!(notes);
+        if let Some(after) = after {
+            if let Some(before) = before {
+                let changes =
+                    crate::compose::assign::diff_units(&before, &after.indicators);
+                result["changes"] = changes_json(&changes);
+            }
+            result["units"] = units_json(&after.registry, &after.indicators);
+        }
+        return Ok(axum::Json(result).into_response());
+    } else if ext == "png" {
+        let target = folder.clone();
+        let shown_name = name.clone();
+        blocking(&state, &shown, move || {
+            crate::case::preflight::check_png(&bytes, pipeline::IMAGE_PIXELS).map_err(
+                |e| {
+                    let mut d = case::guard_error(Location::File(shown_name), e);
+                    d.message = format!("印章图片：{}", d.message);
+                    vec![d.with_hint("印章请用带透明背景的 PNG 图片")]
+                },
+            )?;
+            crate::output::write_atomic(&target.join(SEAL_FILE), &bytes).map_err(|e| {
+                vec![Diagnostic::error(
+                    Location::None,
+                    format!("无法保存 {SEAL_FILE}（{}）", case::io_reason(&e)),
+                )]
+            })
+        })
+        .await?;
+        let text = read_case(&folder)?;
+        let mut fields = serde_json::Map::new();
+        fields.insert("通知.印章".into(), json!(SEAL_FILE));
+        fields.insert("通知.盖章".into(), json!(true));
+        let new = form::apply(&text, &fields).map_err(ApiError::bad)?;
+        save_case(&folder, &new)?;
+        notes.push(format!("已保存印章图片 {SEAL_FILE}，通知改为盖章"));
     } else {
         return Err(ApiError::bad(format!(
-            "不接受文件 {name}（只接受 .zip 案卷或 .xlsx、.xlsm、.xls、.ods 工作簿）"
+            "不接受文件 {name}（只接受 .zip 案卷、.xlsx、.xlsm、.xls、.ods 工作簿或 .png 印章图片）"
         )));
     }
     let mut result = check(&state, &folder).await?;
     result["notes"] = json!(notes);
     Ok(axum::Json(result).into_response())
+}
+
+/// Name of the seal image an upload saves.
+const SEAL_FILE: &str = "印章.png";
+
+/// The change report as JSON.
+fn changes_json(changes: &[crate::compose::assign::Change]) -> Value {
+    changes
+        .iter()
+        .map(|c| {
+            json!({
+                "number": c.number,
+                "text": c.text,
+                "before": c.before,
+                "after": c.after,
+                "gained": c.gained,
+                "lost": c.lost,
+            })
+        })
+        .collect()
+}
+
+/// Each unit's tasks (what `gongwen units` prints) as JSON.
+fn units_json(
+    registry: &crate::registry::Registry,
+    indicators: &[crate::model::Indicator],
+) -> Value {
+    use crate::compose::assign;
+    use crate::registry::Role;
+    assign::tasks_by_unit(registry, indicators)
+        .iter()
+        .map(|(unit, tasks)| {
+            let lead = tasks.iter().filter(|(_, r)| *r == Role::Lead).count();
+            let tasks: Vec<Value> = tasks
+                .iter()
+                .map(|(ind, role)| {
+                    json!({
+                        "number": assign::indicator_number(ind),
+                        "text": ind.text.value,
+                        "materials": ind.materials.value,
+                        "role": if *role == Role::Lead { "牵头" } else { "配合" },
+                        "deadline": ind.deadline.as_ref().map(|d| d.value.clone()),
+                    })
+                })
+                .collect();
+            json!({"unit": unit, "lead": lead, "support": tasks.len() - lead, "tasks": tasks})
+        })
+        .collect()
 }
 
 /// `POST …/diff` (multipart workbook): which indicators of the case would gain
@@ -657,7 +975,7 @@ async fn diff(
     Path(id): Path<String>,
     multipart: Multipart,
 ) -> Result<Response, ApiError> {
-    let folder = workspace(&state, &id)?;
+    workspace(&state, &id)?;
     let (name, bytes) = uploaded_file(multipart).await?;
     let ext = upload::extension(&name);
     if !upload::WORKBOOKS.contains(&ext.as_str()) && ext != "toml" {
@@ -676,6 +994,7 @@ async fn diff(
         .map_err(|e| {
             ApiError::internal(format!("无法保存上传的文件（{}）", case::io_reason(&e)))
         })?;
+    let (folder, _guard) = locked(&state, &id).await?;
     let shown = Shown::new(&folder).with(tmp.path(), &name);
     let dir = CaseDir::Disk(folder.clone());
     let path = tmp.path().to_path_buf();
@@ -686,20 +1005,188 @@ async fn diff(
     })
     .await?;
     drop(tmp);
-    let changes: Vec<Value> = changes
+    Ok(axum::Json(json!({"ok": true, "changes": changes_json(&changes)})).into_response())
+}
+
+/// The score sheets of a workspace.
+const SCORES_FILE: &str = "打分表.toml";
+/// The built-in score sheets (濮治市办〔2020〕8号), copied into a workspace on
+/// first use, where the user may replace them.
+const SCORES_BUILTIN: &str = include_str!("../../data/scores/打分表.toml");
+/// The filled score-entry workbook kept in a workspace.
+const FILLED_FILE: &str = "打分录入.xlsx";
+
+/// The score sheets of a locked workspace (written from the built-in ones when
+/// the workspace has none).
+fn workspace_scores(folder: &FsPath) -> Result<crate::scores::Scores, Vec<Diagnostic>> {
+    let path = folder.join(SCORES_FILE);
+    if path.symlink_metadata().is_err() {
+        crate::output::write_atomic(&path, SCORES_BUILTIN.as_bytes()).map_err(|e| {
+            vec![Diagnostic::error(
+                Location::File(SCORES_FILE.into()),
+                format!("无法写出打分表（{}）", case::io_reason(&e)),
+            )]
+        })?;
+    }
+    let loc = || Location::File(SCORES_FILE.into());
+    let path = crate::fsguard::resolve(folder, SCORES_FILE)
+        .map_err(|e| vec![case::guard_error(loc(), e)])?;
+    // bounded, as every file a case reads
+    crate::fsguard::read_limited(&path, case::TEXT_FILE_LIMIT)
+        .map_err(|e| vec![case::guard_error(loc(), e)])?;
+    crate::scores::load_scores(&path)
+}
+
+/// The results of filled scores as JSON.
+fn results_json(
+    scores: &crate::scores::Scores,
+    filled: &[crate::scores::UnitScores],
+) -> Value {
+    let results: Vec<Value> = crate::compose::scores::results(scores, filled)
         .iter()
-        .map(|c| {
+        .map(|r| {
             json!({
-                "number": c.number,
-                "text": c.text,
-                "before": c.before,
-                "after": c.after,
-                "gained": c.gained,
-                "lost": c.lost,
+                "rank": r.rank,
+                "unit": r.unit,
+                "total": r.total.to_string(),
+                "complete": r.unscored == 0,
+                "unscored": r.unscored,
+                "lost": r.lost.iter().map(|(duty, p)| json!({"duty": duty, "points": p.to_string()})).collect::<Vec<_>>(),
             })
         })
         .collect();
-    Ok(axum::Json(json!({"ok": true, "changes": changes})).into_response())
+    let sheets: Vec<Value> = scores
+        .sheets
+        .iter()
+        .map(|s| json!({"person": s.person, "full": s.full.to_string()}))
+        .collect();
+    let full: crate::scores::Points = scores.sheets.iter().map(|s| s.full).sum();
+    json!({"ok": true, "full": full.to_string(), "sheets": sheets, "results": results})
+}
+
+/// `POST …/scores` (multipart, the filled 打分录入.xlsx): every cell checked,
+/// then kept in the workspace; returns totals, ranks and lost points.
+async fn scores_upload(
+    State(state): State<Arc<ServerState>>,
+    Path(id): Path<String>,
+    multipart: Multipart,
+) -> Result<Response, ApiError> {
+    workspace(&state, &id)?;
+    let (name, bytes) = uploaded_file(multipart).await?;
+    if !upload::WORKBOOKS.contains(&upload::extension(&name).as_str()) {
+        return Err(ApiError::bad(format!(
+            "不接受文件 {name}（请上传填好的 打分录入.xlsx）"
+        )));
+    }
+    let (folder, _guard) = locked(&state, &id).await?;
+    let tmp = tempfile::Builder::new()
+        .prefix(".scores-")
+        .suffix(".xlsx")
+        .tempfile_in(&folder)
+        .and_then(|mut f| {
+            std::io::Write::write_all(&mut f, &bytes)?;
+            Ok(f)
+        })
+        .map_err(|e| {
+            ApiError::internal(format!("无法保存上传的文件（{}）", case::io_reason(&e)))
+        })?;
+    let shown = Shown::new(&folder).with(tmp.path(), &name);
+    let target = folder.clone();
+    let body = blocking(&state, &shown, move || {
+        let scores = workspace_scores(&target)?;
+        let filled = crate::scores::read_filled(tmp.path(), &scores)?;
+        tmp.persist(target.join(FILLED_FILE)).map_err(|e| {
+            vec![Diagnostic::error(
+                Location::None,
+                format!("无法保存 {FILLED_FILE}（{}）", case::io_reason(&e.error)),
+            )]
+        })?;
+        Ok(results_json(&scores, &filled))
+    })
+    .await?;
+    Ok(axum::Json(body).into_response())
+}
+
+/// `GET …/scores/{blank|entry|report|unit}`: the blank sheets (pdf/docx), the
+/// score-entry workbook, the 督察情况通报, or one unit's filled sheets
+/// (`?name=单位`).
+async fn scores_download(
+    State(state): State<Arc<ServerState>>,
+    Path((id, what)): Path<(String, String)>,
+    Query(q): Query<DownloadQuery>,
+) -> Result<Response, ApiError> {
+    if !matches!(what.as_str(), "blank" | "entry" | "report" | "unit" | "results") {
+        return Err(ApiError::new(StatusCode::NOT_FOUND, "没有这个地址"));
+    }
+    let (folder, _guard) = locked(&state, &id).await?;
+    let format = q.format.as_deref().unwrap_or("pdf").to_ascii_lowercase();
+    let formats = formats_of(&format)?;
+    let settings = state.settings(formats);
+    let shown = Shown::new(&folder);
+    let unit = q.name.clone();
+    let has_filled = folder.join(FILLED_FILE).is_file();
+    if matches!(what.as_str(), "report" | "unit" | "results") && !has_filled {
+        return Err(ApiError::new(StatusCode::NOT_FOUND, "还没有上传填好的打分录入表")
+            .with_hint("先下载打分录入.xlsx，填好后点“上传打分结果”"));
+    }
+    enum Out {
+        Doc(String, Box<pipeline::Rendered>),
+        Xlsx(Vec<u8>),
+        Json(Value),
+    }
+    let out = blocking(&state, &shown, move || {
+        let scores = workspace_scores(&folder)?;
+        let filled = || -> Result<Vec<crate::scores::UnitScores>, Vec<Diagnostic>> {
+            let path = crate::fsguard::resolve(&folder, FILLED_FILE).map_err(|e| {
+                vec![case::guard_error(Location::File(FILLED_FILE.into()), e)]
+            })?;
+            crate::scores::read_filled(&path, &scores)
+        };
+        let doc = |name: &str, doc: crate::doc::Document| {
+            pipeline::render_document(name, doc, &settings)
+                .map(|(_, r)| Out::Doc(name.to_string(), Box::new(r)))
+        };
+        match what.as_str() {
+            "blank" => {
+                doc("督察情况打分表", crate::compose::scores::blank_sheets(&scores))
+            }
+            "entry" => {
+                crate::scores::write_entry_workbook(&scores).map(Out::Xlsx).map_err(|e| {
+                    vec![Diagnostic::error(
+                        Location::None,
+                        format!("无法生成打分录入表（{e}）"),
+                    )]
+                })
+            }
+            "results" => Ok(Out::Json(results_json(&scores, &filled()?))),
+            "report" => {
+                doc("督察情况通报", crate::compose::scores::report(&scores, &filled()?))
+            }
+            _ => {
+                let filled = filled()?;
+                let name = unit.unwrap_or_default();
+                let Some(u) = filled.iter().find(|u| u.unit == name) else {
+                    let names: Vec<&str> =
+                        filled.iter().map(|u| u.unit.as_str()).collect();
+                    return Err(vec![Diagnostic::error(
+                        Location::None,
+                        format!(
+                            "打分录入表中没有单位\"{name}\"（有：{}）",
+                            names.join("、")
+                        ),
+                    )]);
+                };
+                let file = pipeline::file_name(&format!("{}督察情况打分表", u.unit));
+                doc(&file, crate::compose::scores::unit_sheets(&scores, u))
+            }
+        }
+    })
+    .await?;
+    match out {
+        Out::Doc(name, rendered) => send_rendered(&name, &format, *rendered),
+        Out::Xlsx(bytes) => send_file(FILLED_FILE, XLSX_TYPE, bytes),
+        Out::Json(v) => Ok(axum::Json(v).into_response()),
+    }
 }
 
 #[cfg(test)]
@@ -738,6 +1225,51 @@ mod tests {
             }
             let ok = blocking(&state, &shown, || Ok(7)).await.unwrap();
             assert_eq!(ok, 7);
+        });
+    }
+
+    #[test]
+    fn requests_on_one_workspace_wait_for_each_other() {
+        use std::sync::atomic::{AtomicBool, Ordering};
+        let state = ServerState::new(
+            std::env::temp_dir(),
+            None,
+            FontSet::load(&crate::render::typst::fonts::FontOptions {
+                paths: vec![],
+                ignore_system: true,
+            }),
+            crate::render::typst::world::library(),
+            None,
+        );
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .unwrap();
+        let (a, b) =
+            ("0123456789abcdef0123456789abcdef", "fedcba9876543210fedcba9876543210");
+        rt.block_on(async {
+            let first = state.lock(a).await;
+            // another workspace is free meanwhile
+            drop(state.lock(b).await);
+            let got = Arc::new(AtomicBool::new(false));
+            let waiter = {
+                let (state, got) = (state.clone(), got.clone());
+                tokio::spawn(async move {
+                    let _second = state.lock(a).await;
+                    got.store(true, Ordering::SeqCst);
+                })
+            };
+            std::thread::sleep(std::time::Duration::from_millis(100));
+            assert!(!got.load(Ordering::SeqCst), "the second request waits");
+            assert_eq!(state.locks_in_use(), 1);
+            drop(first);
+            waiter.await.unwrap();
+            assert!(got.load(Ordering::SeqCst));
+            assert_eq!(state.locks_in_use(), 0);
+            // unused entries are dropped from the map
+            drop(state.lock(b).await);
+            assert!(state.locks.lock().unwrap().len() <= 1);
         });
     }
 

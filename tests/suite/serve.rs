@@ -369,3 +369,347 @@ fn a_workbook_becomes_the_indicators_and_can_be_compared() {
     let leftovers: Vec<_> = std::fs::read_dir(data.path()).unwrap().collect();
     assert_eq!(leftovers.len(), 1, "only the workspace remains");
 }
+
+fn put_form(addr: SocketAddr, id: &str, fields: Value) -> Resp {
+    let body = serde_json::json!({ "fields": fields }).to_string();
+    request(
+        addr,
+        "PUT",
+        &format!("/api/workspaces/{id}/form"),
+        &[("Content-Type", "application/json")],
+        body.as_bytes(),
+    )
+}
+
+fn upload_to(addr: SocketAddr, id: &str, path: &str, name: &str, bytes: &[u8]) -> Resp {
+    let (ct, body) = multipart(name, bytes);
+    request(
+        addr,
+        "POST",
+        &format!("/api/workspaces/{id}/{path}"),
+        &[("Content-Type", &ct)],
+        &body,
+    )
+}
+
+#[test]
+fn requests_on_one_workspace_do_not_interleave() {
+    let (addr, data) = start(None);
+    let id = create(addr, "example", &[]);
+    let good =
+        request(addr, "GET", &format!("/api/workspaces/{id}/case"), &[], b"").text();
+    let broken = good.replace("\"输出名\" = \"夏邑县", "\"输出名\" = \"夏邑县/");
+    assert_ne!(broken, good);
+    let files: Vec<(&str, &[u8])> =
+        gongwen::case::EXAMPLE_FILES.iter().map(|(n, t)| (*n, t.as_bytes())).collect();
+    let zip = zip_of(&files);
+    // saves of a good and a broken case file, zip uploads replacing the whole
+    // folder and previews, all at once: each answer is about its own request
+    let threads: Vec<_> = (0..12)
+        .map(|i| {
+            let (id, good, broken, zip) =
+                (id.clone(), good.clone(), broken.clone(), zip.clone());
+            std::thread::spawn(move || {
+                let url = format!("/api/workspaces/{id}");
+                match i % 4 {
+                    0 => {
+                        let r = request(
+                            addr,
+                            "PUT",
+                            &format!("{url}/case"),
+                            &[],
+                            good.as_bytes(),
+                        );
+                        assert_eq!(r.status, 200, "{}", r.text());
+                        assert_eq!(
+                            r.json()["ok"],
+                            true,
+                            "a good save checked as good: {}",
+                            r.text()
+                        );
+                    }
+                    1 => {
+                        let r = request(
+                            addr,
+                            "PUT",
+                            &format!("{url}/case"),
+                            &[],
+                            broken.as_bytes(),
+                        );
+                        assert_eq!(r.status, 200, "{}", r.text());
+                        let v = r.json();
+                        assert_eq!(
+                            v["ok"], false,
+                            "a broken save checked as broken: {v}"
+                        );
+                        assert_eq!(v["problems"][0]["field"], "输出名", "{v}");
+                    }
+                    2 => {
+                        let r = upload_to(addr, &id, "upload", "案卷.zip", &zip);
+                        assert_eq!(r.status, 200, "{}", r.text());
+                        assert_eq!(r.json()["ok"], true, "{}", r.text());
+                    }
+                    _ => {
+                        let r = request(addr, "GET", &format!("{url}/case"), &[], b"");
+                        assert_eq!(
+                            r.status,
+                            200,
+                            "never a folder half replaced: {}",
+                            r.text()
+                        );
+                        assert!(r.text().contains("[\"版头\"]"));
+                    }
+                }
+            })
+        })
+        .collect();
+    for t in threads {
+        t.join().unwrap();
+    }
+    let names: Vec<String> = std::fs::read_dir(data.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(names, [id], "no temporary folders left");
+}
+
+#[test]
+fn the_form_edits_case_toml_field_by_field() {
+    let (addr, data) = start(None);
+    let id = create(addr, "example", &[]);
+    let r = request(addr, "GET", &format!("/api/workspaces/{id}/form"), &[], b"");
+    assert_eq!(r.status, 200, "{}", r.text());
+    let form = r.json();
+    let fields = &form["fields"];
+    assert_eq!(fields["版头.机关代字"], "夏法政办");
+    assert_eq!(fields["版头.年份"], "2023");
+    assert_eq!(fields["通知.主送"][1], "县直各有关单位");
+    assert_eq!(fields["通知.成文日期"], "2023-08-31");
+    assert_eq!(fields["创建步骤"].as_array().unwrap().len(), 7);
+    assert!(fields["方案"].as_str().unwrap().contains("指导思想"));
+    assert_eq!(fields["版记.抄送"].as_array().unwrap().len(), 5);
+
+    let r = put_form(
+        addr,
+        &id,
+        serde_json::json!({"通知.标题": "关于印发《夏邑县示范创建\n工作推进方案》的通知", "通知.附注": "此件公开发布"}),
+    );
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert_eq!(r.json()["ok"], true, "{}", r.text());
+    let case = std::fs::read_to_string(data.path().join(&id).join("case.toml")).unwrap();
+    assert!(case.starts_with("# 夏邑县创建全省法治政府建设示范县"), "comments kept");
+    assert!(
+        case.contains("\"标题\" = \"关于印发《夏邑县示范创建\\n工作推进方案》的通知\""),
+        "{case}"
+    );
+    assert!(case.contains("\"附注\" = \"此件公开发布\""));
+    let r = request(addr, "POST", &format!("/api/workspaces/{id}/preview"), &[], b"");
+    let texts: String = r.json()["texts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t.as_str().unwrap().to_string())
+        .collect();
+    let squeezed: String = texts.chars().filter(|c| !c.is_whitespace()).collect();
+    assert!(
+        squeezed.contains("关于印发《夏邑县示范创建工作推进方案》的通知"),
+        "{squeezed}"
+    );
+    assert!(squeezed.contains("（此件公开发布）"));
+
+    // problems come back keyed to their field
+    let r = put_form(
+        addr,
+        &id,
+        serde_json::json!({"版头.序号": "十二", "通知.正文": [], "创建步骤": [
+            {"名称": "加压部署", "时限": "2023年13月", "内容": "召开会议。"}
+        ]}),
+    );
+    assert_eq!(r.status, 200, "{}", r.text());
+    let v = r.json();
+    assert_eq!(v["ok"], false);
+    let fields: Vec<&str> = v["problems"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|p| p["field"].as_str())
+        .collect();
+    for f in ["版头.序号", "通知.正文", "创建步骤[1].时限"] {
+        assert!(fields.contains(&f), "{f} in {v}");
+    }
+    // a value of the wrong shape, an unknown field: 400 with the reason
+    let r = put_form(addr, &id, serde_json::json!({"通知.盖章": "是"}));
+    assert_eq!(r.status, 400);
+    assert!(r.text().contains("通知.盖章"), "{}", r.text());
+    let r = put_form(addr, &id, serde_json::json!({"通知.口令": "x"}));
+    assert_eq!(r.status, 400);
+    let r = put_form(addr, &id, serde_json::json!({"方案": "[\"版头\"]\n\"序号\" = 1"}));
+    assert_eq!(r.status, 400);
+    assert!(r.text().contains("方案"), "{}", r.text());
+
+    // the body from a draft
+    let r =
+        upload_to(addr, &id, "import", "草稿.txt", "第一段。\n\n第二段。\n".as_bytes());
+    assert_eq!(r.status, 200, "{}", r.text());
+    let r = request(addr, "GET", &format!("/api/workspaces/{id}/form"), &[], b"");
+    assert_eq!(
+        r.json()["fields"]["通知.正文"],
+        serde_json::json!(["第一段。", "第二段。"])
+    );
+    let r = upload_to(addr, &id, "import", "草稿.doc", b"\xd0\xcf\x11\xe0");
+    assert_eq!(r.status, 400);
+    assert!(r.text().contains(".docx"), "{}", r.text());
+
+    // the seal image
+    let png = std::fs::read(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/sealed/印章.png"
+    ))
+    .unwrap();
+    let r = upload_to(addr, &id, "upload", "我的章.png", &png);
+    assert_eq!(r.status, 200, "{}", r.text());
+    let r = request(addr, "GET", &format!("/api/workspaces/{id}/form"), &[], b"");
+    let f = r.json()["fields"].clone();
+    assert_eq!(f["通知.盖章"], true);
+    assert_eq!(f["通知.印章"], "印章.png");
+    let r = upload_to(addr, &id, "upload", "假章.png", b"\x89PNG\r\n\x1a\nnot really");
+    assert_eq!(r.status, 400);
+    assert!(r.text().contains("印章"), "{}", r.text());
+
+    // a case file the form cannot read: the form says so, the text editor stays
+    let r =
+        request(addr, "PUT", &format!("/api/workspaces/{id}/case"), &[], b"\"a\" = [");
+    assert_eq!(r.status, 200);
+    let r = request(addr, "GET", &format!("/api/workspaces/{id}/form"), &[], b"");
+    assert_eq!(r.status, 200);
+    let v = r.json();
+    assert_eq!(v["fields"], Value::Null);
+    assert!(
+        v["problems"][0]["message"].as_str().unwrap().contains("case.toml:1:"),
+        "{v}"
+    );
+}
+
+#[test]
+fn a_new_workbook_shows_changes_and_each_units_tasks() {
+    let (addr, _data) = start(None);
+    let id = create(addr, "example", &[]);
+    let book = std::fs::read(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/plan-from-workbook/指标.xlsx"
+    ))
+    .unwrap();
+    let r = upload_to(addr, &id, "upload", "新指标.xlsx", &book);
+    assert_eq!(r.status, 200, "{}", r.text());
+    let v = r.json();
+    assert!(!v["changes"].as_array().unwrap().is_empty(), "{v}");
+    let units = v["units"].as_array().unwrap();
+    assert!(!units.is_empty());
+    let first = &units[0];
+    assert!(first["unit"].as_str().is_some_and(|u| !u.is_empty()));
+    let tasks = first["tasks"].as_array().unwrap();
+    assert_eq!(
+        first["lead"].as_u64().unwrap() + first["support"].as_u64().unwrap(),
+        tasks.len() as u64
+    );
+    assert!(["牵头", "配合"].contains(&tasks[0]["role"].as_str().unwrap()));
+}
+
+/// A filled copy of the score-entry workbook: every task full marks, except
+/// `lose` points off the first task of the first unit.
+fn fill_entry(entry: &[u8], lose: f64) -> Vec<u8> {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("打分录入.xlsx");
+    std::fs::write(&path, entry).unwrap();
+    let sheet =
+        gongwen::case::workbook::read_sheet_raw(&path, "打分录入.xlsx", Some("打分录入"))
+            .unwrap();
+    let mut wb = rust_xlsxwriter::Workbook::new();
+    let ws = wb.add_worksheet();
+    ws.set_name("打分录入").unwrap();
+    let mut first = true;
+    for (r, row) in sheet.cells.iter().enumerate() {
+        let task = r > 0 && row[1].parse::<u32>().is_ok();
+        for (c, v) in row.iter().enumerate() {
+            let (r16, c16) = (r as u32, c as u16);
+            if task && c >= 4 {
+                let max: f64 = row[3].parse().unwrap();
+                let got = if first && c == 4 { max - lose } else { max };
+                ws.write_number(r16, c16, got).unwrap();
+            } else if !v.is_empty() {
+                ws.write_string(r16, c16, v).unwrap();
+            }
+        }
+        if task {
+            first = false;
+        }
+    }
+    wb.save_to_buffer().unwrap()
+}
+
+#[test]
+fn score_sheets_on_the_page() {
+    let (addr, data) = start(None);
+    let id = create(addr, "example", &[]);
+    let url = format!("/api/workspaces/{id}/scores");
+    let r = request(addr, "GET", &format!("{url}/report?format=pdf"), &[], b"");
+    assert_eq!(r.status, 404, "no filled workbook yet: {}", r.text());
+    assert!(r.text().contains("打分录入"));
+    let blank = request(addr, "GET", &format!("{url}/blank?format=pdf"), &[], b"");
+    assert_eq!(blank.status, 200, "{}", blank.text());
+    assert!(blank.body.starts_with(b"%PDF"));
+    assert!(
+        data.path().join(&id).join("打分表.toml").is_file(),
+        "an ordinary file of the folder"
+    );
+    let entry = request(addr, "GET", &format!("{url}/entry"), &[], b"");
+    assert_eq!(entry.status, 200);
+    assert!(entry.header("content-disposition").unwrap().contains(".xlsx"));
+
+    let filled = fill_entry(&entry.body, 1.5);
+    let r = upload_to(addr, &id, "scores", "打分录入.xlsx", &filled);
+    assert_eq!(r.status, 200, "{}", r.text());
+    let v = r.json();
+    assert_eq!(v["full"], "200");
+    let results = v["results"].as_array().unwrap();
+    assert_eq!(results.len(), 6);
+    let last = results.last().unwrap();
+    assert_eq!(last["unit"], "华龙区");
+    assert_eq!(last["total"], "198.5");
+    assert_eq!(last["rank"], 6);
+    assert_eq!(last["lost"][0]["points"], "1.5");
+    assert_eq!(results[0]["rank"], 1);
+    assert_eq!(results[1]["rank"], 1, "equal totals share a rank");
+
+    let report = request(addr, "GET", &format!("{url}/report?format=docx"), &[], b"");
+    assert_eq!(report.status, 200, "{}", report.text());
+    let text: String = common::docx_paragraphs(&report.body)
+        .iter()
+        .map(|p| common::normalize(p))
+        .collect();
+    assert!(text.contains("督察情况通报") && text.contains("198.5"), "{text}");
+    let unit = request(
+        addr,
+        "GET",
+        &format!("{url}/unit?format=pdf&name=%E5%8D%8E%E9%BE%99%E5%8C%BA"),
+        &[],
+        b"",
+    );
+    assert_eq!(unit.status, 200, "{}", unit.text());
+    assert!(unit.body.starts_with(b"%PDF"));
+    let cd = unit.header("content-disposition").unwrap();
+    assert!(cd.contains(".pdf"), "{cd}");
+    let r =
+        request(addr, "GET", &format!("{url}/unit?name=%E7%81%AB%E6%98%9F"), &[], b"");
+    assert_eq!(r.status, 400);
+    assert!(r.text().contains("华龙区"), "the units there are named: {}", r.text());
+
+    // a cell over its task's points: located, nothing kept
+    let over = fill_entry(&entry.body, -3.0);
+    let r = upload_to(addr, &id, "scores", "打分录入.xlsx", &over);
+    assert_eq!(r.status, 400, "{}", r.text());
+    let loc = r.json()["problems"][0]["location"].as_str().unwrap().to_string();
+    assert!(loc.starts_with("打分录入.xlsx › 打分录入!E"), "{loc}");
+    let r = request(addr, "GET", &format!("{url}/results"), &[], b"");
+    assert_eq!(r.json()["results"].as_array().unwrap().last().unwrap()["total"], "198.5");
+}

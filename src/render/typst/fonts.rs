@@ -23,6 +23,12 @@ const BUNDLED: &[(&str, &[u8])] = &[
     ("FandolKai-Regular.otf", include_bytes!("../../../fonts/FandolKai-Regular.otf")),
 ];
 
+/// A bundled font file by name (the web page uses FandolHei for its own text
+/// where the browser has no Chinese font).
+pub fn bundled(name: &str) -> Option<&'static [u8]> {
+    BUNDLED.iter().find(|(n, _)| *n == name).map(|(_, b)| *b)
+}
+
 /// Where to look for fonts.
 #[derive(Debug, Clone, Default)]
 pub struct FontOptions {
