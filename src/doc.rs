@@ -506,11 +506,20 @@ impl Table {
     /// anything changed.
     pub fn split_spans_at(&mut self, breaks: &[usize]) -> bool {
         let mut changed = false;
-        for &b in breaks {
+        if self.rows.iter().all(|row| row.iter().all(|c| c.rowspan <= 1)) {
+            return false;
+        }
+        // one grid for all breaks, taken last to first: cutting at a break changes
+        // only rows from that break on and the rowspans (read live) of the cells
+        // that cross it, so the grid of every earlier row stays true
+        let grid = span_grid(&self.rows, self.columns.len());
+        let mut breaks = breaks.to_vec();
+        breaks.sort_unstable();
+        breaks.dedup();
+        for &b in breaks.iter().rev() {
             if b == 0 || b >= self.rows.len() {
                 continue;
             }
-            let grid = span_grid(&self.rows, self.columns.len());
             // (position in row b, new cell) for every merge that crosses row b
             let mut inserts = Vec::new();
             for (c, slot) in grid[b].iter().enumerate() {
@@ -699,5 +708,41 @@ mod tests {
         assert_eq!(t.rows[2][0].text, "一、依法履职");
         assert_eq!(t.rows[2][0].rowspan, 1);
         assert!(!t.split_spans_at(&[2]));
+    }
+
+    #[test]
+    fn one_span_cut_by_several_breaks_at_once() {
+        // 一级 over 10 rows, 二级 over rows 0–4 and 5–9, pages opening at 3 and 7
+        let mut first = Cell::new("一级");
+        first.rowspan = 10;
+        let (mut a, mut b) = (Cell::new("二级甲"), Cell::new("二级乙"));
+        a.rowspan = 5;
+        b.rowspan = 5;
+        let mut rows: Vec<Vec<Cell>> =
+            (0..10).map(|i| vec![Cell::new(format!("{i}"))]).collect();
+        rows[5].insert(0, b);
+        rows[0].insert(0, a);
+        rows[0].insert(0, first);
+        let mut t = Table {
+            columns: vec![
+                Column { width: Width::Mm(20.0), align: Align::Center },
+                Column { width: Width::Mm(20.0), align: Align::Center },
+                Column { width: Width::Fr(1), align: Align::Left },
+            ],
+            header: vec!["一级".into(), "二级".into(), "三级".into()],
+            rows,
+            size_pt: 12.0,
+        };
+        assert!(t.split_spans_at(&[7, 3]));
+        let texts = |r: usize| {
+            t.rows[r].iter().map(|c| (c.text.clone(), c.rowspan)).collect::<Vec<_>>()
+        };
+        assert_eq!(texts(0), [("一级".into(), 3), ("二级甲".into(), 3), ("0".into(), 1)]);
+        assert_eq!(texts(3), [("一级".into(), 4), ("二级甲".into(), 2), ("3".into(), 1)]);
+        assert_eq!(texts(5), [("二级乙".into(), 2), ("5".into(), 1)]);
+        assert_eq!(texts(7), [("一级".into(), 3), ("二级乙".into(), 3), ("7".into(), 1)]);
+        let grid = span_grid(&t.rows, 3);
+        assert!(grid.iter().all(|r| r.len() == 3));
+        assert!(!t.split_spans_at(&[3, 7]), "settled");
     }
 }
