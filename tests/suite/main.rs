@@ -10,4 +10,5 @@ mod realdata;
 mod robust;
 mod scores;
 mod serve;
+mod templates;
 mod workbook;
