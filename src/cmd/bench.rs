@@ -11,10 +11,10 @@ use crate::case::CaseDir;
 #[derive(Debug, Args)]
 pub struct BenchArgs {
     /// 每项测量的次数（另有一次预热）
-    #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u16).range(1..=1000))]
+    #[arg(long, default_value_t = 5, value_parser = super::usage::number_in::<u16>(1..=1000))]
     pub runs: u16,
     /// 批量测试的案卷数
-    #[arg(long, default_value_t = 200, value_parser = clap::value_parser!(u16).range(1..=10_000))]
+    #[arg(long, default_value_t = 200, value_parser = super::usage::number_in::<u16>(1..=10_000))]
     pub cases: u16,
     /// 只测这些项目，逗号分隔
     #[arg(
