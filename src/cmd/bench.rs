@@ -46,8 +46,9 @@ pub fn execute(a: &BenchArgs) -> Result<(), Failure> {
     let date = chrono::NaiveDate::from_ymd_opt(2023, 8, 31).expect("a valid date");
     let settings = super::settings(&a.fonts, date);
     let fonts_secs = t.elapsed().as_secs_f64();
-    let tmp = tempfile::tempdir()
-        .map_err(|e| Failure::problem(format!("无法创建临时文件夹（{e}）")))?;
+    let tmp = tempfile::tempdir().map_err(|e| {
+        Failure::problem(format!("无法创建临时文件夹（{}）", crate::case::io_reason(&e)))
+    })?;
     let runs = usize::from(a.runs);
     let mut all = Vec::new();
     let rows_dir = tmp.path().join("rows1000");
@@ -73,8 +74,12 @@ pub fn execute(a: &BenchArgs) -> Result<(), Failure> {
                 .map_err(Failure::Problems)?
             }
             Workload::Rows1000 => {
-                bench::write_case(&rows_dir, Some(1000), 0)
-                    .map_err(|e| Failure::problem(format!("无法写出测试案卷（{e}）")))?;
+                bench::write_case(&rows_dir, Some(1000), 0).map_err(|e| {
+                    Failure::problem(format!(
+                        "无法写出测试案卷（{}）",
+                        crate::case::io_reason(&e)
+                    ))
+                })?;
                 all.push(
                     bench::bench_cold(
                         "1000 行附件，冷启动进程",

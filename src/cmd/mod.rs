@@ -364,7 +364,7 @@ pub fn write_stdout(args: fmt::Arguments<'_>) {
         if e.kind() == std::io::ErrorKind::BrokenPipe {
             STDOUT.store(CLOSED, Ordering::SeqCst);
         } else if STDOUT.swap(FAILED, Ordering::SeqCst) == OPEN {
-            errln!("错误：无法写出到标准输出（{e}）");
+            errln!("错误：无法写出到标准输出（{}）", crate::case::io_reason(&e));
         }
     }
 }
