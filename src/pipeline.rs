@@ -82,6 +82,9 @@ pub fn compose_dir(
     if !diags.is_empty() {
         return Err(diags);
     }
+    // a document no layout can fit in the page limit is refused here, so that
+    // `check` refuses it as `build` does
+    crate::layout::page_bound(&doc)?;
     let record = indicator_record(&case);
     Ok(Composed { name: case.name.clone(), doc, images, record })
 }
