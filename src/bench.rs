@@ -214,8 +214,13 @@ pub fn bench_batch(
     let dirs: Vec<PathBuf> =
         (0..cases).map(|i| root.join(format!("案卷{:03}", i + 1))).collect();
     for (i, d) in dirs.iter().enumerate() {
-        write_case(d, None, i + 1)
-            .map_err(|e| problem(format!("无法写出测试案卷 {}（{e}）", d.display())))?;
+        write_case(d, None, i + 1).map_err(|e| {
+            problem(format!(
+                "无法写出测试案卷 {}（{}）",
+                d.display(),
+                crate::case::io_reason(&e)
+            ))
+        })?;
     }
     let jobs = batch::plan(&dirs, Some(root), out);
     let mut f =
@@ -253,8 +258,9 @@ pub fn bench_cold(
     out: &Path,
     runs: usize,
 ) -> Result<Figures, Vec<Diagnostic>> {
-    let exe = std::env::current_exe()
-        .map_err(|e| problem(format!("找不到 gongwen 程序（{e}）")))?;
+    let exe = std::env::current_exe().map_err(|e| {
+        problem(format!("找不到 gongwen 程序（{}）", crate::case::io_reason(&e)))
+    })?;
     let mut f = Figures { name: name.into(), ..Default::default() };
     let mut stages = Vec::new();
     let mut peak: f64 = 0.0;
@@ -271,7 +277,9 @@ pub fn bench_cold(
             "--timings",
         ]);
         let t = Instant::now();
-        let o = cmd.output().map_err(|e| problem(format!("无法运行 gongwen（{e}）")))?;
+        let o = cmd.output().map_err(|e| {
+            problem(format!("无法运行 gongwen（{}）", crate::case::io_reason(&e)))
+        })?;
         let wall = t.elapsed().as_secs_f64();
         let text = String::from_utf8_lossy(&o.stdout);
         let line =

@@ -93,6 +93,87 @@ pub trait Engine {
 /// Layout rounds before a table's pagination counts as not converging.
 pub const MAX_ROUNDS: usize = 40;
 
+/// Most pages a document may have. A workbook within the loader's bounds
+/// (10,000 rows) of ordinary rows stays under it: 9,999 one-line rows of a
+/// four-column 责任清单 take 667 pages, two-line rows 2,000 (5 s, 840 MB). Past
+/// it, layout time and memory grow with no document anyone would print.
+pub const MAX_PAGES: usize = 2_000;
+
+/// Most characters one page can hold: 10.5 pt text (the smallest any document
+/// uses) in the 156 × 225 mm 版心 sets at most about 61 × 50 = 3,050 characters
+/// with no cell padding and no line spacing; ordinary pages hold far fewer.
+const CHARS_PER_PAGE: usize = 3_100;
+
+/// Most table lines one page can hold: 10.5 pt lines with no spacing and no
+/// padding in 225 mm.
+const TABLE_LINES_PER_PAGE: usize = 60;
+
+/// A lower bound of the pages `doc` takes, from its text and its table lines
+/// alone: what no layout can pack tighter. It lets a document far over
+/// [`MAX_PAGES`] be refused before any layout work is spent on it.
+pub fn min_pages(doc: &Document) -> usize {
+    fn walk(blocks: &[Block], lines: &mut usize, faces: &mut usize) {
+        for b in blocks {
+            match b {
+                Block::Table(t) => {
+                    for row in &t.rows {
+                        // a row is as tall as its tallest cell's written lines
+                        *lines += row
+                            .iter()
+                            .map(|c| c.text.split('\n').count())
+                            .max()
+                            .unwrap_or(1);
+                    }
+                }
+                Block::NewFace => *faces += 1,
+                Block::Landscape(inner) => {
+                    *faces += 1;
+                    walk(inner, lines, faces);
+                }
+                _ => {}
+            }
+        }
+    }
+    let chars: usize = doc.paragraphs().iter().map(|p| p.chars().count()).sum();
+    let (mut lines, mut faces) = (0, 1);
+    walk(&doc.blocks, &mut lines, &mut faces);
+    (chars / CHARS_PER_PAGE).max(lines / TABLE_LINES_PER_PAGE).max(faces)
+}
+
+/// Refuses a document that cannot fit in [`MAX_PAGES`] whatever its layout
+/// ([`min_pages`]): run before any layout, and by `check`.
+pub fn page_bound(doc: &Document) -> Result<(), Vec<Diagnostic>> {
+    let least = min_pages(doc);
+    if least > MAX_PAGES { Err(too_many_pages(doc, least, true)) } else { Ok(()) }
+}
+
+/// The error of a document over [`MAX_PAGES`]; `pages` is its count (`at_least`:
+/// a lower bound, the document was not laid out).
+fn too_many_pages(doc: &Document, pages: usize, at_least: bool) -> Vec<Diagnostic> {
+    fn rows(blocks: &[Block]) -> usize {
+        blocks
+            .iter()
+            .map(|b| match b {
+                Block::Table(t) => t.rows.len(),
+                Block::Landscape(inner) => rows(inner),
+                _ => 0,
+            })
+            .sum()
+    }
+    let message = if at_least {
+        format!("《{}》至少有 {pages} 页，超过 {MAX_PAGES} 页的上限", doc.title)
+    } else {
+        format!("《{}》排版后有 {pages} 页，超过 {MAX_PAGES} 页的上限", doc.title)
+    };
+    let hint = match rows(&doc.blocks) {
+        0 => "请把内容拆分为几份文件分别生成".to_owned(),
+        n => format!(
+            "文中表格共 {n} 行；请把数据拆分为几个工作簿分别生成，或删去过长的单元格文字"
+        ),
+    };
+    vec![Diagnostic::error(Location::None, message).with_hint(hint)]
+}
+
 /// Lays a document out until its tables are settled, and returns the PDF's
 /// copy of the document (with the content-visible change: a merged label
 /// printed again after a page break), the plan both writers follow and the
@@ -106,9 +187,13 @@ pub fn paginate(
     doc: &Document,
     engine: &mut dyn Engine,
 ) -> Result<(Document, Plan, Pages), Vec<Diagnostic>> {
+    page_bound(doc)?;
     let mut laid = doc.clone();
     let mut pages = engine.lay_out(&laid)?;
     for _ in 0..MAX_ROUNDS {
+        if pages.count > MAX_PAGES {
+            return Err(too_many_pages(doc, pages.count, false));
+        }
         let breaks = pages.table_breaks.clone();
         let mut changed = false;
         for ((t, _), rows) in laid.tables_mut().into_iter().zip(&breaks) {
@@ -229,15 +314,17 @@ mod tests {
         fn lay_out(&mut self, doc: &Document) -> Result<Pages, Vec<Diagnostic>> {
             self.rounds += 1;
             let mut d = doc.clone();
-            let table_breaks = d
-                .tables_mut()
+            let tables = d.tables_mut();
+            let count =
+                tables.iter().map(|(t, _)| t.rows.len().div_ceil(self.per_page)).sum();
+            let table_breaks = tables
                 .into_iter()
                 .map(|(t, _)| {
                     (1..t.rows.len()).filter(|r| r % self.per_page == 0).collect()
                 })
                 .collect();
             Ok(Pages {
-                count: 1,
+                count,
                 texts: vec![String::new()],
                 table_breaks,
                 banji_anchor: None,
@@ -351,5 +438,38 @@ mod tests {
         // the sealed date ends 4 字 from the right
         let dw = Monospace.body_width_pt(FontRole::Fang, "2023年8月31日");
         assert!((p.date_x_pt + dw - (TEXT_WIDTH_PT - 4.0 * CHAR_PT)).abs() < 1e-9);
+    }
+
+    #[test]
+    fn a_document_over_the_page_limit_is_refused_before_or_after_layout() {
+        // 200,000 one-line rows: at least 3,333 pages, refused unlaid
+        struct Never;
+        impl Engine for Never {
+            fn lay_out(&mut self, _: &Document) -> Result<Pages, Vec<Diagnostic>> {
+                panic!("a document over the limit is not laid out")
+            }
+        }
+        let mut doc = grouped(&[1; 200_000]);
+        assert_eq!(min_pages(&doc), 3_333);
+        let err = paginate(&doc, &mut Never).unwrap_err();
+        assert_eq!(err[0].message, "《表》至少有 3333 页，超过 2000 页的上限");
+        assert!(err[0].hint.as_deref().unwrap().contains("共 200000 行"));
+        // long text in few rows counts by its characters
+        doc = grouped(&[1; 10]);
+        for (t, _) in doc.tables_mut() {
+            for row in &mut t.rows {
+                row[1].text = "字".repeat(1_000_000);
+            }
+        }
+        assert_eq!(min_pages(&doc), 10_000_000 / CHARS_PER_PAGE);
+        assert!(paginate(&doc, &mut Never).is_err());
+        // a layout that reports more pages than the limit stops there
+        let mut engine = Rows { per_page: 3, rounds: 0 };
+        let err = paginate(&grouped(&[1; 6_003]), &mut engine).unwrap_err();
+        assert_eq!(err[0].message, "《表》排版后有 2001 页，超过 2000 页的上限");
+        assert_eq!(engine.rounds, 1, "no further round");
+        // the limit itself is taken
+        let mut engine = Rows { per_page: 3, rounds: 0 };
+        assert!(paginate(&grouped(&[1; 6_000]), &mut engine).is_ok());
     }
 }

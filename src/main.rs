@@ -5,8 +5,12 @@ use std::process::ExitCode;
 use clap::Parser;
 
 fn main() -> ExitCode {
-    // clap prints its own usage errors and exits with 2
-    let cli = gongwen::cmd::Cli::parse();
+    // clap parses; its errors are worded in Chinese (exit code 2), its help and
+    // version printed as they are (exit code 0)
+    let cli = match gongwen::cmd::Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => return ExitCode::from(gongwen::cmd::usage::report(&e)),
+    };
     // the only place "now" is read; everything else takes the date from here
     let today = chrono::Local::now().date_naive();
     gongwen::cmd::finish(gongwen::cmd::dispatch(cli, today))

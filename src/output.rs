@@ -48,7 +48,7 @@ impl Outputs {
         if self.staged.iter().any(|(_, p)| p == path) {
             return Err(std::io::Error::new(
                 std::io::ErrorKind::AlreadyExists,
-                "同一次生成中两个输出文件同名",
+                crate::case::IoReason("同一次生成中两个输出文件同名".to_owned()),
             ));
         }
         let dir = folder_of(path);

@@ -82,6 +82,9 @@ pub fn compose_dir(
     if !diags.is_empty() {
         return Err(diags);
     }
+    // a document no layout can fit in the page limit is refused here, so that
+    // `check` refuses it as `build` does
+    crate::layout::page_bound(&doc)?;
     let record = indicator_record(&case);
     Ok(Composed { name: case.name.clone(), doc, images, record })
 }
@@ -129,7 +132,7 @@ pub fn style_library(settings: &Settings) -> Result<String, Diagnostic> {
             return std::fs::read_to_string(&p).map_err(|e| {
                 Diagnostic::error(
                     Location::File(p.display().to_string()),
-                    format!("无法读取样式库（{e}）"),
+                    format!("无法读取样式库（{}）", crate::case::io_reason(&e)),
                 )
             });
         }
@@ -210,10 +213,16 @@ pub fn render(c: &Composed, settings: &Settings) -> Result<Rendered, Vec<Diagnos
                 let bytes =
                     render::docx::write_docx(&doc, settings.date, banji, &c.images)
                         .map_err(|e| {
-                            vec![Diagnostic::error(
-                                Location::None,
-                                format!("无法生成 DOCX（{e}）"),
-                            )]
+                            // the writer's errors are our own faults, worded by
+                            // the XML and zip libraries: wrapped, the detail kept
+                            // for the report
+                            vec![
+                                Diagnostic::error(
+                                    Location::None,
+                                    "无法生成 DOCX（程序内部错误）",
+                                )
+                                .with_hint(format!("报告此问题时请附上：{e}")),
+                            ]
                         });
                 (bytes, t.elapsed().as_secs_f64())
             })

@@ -140,7 +140,10 @@ fn load_scores_workbook(path: &Path) -> Result<Scores, Vec<Diagnostic>> {
         .map_err(|e| {
             vec![Diagnostic::error(
                 Location::File(shown.clone()),
-                format!("无法读取工作簿（{e}）"),
+                format!(
+                    "无法读取工作簿：{}",
+                    crate::case::workbook::workbook_problem(&e.to_string())
+                ),
             )]
         })?
         .sheet_names()
@@ -426,7 +429,7 @@ pub fn write_entry_workbook(scores: &Scores) -> Result<Vec<u8>, String> {
     use rust_xlsxwriter::{Format, Formula, Workbook};
     let mut wb = Workbook::new();
     let ws = wb.add_worksheet();
-    ws.set_name("打分录入").map_err(|e| e.to_string())?;
+    ws.set_name("打分录入").map_err(|e| xlsx_reason(&e))?;
     let bold = Format::new().set_bold();
     let units: Vec<String> = if scores.units.is_empty() {
         vec!["被督察单位".into()]
@@ -436,34 +439,51 @@ pub fn write_entry_workbook(scores: &Scores) -> Result<Vec<u8>, String> {
     for (c, h) in
         ENTRY_FIXED.iter().map(|s| s.to_string()).chain(units.iter().cloned()).enumerate()
     {
-        ws.write_string_with_format(0, c as u16, &h, &bold).map_err(|e| e.to_string())?;
+        let c = u16::try_from(c)
+            .map_err(|_| "被督察单位过多，超出工作表的列数".to_owned())?;
+        ws.write_string_with_format(0, c, &h, &bold).map_err(|e| xlsx_reason(&e))?;
     }
     let mut row = 1u32;
     for sheet in &scores.sheets {
         let first = row;
         for (n, _, task) in sheet.tasks() {
-            ws.write_string(row, 0, &sheet.person).map_err(|e| e.to_string())?;
-            ws.write_number(row, 1, n as f64).map_err(|e| e.to_string())?;
-            ws.write_string(row, 2, &task.text.value).map_err(|e| e.to_string())?;
+            ws.write_string(row, 0, &sheet.person).map_err(|e| xlsx_reason(&e))?;
+            ws.write_number(row, 1, n as f64).map_err(|e| xlsx_reason(&e))?;
+            ws.write_string(row, 2, &task.text.value).map_err(|e| xlsx_reason(&e))?;
             ws.write_number(row, 3, f64::from(task.points.0) / 10.0)
-                .map_err(|e| e.to_string())?;
+                .map_err(|e| xlsx_reason(&e))?;
             row += 1;
         }
         ws.write_string_with_format(row, 0, &sheet.person, &bold)
-            .map_err(|e| e.to_string())?;
-        ws.write_string_with_format(row, 2, "合计", &bold).map_err(|e| e.to_string())?;
-        for c in 3..(4 + units.len()) as u16 {
+            .map_err(|e| xlsx_reason(&e))?;
+        ws.write_string_with_format(row, 2, "合计", &bold)
+            .map_err(|e| xlsx_reason(&e))?;
+        let last = u16::try_from(4 + units.len())
+            .map_err(|_| "被督察单位过多，超出工作表的列数".to_owned())?;
+        for c in 3..last {
             let col = crate::case::workbook::cell_name(0, c as u32);
             let col = col.trim_end_matches('1');
             let f = format!("=SUM({col}{}:{col}{})", first + 1, row);
             ws.write_formula_with_format(row, c, Formula::new(f), &bold)
-                .map_err(|e| e.to_string())?;
+                .map_err(|e| xlsx_reason(&e))?;
         }
         row += 2;
     }
-    ws.set_column_width(2, 60).map_err(|e| e.to_string())?;
-    ws.set_freeze_panes(1, 4).map_err(|e| e.to_string())?;
-    wb.save_to_buffer().map_err(|e| e.to_string())
+    ws.set_column_width(2, 60).map_err(|e| xlsx_reason(&e))?;
+    ws.set_freeze_panes(1, 4).map_err(|e| xlsx_reason(&e))?;
+    wb.save_to_buffer().map_err(|e| xlsx_reason(&e))
+}
+
+/// Why the score-entry workbook could not be written, in Chinese
+/// (rust_xlsxwriter words its errors in English).
+fn xlsx_reason(e: &rust_xlsxwriter::XlsxError) -> String {
+    use rust_xlsxwriter::XlsxError as E;
+    match e {
+        E::MaxStringLengthExceeded => "有单元格的文字超过 32767 个字符".to_owned(),
+        E::RowColumnLimitError => "超出工作表的行数或列数".to_owned(),
+        E::IoError(io) | E::TempFileError(_, io) => crate::case::io_reason(io),
+        _ => "程序内部错误（写出工作簿失败）".to_owned(),
+    }
 }
 
 /// A unit's scores on one sheet: per task, `None` where nobody scored.

@@ -152,14 +152,115 @@ pub fn display_path(path: &Path) -> String {
     path.strip_prefix("./").unwrap_or(path).display().to_string()
 }
 
-/// A short Chinese reason for an I/O error.
+/// A reason of our own, in Chinese, carried inside an [`std::io::Error`]
+/// (`io::Error::new(kind, IoReason(…))`) so that [`io_reason`] prints it
+/// rather than the kind's general wording.
+#[derive(Debug)]
+pub struct IoReason(pub String);
+
+impl std::fmt::Display for IoReason {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for IoReason {}
+
+/// `ELOOP`, spelled out so that the crate needs no libc: 40 on Linux (but for
+/// the MIPS, Alpha and SPARC ports), 62 on the BSDs and Apple systems.
+#[cfg(all(
+    target_os = "linux",
+    not(any(
+        target_arch = "mips",
+        target_arch = "mips64",
+        target_arch = "sparc",
+        target_arch = "sparc64"
+    ))
+))]
+const ELOOP: Option<i32> = Some(40);
+#[cfg(any(
+    target_os = "macos",
+    target_os = "ios",
+    target_os = "freebsd",
+    target_os = "openbsd",
+    target_os = "netbsd",
+    target_os = "dragonfly"
+))]
+const ELOOP: Option<i32> = Some(62);
+#[cfg(not(any(
+    all(
+        target_os = "linux",
+        not(any(
+            target_arch = "mips",
+            target_arch = "mips64",
+            target_arch = "sparc",
+            target_arch = "sparc64"
+        ))
+    ),
+    target_os = "macos",
+    target_os = "ios",
+    target_os = "freebsd",
+    target_os = "openbsd",
+    target_os = "netbsd",
+    target_os = "dragonfly"
+)))]
+const ELOOP: Option<i32> = None;
+
+/// A short Chinese reason for an I/O error: our own reason if it carries one,
+/// else the kind in Chinese, else the operating system's error number
+/// (`系统错误 28`). The operating system's English text is never shown.
 pub fn io_reason(e: &std::io::Error) -> String {
     use std::io::ErrorKind::*;
-    match e.kind() {
-        NotFound => "文件不存在".into(),
-        PermissionDenied => "没有权限".into(),
-        IsADirectory => "这是一个文件夹".into(),
-        _ => e.to_string(),
+    if let Some(reason) = e.get_ref().and_then(|inner| inner.downcast_ref::<IoReason>()) {
+        return reason.0.clone();
+    }
+    let known = match e.kind() {
+        NotFound => "文件不存在",
+        PermissionDenied => "没有权限",
+        IsADirectory => "这是一个文件夹",
+        NotADirectory => "路径中有一项不是文件夹",
+        AlreadyExists => "文件已存在",
+        DirectoryNotEmpty => "文件夹不是空的",
+        StorageFull => "磁盘已满",
+        QuotaExceeded => "超出磁盘配额",
+        ReadOnlyFilesystem => "文件系统只读",
+        FileTooLarge => "文件过大",
+        InvalidFilename => "文件名无效或过长",
+        CrossesDevices => "不能跨磁盘移动文件",
+        TooManyLinks => "链接过多",
+        ResourceBusy => "文件或设备正忙",
+        ExecutableFileBusy => "程序文件正在运行",
+        StaleNetworkFileHandle => "网络文件已失效",
+        NotSeekable => "无法在其中定位（可能是管道）",
+        InvalidData => "数据无效",
+        InvalidInput => "参数无效",
+        UnexpectedEof => "文件意外结束（可能不完整）",
+        WriteZero => "无法写入全部数据",
+        TimedOut => "操作超时",
+        Interrupted => "操作被中断",
+        WouldBlock => "文件暂时不可用",
+        Unsupported => "系统不支持此操作",
+        OutOfMemory => "内存不足",
+        BrokenPipe => "管道的另一端已关闭",
+        ConnectionRefused => "连接被拒绝",
+        ConnectionReset => "连接被重置",
+        ConnectionAborted => "连接中断",
+        NotConnected => "未连接",
+        AddrInUse => "地址已被占用",
+        AddrNotAvailable => "地址不可用",
+        HostUnreachable => "无法连接主机",
+        NetworkUnreachable => "网络不可达",
+        NetworkDown => "网络已断开",
+        Deadlock => "发生死锁",
+        ArgumentListTooLong => "参数过长",
+        _ => "",
+    };
+    match (known, e.raw_os_error()) {
+        // `ErrorKind::FilesystemLoop` is not stable yet: told by its number
+        ("", Some(n)) if Some(n) == ELOOP => "符号链接形成循环".to_owned(),
+        ("", Some(n)) => format!("系统错误 {n}"),
+        ("", None) => "读写出错".to_owned(),
+        (known, _) => known.to_owned(),
     }
 }
 
@@ -1147,4 +1248,42 @@ fn resolve_units(registry: &Registry, inds: &mut [Indicator], diags: &mut Diagno
         ind.unit_refs = refs;
     }
     diags.extend(found);
+}
+
+#[cfg(test)]
+mod tests {
+    use std::io::{Error, ErrorKind};
+
+    use super::*;
+
+    #[test]
+    fn io_reasons_are_chinese_and_never_the_systems_text() {
+        assert_eq!(io_reason(&Error::from(ErrorKind::StorageFull)), "磁盘已满");
+        assert_eq!(
+            io_reason(&Error::from(ErrorKind::ReadOnlyFilesystem)),
+            "文件系统只读"
+        );
+        assert_eq!(io_reason(&Error::other("disk on fire")), "读写出错");
+        assert_eq!(
+            io_reason(&Error::new(
+                ErrorKind::AlreadyExists,
+                IoReason("两个输出同名".into())
+            )),
+            "两个输出同名"
+        );
+        // a kind the table does not name: the number, not the text
+        let odd = Error::from_raw_os_error(200);
+        assert_eq!(io_reason(&odd), "系统错误 200");
+        #[cfg(target_os = "linux")]
+        {
+            assert_eq!(io_reason(&Error::from_raw_os_error(28)), "磁盘已满");
+            assert_eq!(io_reason(&Error::from_raw_os_error(40)), "符号链接形成循环");
+            assert_eq!(io_reason(&Error::from_raw_os_error(36)), "文件名无效或过长");
+        }
+        // every error number the system has maps to Chinese
+        for n in 1..=133 {
+            let r = io_reason(&Error::from_raw_os_error(n));
+            assert!(!r.chars().any(|c| c.is_ascii_alphabetic()), "{n}: {r}");
+        }
+    }
 }

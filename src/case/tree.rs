@@ -101,10 +101,7 @@ pub fn parse(src: &SourceText) -> Result<Node, Vec<Diagnostic>> {
                     .map_or(Location::File(src.name.clone()), |s| src.span_location(&s));
                 let d = Diagnostic::error(
                     loc,
-                    format!(
-                        "无法解析 TOML（{}）",
-                        e.message().trim().trim_end_matches('.')
-                    ),
+                    format!("无法解析 TOML（{}）", toml_reason(e.message())),
                 );
                 if e.message().contains("unquoted key") {
                     d.with_hint(
@@ -117,6 +114,82 @@ pub fn parse(src: &SourceText) -> Result<Node, Vec<Diagnostic>> {
             .collect());
     }
     Ok(Node { value: Value::Table(convert_table(table.get_ref())), span: table.span() })
+}
+
+/// A TOML syntax error in Chinese. The toml crate words its errors as
+/// `description, expected a, b`; the description is translated from the
+/// parser's fixed set, the expected tokens kept when they are literal (`=`, `]`),
+/// and nothing English is passed on.
+fn toml_reason(message: &str) -> String {
+    let message = message.trim().trim_end_matches('.');
+    let (description, expected) = match message.split_once(", expected ") {
+        Some((d, e)) => (d, Some(e)),
+        None => (message, None),
+    };
+    let what = match description {
+        "duplicate key" => "键重复",
+        "invalid unquoted key" | "unquoted keys cannot be empty" | "invalid key" => {
+            // the hint says how to quote; the expected characters would mislead
+            return "键名无效".to_owned();
+        }
+        "string values must be quoted" | "unquoted string" => "文字须加英文双引号",
+        "missing value" | "missing value for key" | "key with no value" => "缺少值",
+        "invalid value" => "值无效",
+        "missing assignment between key-value pairs" => "缺少等号",
+        "extra assignment between key-value pairs" | "extra `=`" => "多余的等号",
+        "unexpected `=` in array" => "列表中不能有等号",
+        "missing comma between array elements" => "列表的元素之间缺少逗号",
+        "missing comma between key-value pairs" => "键值对之间缺少逗号",
+        "extra comma in array" => "列表中多余的逗号",
+        "extra comma in inline table" => "内联表中多余的逗号",
+        "unclosed array" => "列表缺少右方括号 ]",
+        "unclosed inline table" => "内联表缺少右花括号 }",
+        "unclosed table" => "表头缺少右方括号 ]",
+        "unclosed array table" => "表头缺少右方括号 ]]",
+        "missing array opening" => "列表缺少左方括号 [",
+        "missing inline table opening" => "内联表缺少左花括号 {",
+        "missing table open" => "表头缺少左方括号 [",
+        "missing key for inline table element" | "invalid inline table element" => {
+            "内联表的元素有误"
+        }
+        "invalid key-value pair" | "unexpected key or value" | "unexpected content" => {
+            "此处的内容无法识别"
+        }
+        "unexpected content between comment and newline" => "注释后有多余的内容",
+        "invalid comment character" => "注释中有不允许的字符",
+        "missing comment start" => "缺少注释符号 #",
+        "carriage return must be followed by newline" => "回车符后缺少换行符",
+        "keys cannot be multi-line basic strings"
+        | "keys cannot be multi-line literal strings" => "键名不能是多行字符串",
+        "invalid basic string" | "invalid multi-line basic string" => "字符串有误",
+        "missing escaped value" | "too few unicode value digits" => "转义序列 \\ 有误",
+        "missing opening quote" => "缺少左引号",
+        "`_` may only go between digits" => "下划线 _ 只能写在数字之间",
+        "integers with a radix cannot be signed"
+        | "redundant numeric sign"
+        | "unexpected sign" => "数的正负号有误",
+        "radix must be lowercase" | "redundant integer number prefix" => "数的前缀有误",
+        "unexpected leading zero" => "数不能以 0 开头",
+        "recursion limit" | "cannot recurse further; max recursion depth met" => {
+            "嵌套层数过多"
+        }
+        d if d.starts_with("cannot extend value of type") => "不能用带点的键扩展已有的值",
+        d if d.contains("date") || d.contains("time") => "日期或时间有误",
+        _ => "语法有误",
+    };
+    // literal tokens only: descriptions are English words
+    let tokens: Vec<&str> = expected
+        .into_iter()
+        .flat_map(|e| e.split(", "))
+        .filter(|t| t.len() >= 3 && t.starts_with('`') && t.ends_with('`'))
+        .map(|t| &t[1..t.len() - 1])
+        .filter(|t| !t.trim().is_empty() && !what.contains(t))
+        .collect();
+    if tokens.is_empty() {
+        what.to_owned()
+    } else {
+        format!("{what}，此处应为 {}", tokens.join(" 或 "))
+    }
 }
 
 /// Shared state of one file being read: its text and the diagnostics so far.
@@ -494,4 +567,56 @@ pub fn parse_date(text: &str) -> Option<NaiveDate> {
         s.parse().ok()
     };
     NaiveDate::from_ymd_opt(num(y)? as i32, num(m)?, num(d)?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn errors(text: &str) -> Vec<String> {
+        let src = SourceText::new("case.toml", text);
+        parse(&src).expect_err("broken").iter().map(ToString::to_string).collect()
+    }
+
+    #[test]
+    fn toml_errors_are_chinese() {
+        assert_eq!(
+            errors("标题 = \"x\"\n"),
+            [
+                "case.toml:1:1: 错误：无法解析 TOML（键名无效）\n  提示：中文键名须加英文双引号，例如 \"标题\" = \"…\"、[\"版头\"]"
+            ]
+        );
+        assert!(errors("a = 1\na = 2\n")[0].contains("键重复"));
+        assert!(
+            errors("a = [1, 2\n")[0].contains("（列表"),
+            "{:?}",
+            errors("a = [1, 2\n")
+        );
+        assert!(errors("\"a\" \"b\"\n")[0].contains("（缺少值，此处应为 =）"));
+        assert!(errors("a = [1, 2\n")[0].contains("（列表缺少右方括号 ]）"));
+        assert!(errors("a = 1979-13-45\n")[0].contains("（日期或时间有误）"));
+        for broken in [
+            "a = 1\na = 2\n",
+            "a = [1 2]\n",
+            "[表\n",
+            "a = 1979-13-45\n",
+            "a = \"\\q\"\n",
+            "a = {b = 1,,}\n",
+            "a = 0x-1\n",
+            "a = 01\n",
+            "[[a]\n",
+            "a = b\n",
+            "\"a\" \"b\"\n",
+        ] {
+            for e in errors(broken) {
+                // the expected characters are literal tokens, not words
+                let reason = e.split("TOML（").nth(1).unwrap_or(&e);
+                let reason = reason.split("此处应为").next().unwrap_or(reason);
+                assert!(
+                    !reason.chars().any(|c| c.is_ascii_alphabetic()),
+                    "{broken:?}: {e}"
+                );
+            }
+        }
+    }
 }

@@ -282,7 +282,7 @@ fn read_workbook(
 }
 
 /// What is wrong with a workbook calamine could not open, in words a user knows.
-fn workbook_problem(e: &str) -> &'static str {
+pub fn workbook_problem(e: &str) -> &'static str {
     let e = e.to_lowercase();
     if e.contains("zip") || e.contains("eocd") || e.contains("cfb") || e.contains("ole") {
         "文件已损坏，或不是 Excel 工作簿（扩展名与内容不符）"

@@ -11,16 +11,16 @@ use crate::case::CaseDir;
 #[derive(Debug, Args)]
 pub struct BenchArgs {
     /// 每项测量的次数（另有一次预热）
-    #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u16).range(1..=1000))]
+    #[arg(long, default_value_t = 5, value_parser = super::usage::number_in::<u16>(1..=1000))]
     pub runs: u16,
     /// 批量测试的案卷数
-    #[arg(long, default_value_t = 200, value_parser = clap::value_parser!(u16).range(1..=10_000))]
+    #[arg(long, default_value_t = 200, value_parser = super::usage::number_in::<u16>(1..=10_000))]
     pub cases: u16,
     /// 网页服务测试中同时生成的用户数
-    #[arg(long, default_value_t = 20, value_parser = clap::value_parser!(u16).range(1..=1000))]
+    #[arg(long, default_value_t = 20, value_parser = super::usage::number_in::<u16>(1..=1000))]
     pub users: u16,
     /// 网页服务测试中测内存所用的生成次数
-    #[arg(long, default_value_t = 200, value_parser = clap::value_parser!(u16).range(1..=10_000))]
+    #[arg(long, default_value_t = 200, value_parser = super::usage::number_in::<u16>(1..=10_000))]
     pub builds: u16,
     /// 只测这些项目，逗号分隔
     #[arg(
@@ -68,8 +68,9 @@ pub fn execute(a: &BenchArgs) -> Result<(), Failure> {
         outln!("GONGWEN_BARE {pages} {}", bench::peak_memory_mib());
         return Ok(());
     }
-    let tmp = tempfile::tempdir()
-        .map_err(|e| Failure::problem(format!("无法创建临时文件夹（{e}）")))?;
+    let tmp = tempfile::tempdir().map_err(|e| {
+        Failure::problem(format!("无法创建临时文件夹（{}）", crate::case::io_reason(&e)))
+    })?;
     let runs = usize::from(a.runs);
     let mut all = Vec::new();
     let mut serve = None;
@@ -108,7 +109,12 @@ pub fn execute(a: &BenchArgs) -> Result<(), Failure> {
                 let name = format!("{rows} 行{kind}");
                 let dir = tmp.path().join(&name);
                 bench::write_rows_case(&dir, rows, merged)
-                    .map_err(|e| Failure::problem(format!("无法写出测试案卷（{e}）")))?;
+                    .map_err(|e| {
+                        Failure::problem(format!(
+                            "无法写出测试案卷（{}）",
+                            crate::case::io_reason(&e)
+                        ))
+                    })?;
                 all.push(
                     bench::bench_cold(
                         &format!("{name}，冷启动进程"),

@@ -4,8 +4,8 @@
 //!
 //! Exit codes: 0 when the command did what was asked; 1 when the data has
 //! problems or a file could not be written (all problems are printed); 2 when the
-//! command line itself is wrong (clap's own errors, and values clap cannot check,
-//! such as an unreadable date).
+//! command line itself is wrong (clap's errors, worded in Chinese by [`usage`],
+//! and values clap cannot check, such as an unreadable date).
 //!
 //! Printing goes through [`outln!`] and [`errln!`]: a reader that goes away
 //! (`gongwen fonts | head -1`) ends what is printed, never the process with a
@@ -49,6 +49,7 @@ pub mod serve;
 pub mod status;
 pub mod table;
 pub mod units;
+pub mod usage;
 mod watch;
 
 /// gongwen：由数据生成符合 GB/T 9704-2012 的公文（PDF 与 DOCX）
@@ -376,7 +377,7 @@ pub fn write_stdout(args: fmt::Arguments<'_>) {
         if e.kind() == std::io::ErrorKind::BrokenPipe {
             STDOUT.store(CLOSED, Ordering::SeqCst);
         } else if STDOUT.swap(FAILED, Ordering::SeqCst) == OPEN {
-            errln!("错误：无法写出到标准输出（{e}）");
+            errln!("错误：无法写出到标准输出（{}）", crate::case::io_reason(&e));
         }
     }
 }

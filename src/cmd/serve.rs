@@ -56,11 +56,17 @@ pub fn execute(a: &ServeArgs) -> Result<(), Failure> {
         .worker_threads(2)
         .enable_all()
         .build()
-        .map_err(|e| Failure::problem(format!("无法启动服务（{e}）")))?;
+        .map_err(|e| {
+            Failure::problem(format!("无法启动服务（{}）", crate::case::io_reason(&e)))
+        })?;
     runtime.block_on(async move {
-        let listener = tokio::net::TcpListener::bind(a.listen)
-            .await
-            .map_err(|e| Failure::problem(format!("无法监听 {}（{e}）", a.listen)))?;
+        let listener = tokio::net::TcpListener::bind(a.listen).await.map_err(|e| {
+            Failure::problem(format!(
+                "无法监听 {}（{}）",
+                a.listen,
+                crate::case::io_reason(&e)
+            ))
+        })?;
         let mut addr = listener.local_addr().unwrap_or(a.listen);
         if addr.ip().is_unspecified() {
             // 0.0.0.0 or [::]: this machine answers on every address
@@ -69,8 +75,8 @@ pub fn execute(a: &ServeArgs) -> Result<(), Failure> {
         let query = a.token.as_ref().map_or(String::new(), |t| format!("?token={t}"));
         outln!("gongwen serve：请在浏览器中打开 http://{addr}/{query}");
         outln!("工作区保存在 {}；按 Ctrl-C 退出", a.data.display());
-        serve::run(listener, state)
-            .await
-            .map_err(|e| Failure::problem(format!("服务出错（{e}）")))
+        serve::run(listener, state).await.map_err(|e| {
+            Failure::problem(format!("服务出错（{}）", crate::case::io_reason(&e)))
+        })
     })
 }

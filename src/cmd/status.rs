@@ -20,10 +20,10 @@ pub struct StatusArgs {
     #[arg(long, value_name = "YYYY-MM-DD")]
     pub as_of: Option<String>,
     /// 督办通知要求回复的期限（1 至 365 天）
-    #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(i64).range(1..=365))]
+    #[arg(long, default_value_t = 5, value_parser = super::usage::number_in::<i64>(1..=365))]
     pub reply_days: i64,
     /// 第一份督办通知的发文序号（1 至 99999）；默认为案卷发文字号的序号加一
-    #[arg(long, value_parser = clap::value_parser!(i64).range(1..=99_999))]
+    #[arg(long, value_parser = super::usage::number_in::<i64>(1..=99_999))]
     pub first_number: Option<i64>,
     /// 输出位置、日期（文件元数据；默认同 --as-of）、字体
     #[command(flatten)]

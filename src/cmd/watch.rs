@@ -103,15 +103,30 @@ fn start(paths: &[PathBuf], tx: &Sender<Message>) -> Result<Box<dyn Watcher>, Fa
         Err(e) => e,
     };
     // e.g. the system's limit of watched folders is reached
-    errln!("警告：无法使用系统的文件通知（{error}），改为每秒检查一次");
+    errln!("警告：无法使用系统的文件通知（{}），改为每秒检查一次", notify_reason(&error));
     let config = notify::Config::default().with_poll_interval(Duration::from_secs(1));
-    let mut w = notify::PollWatcher::new(handler(tx.clone()), config)
-        .map_err(|e| Failure::problem(format!("无法监视案卷文件夹（{e}）")))?;
+    let mut w = notify::PollWatcher::new(handler(tx.clone()), config).map_err(|e| {
+        Failure::problem(format!("无法监视案卷文件夹（{}）", notify_reason(&e)))
+    })?;
     for p in paths {
-        w.watch(p, RecursiveMode::Recursive)
-            .map_err(|e| Failure::problem(format!("无法监视 {}（{e}）", p.display())))?;
+        w.watch(p, RecursiveMode::Recursive).map_err(|e| {
+            Failure::problem(format!("无法监视 {}（{}）", p.display(), notify_reason(&e)))
+        })?;
     }
     Ok(Box::new(w))
+}
+
+/// Why watching failed, in Chinese (notify words its errors in English).
+fn notify_reason(e: &notify::Error) -> String {
+    use notify::ErrorKind as K;
+    match &e.kind {
+        K::Io(io) => case::io_reason(io),
+        K::PathNotFound => "文件夹不存在".to_owned(),
+        K::WatchNotFound => "没有在监视此文件夹".to_owned(),
+        K::InvalidConfig(_) => "监视设置无效".to_owned(),
+        K::MaxFilesWatch => "已达到系统可监视文件数的上限".to_owned(),
+        K::Generic(_) => "系统的文件通知出错".to_owned(),
+    }
 }
 
 /// Waits for a change of an input and the quiet after it; `None` on Ctrl-C.
@@ -131,7 +146,7 @@ fn next_change(rx: &Receiver<Message>, inputs: &Inputs) -> Option<Vec<PathBuf>> 
         };
         match message {
             Message::Stop => return None,
-            Message::Fs(Err(e)) => errln!("警告：监视出错（{e}）"),
+            Message::Fs(Err(e)) => errln!("警告：监视出错（{}）", notify_reason(&e)),
             // opening and reading a file (the build does) changes nothing
             Message::Fs(Ok(event)) if matches!(event.kind, EventKind::Access(_)) => {}
             Message::Fs(Ok(event)) => {

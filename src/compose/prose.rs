@@ -170,7 +170,7 @@ impl Prose {
                     text = std::fs::read_to_string(&path).map_err(|e| {
                         Diagnostic::error(
                             Location::File(path.display().to_string()),
-                            format!("无法读取模板（{e}）"),
+                            format!("无法读取模板（{}）", crate::case::io_reason(&e)),
                         )
                     })?;
                     shown = path.display().to_string();
@@ -225,32 +225,124 @@ impl Prose {
     }
 }
 
-/// Tera's Display names only the template; the cause is in `source()`.
+/// Tera's error in Chinese. Tera's Display names only the template, the cause
+/// is in `source()` (as zola's `unravel_errors` walks it), and every text of it
+/// is English: each link of the chain is worded from its kind, messages of our
+/// own filters and functions are kept, and what cannot be told is named by the
+/// expression it concerns, never by Tera's English.
 fn error_chain(e: &tera::Error) -> String {
-    let mut parts = vec![e.to_string()];
-    let mut cur: Option<&dyn std::error::Error> = std::error::Error::source(e);
-    while let Some(s) = cur {
-        parts.push(s.to_string());
-        cur = s.source();
-    }
-    let text = demangle(&parts.join("："));
-    let text = text
-        .replace("Failed to render '__tera_one_off'：", "")
-        .replace("Failed to render '__tera_one_off'", "渲染失败")
-        .replace("Variable `", "未定义的变量 `");
-    // "… not found in context while rendering 'name'" → "… （模板 name）"
-    match text.find("` not found in context while rendering") {
-        Some(i) => {
-            let tail = &text[i + "` not found in context while rendering".len()..];
-            let name = tail.trim().trim_matches('\'');
-            if name == "__tera_one_off" {
-                format!("{}`", &text[..i])
-            } else {
-                format!("{}`（模板 {name}）", &text[..i])
-            }
+    let mut parts: Vec<String> = Vec::new();
+    let mut cur: Option<&(dyn std::error::Error + 'static)> = Some(e);
+    while let Some(link) = cur {
+        if let Some(part) = tera_part(link)
+            && !parts.contains(&part)
+        {
+            parts.push(part);
         }
-        None => text,
+        cur = link.source();
     }
+    // the innermost link says most; a wrapper alone says what went wrong in general
+    let specific: Vec<&String> =
+        parts.iter().filter(|p| p.as_str() != "模板无法套用").collect();
+    if specific.is_empty() {
+        "模板无法套用".to_owned()
+    } else {
+        specific.iter().map(|p| p.as_str()).collect::<Vec<_>>().join("：")
+    }
+}
+
+/// One link of a Tera error chain in Chinese, or `None` for a link that adds
+/// nothing (a wrapper naming the template).
+fn tera_part(link: &(dyn std::error::Error + 'static)) -> Option<String> {
+    use tera::ErrorKind as K;
+    let own = |text: &str| text.chars().any(|c| ('\u{4E00}'..='\u{9FFF}').contains(&c));
+    let Some(e) = link.downcast_ref::<tera::Error>() else {
+        // serde_json and the like: only text of our own is shown
+        let text = link.to_string();
+        return own(&text).then(|| demangle(&text));
+    };
+    let name = |n: &str| demangle(n);
+    Some(match &e.kind {
+        K::Msg(m) => return msg_part(m),
+        K::FilterNotFound(n) => format!("没有过滤器 {}", name(n)),
+        K::FunctionNotFound(n) => format!("没有函数 {}", name(n)),
+        K::TestNotFound(n) => format!("没有判断 {}", name(n)),
+        K::TemplateNotFound(n) => format!("没有模板 {}", name(n)),
+        K::CallFilter(n) => format!("过滤器 {} 出错", name(n)),
+        K::CallFunction(n) => format!("函数 {} 出错", name(n)),
+        K::CallTest(n) => format!("判断 {} 出错", name(n)),
+        K::InvalidMacroDefinition(_) => "宏的定义有误".to_owned(),
+        K::CircularExtend { .. } | K::MissingParent { .. } => {
+            "模板的继承关系有误".to_owned()
+        }
+        K::Json(_) => "模板数据无法转换".to_owned(),
+        K::Io(kind) => crate::case::io_reason(&std::io::Error::from(*kind)),
+        K::Utf8Conversion { .. } => "模板输出的文字不是有效的 UTF-8".to_owned(),
+        _ => "模板无法套用".to_owned(),
+    })
+}
+
+/// A Tera message (`ErrorKind::Msg`) in Chinese.
+fn msg_part(m: &str) -> Option<String> {
+    let own = m.chars().any(|c| ('\u{4E00}'..='\u{9FFF}').contains(&c))
+        && !m.starts_with("Failed to")
+        && !m.contains("-->");
+    if own {
+        // a message of our own filters and functions
+        return Some(demangle(m));
+    }
+    if m.starts_with("Failed to render") || m.starts_with("Failed to parse") {
+        return None;
+    }
+    // a parse error from pest: ` --> 3:7` then the line and what was expected
+    if let Some(i) = m.find("--> ") {
+        let pos = &m[i + 4..];
+        let line: String = pos.chars().take_while(char::is_ascii_digit).collect();
+        return Some(if line.is_empty() {
+            "模板语法有误".to_owned()
+        } else {
+            format!("模板第 {line} 行语法有误")
+        });
+    }
+    // "Variable `x` not found in context while rendering 'name'"
+    let quoted = m.split('`').nth(1).map(demangle);
+    if m.starts_with("Variable `") && m.contains("not found in context") {
+        let var = quoted.unwrap_or_default();
+        return Some(
+            match m.rsplit("while rendering").next().map(|t| t.trim().trim_matches('\''))
+            {
+                Some(tpl) if m.contains("while rendering") && tpl != "__tera_one_off" => {
+                    format!("未定义的变量 `{var}`（模板 {tpl}）")
+                }
+                _ => format!("未定义的变量 `{var}`"),
+            },
+        );
+    }
+    if m.starts_with("Tried to do math") || m.contains("is not a number") {
+        return Some(match quoted {
+            Some(q) => format!("`{q}` 不是数，不能计算"),
+            None => "计算的对象不是数".to_owned(),
+        });
+    }
+    if m.starts_with("Tried to iterate") {
+        return Some(match quoted {
+            Some(q) => format!("`{q}` 不是列表，不能循环"),
+            None => "循环的对象不是列表".to_owned(),
+        });
+    }
+    if m.contains("while not in `for loop`") {
+        return Some("break、continue 只能用在 for 循环中".to_owned());
+    }
+    if m.contains("out of bounds") {
+        return Some(match quoted {
+            Some(q) => format!("数 {q} 超出范围"),
+            None => "数超出范围".to_owned(),
+        });
+    }
+    Some(match quoted {
+        Some(q) => format!("`{q}` 无法套用"),
+        None => "模板无法套用".to_owned(),
+    })
 }
 
 /// Most items `range` may give in a case's template.
@@ -444,5 +536,31 @@ mod tests {
         let e = p.render_text(&t, &Context::new()).unwrap_err();
         assert_eq!(e.location, loc());
         assert!(e.message.contains("县明"), "{}", e.message);
+    }
+
+    #[test]
+    fn tera_errors_are_worded_in_chinese() {
+        let mut p = Prose::new(None).unwrap();
+        let ctx = mangled_context(
+            serde_json::json!({"县名": "夏邑县", "数": 3}).as_object().unwrap(),
+        );
+        let message = |p: &mut Prose, t: &str| {
+            p.render_text(&Located::new(t.to_string(), loc()), &ctx).unwrap_err().message
+        };
+        for (t, expected) in [
+            ("{{ 县明 }}", "无法套用模板（未定义的变量 `县明`）"),
+            ("前\n{{ 县名 + }}", "无法套用模板（模板第 2 行语法有误）"),
+            ("{{ 县名 | 大写 }}", "无法套用模板（没有过滤器 大写）"),
+            ("{{ 无此函数() }}", "无法套用模板（没有函数 无此函数）"),
+            ("{{ 县名 * 2 }}", "无法套用模板（`县名` 不是数，不能计算）"),
+            ("{% for x in 数 %}{% endfor %}", "无法套用模板（`数` 不是列表，不能循环）"),
+            (
+                "{{ 县名 | cn_number }}",
+                "无法套用模板（过滤器 cn_number 出错：cn_number 需要一个整数）",
+            ),
+        ] {
+            let m = message(&mut p, t);
+            assert_eq!(m, expected, "{t}");
+        }
     }
 }

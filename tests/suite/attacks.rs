@@ -811,12 +811,16 @@ fn status_usage_error(args: &[&str], option: &str, range: &str) {
 
 #[test]
 fn reply_days_of_a_hundred_million_is_a_usage_error() {
-    status_usage_error(&["--reply-days", "100000000"], "--reply-days", "1..=365");
+    status_usage_error(
+        &["--reply-days", "100000000"],
+        "--reply-days",
+        "应为 1 至 365 之间的整数",
+    );
 }
 
 #[test]
 fn negative_reply_days_is_a_usage_error() {
-    status_usage_error(&["--reply-days=-3"], "--reply-days", "1..=365");
+    status_usage_error(&["--reply-days=-3"], "--reply-days", "应为 1 至 365 之间的整数");
 }
 
 #[test]
@@ -824,7 +828,7 @@ fn first_number_i64_max_is_a_usage_error() {
     status_usage_error(
         &["--first-number", "9223372036854775807"],
         "--first-number",
-        "1..=99999",
+        "应为 1 至 99999 之间的整数",
     );
 }
 
@@ -1099,4 +1103,44 @@ fn a_horizontal_merge_in_a_data_row_is_located() {
     let run = s.run(&["build", "."]);
     assert_refused(&run, 1, &["指标.xlsx › 任务表!C3: 错误：", "C3:D3", "横向合并"]);
     assert!(!s.out().exists());
+}
+
+/// A workbook of `rows` indicators on sheet 任务表, each with `text` as its
+/// 三级指标 (one shared string, so the file stays small).
+fn long_workbook(path: &Path, rows: usize, text: &str) {
+    let mut xml = format!(
+        "<row r=\"1\">{}{}{}{}</row>",
+        inline("A1", "序号"),
+        inline("B1", "三级指标"),
+        inline("C1", "填报材料"),
+        inline("D1", "责任单位")
+    );
+    for r in 2..rows + 2 {
+        xml.push_str(&format!(
+            "<row r=\"{r}\"><c r=\"A{r}\"><v>{}</v></c><c r=\"B{r}\" t=\"s\"><v>0</v></c>{}{}</row>",
+            r - 1,
+            inline(&format!("C{r}"), "材料"),
+            inline(&format!("D{r}"), "——"),
+        ));
+    }
+    hand_xlsx(path, &xml, &[text]);
+}
+
+#[test]
+fn a_document_over_2000_pages_is_refused_before_layout() {
+    let s = Sandbox::new();
+    // 9,999 rows (and the header: the loader's bound) of 2,000 characters each
+    let path = s.case().join("指标.xlsx");
+    long_workbook(&path, 9_999, &"长".repeat(2_000));
+    assert!(std::fs::metadata(&path).unwrap().len() < 1024 * 1024, "deflated");
+    s.indicators("指标.xlsx");
+    let started = Instant::now();
+    let run = s.run(&["build", "."]);
+    assert_refused(&run, 1, &["页，超过 2000 页的上限", "共 9999 行", "拆分"]);
+    assert!(run.stderr.contains("至少有"), "refused before layout: {}", run.stderr);
+    assert!(!s.out().exists());
+    // check refuses it as build does
+    let check = s.run(&["check", "."]);
+    assert_refused(&check, 1, &["至少有", "页，超过 2000 页的上限"]);
+    assert!(started.elapsed() < WATCHDOG);
 }

@@ -591,3 +591,68 @@ fn init_never_overwrites_a_file() {
     assert_eq!(std::fs::read_to_string(case.join("指标.toml")).unwrap(), "# 我的指标\n");
     assert!(!case.join("case.toml").exists());
 }
+
+#[test]
+fn command_line_errors_are_chinese_and_exit_2() {
+    let dir = tempfile::tempdir().unwrap();
+    for (args, expected) in [
+        (&["build", "--no-such-flag"][..], "错误：没有选项 --no-such-flag"),
+        (&["build", "--ouy", "x"], "  提示：是否要用 --out？"),
+        (&["build", "--out"], "错误：--out 缺少值"),
+        (
+            &["status", ".", "--reply-days", "0"],
+            "错误：--reply-days 的值\"0\"无效：超出范围，应为 1 至 365 之间的整数",
+        ),
+        (
+            &["status", ".", "--first-number", "第一"],
+            "错误：--first-number 的值\"第一\"无效：不是整数，应为 1 至 99999 之间的整数",
+        ),
+        (
+            &["bench", "--runs", "99999999999999999999"],
+            "错误：--runs 的值\"99999999999999999999\"无效：数值过大，应为 1 至 1000 之间的整数",
+        ),
+        (
+            &["build", "--format", "pdf,odt"],
+            "错误：--format 不接受值\"odt\"\n  提示：可选的值：pdf、docx",
+        ),
+        (&["biuld"], "错误：没有子命令 biuld\n  提示：是否要用 build？"),
+        (&["status"], "错误：缺少必需的参数 <DIR>\n  提示：用法：gongwen status"),
+        (&["init", "a", "b"], "错误：多余的参数 b"),
+        (&["build", "--all", "x", "--watch"], "错误：--all 不能与 --watch 同时使用"),
+        (&["build", "-o", "a", "-o", "b"], "错误：--out 只能给出一次"),
+        (
+            &["serve", "--listen", "本机"],
+            "错误：--listen 的值\"本机\"无效：不是有效的监听地址，应写作 IP:端口，如 127.0.0.1:8080",
+        ),
+    ] {
+        let out = gongwen(args, dir.path());
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {stderr}");
+        assert!(stderr.contains(expected), "{args:?}: {stderr}");
+        assert!(stderr.contains("--help 查看全部选项"), "{args:?}: {stderr}");
+        for english in
+            ["error:", "tip:", "Usage:", "For more information", "invalid", "found"]
+        {
+            assert!(!stderr.contains(english), "{args:?}: {stderr}");
+        }
+        assert!(out.stdout.is_empty(), "{args:?}");
+    }
+    // the hint names the subcommand whose options are wrong
+    let out = gongwen(&["status", ".", "--reply-days", "0"], dir.path());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("运行 gongwen status --help"));
+    // help and version are clap's, on standard output, exit code 0
+    for args in [&["--help"][..], &["build", "--help"], &["-V"]] {
+        let out =
+            Command::new(env!("CARGO_BIN_EXE_gongwen")).args(args).output().unwrap();
+        assert_eq!(out.status.code(), Some(0), "{args:?}");
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert!(stdout.contains("gongwen"), "{args:?}: {stdout}");
+        assert!(out.stderr.is_empty(), "{args:?}");
+    }
+    let out = Command::new(env!("CARGO_BIN_EXE_gongwen")).arg("--help").output().unwrap();
+    assert!(
+        String::from_utf8_lossy(&out.stdout)
+            .contains("生成公文：不给案卷文件夹时生成内置示例")
+    );
+    assert!(!dir.path().join("out").exists(), "nothing is written");
+}
