@@ -108,13 +108,12 @@ pub fn execute(a: &BenchArgs) -> Result<(), Failure> {
                 let kind = if merged { "合并单元格" } else { "附件" };
                 let name = format!("{rows} 行{kind}");
                 let dir = tmp.path().join(&name);
-                bench::write_rows_case(&dir, rows, merged)
-                    .map_err(|e| {
-                        Failure::problem(format!(
-                            "无法写出测试案卷（{}）",
-                            crate::case::io_reason(&e)
-                        ))
-                    })?;
+                bench::write_rows_case(&dir, rows, merged).map_err(|e| {
+                    Failure::problem(format!(
+                        "无法写出测试案卷（{}）",
+                        crate::case::io_reason(&e)
+                    ))
+                })?;
                 all.push(
                     bench::bench_cold(
                         &format!("{name}，冷启动进程"),
@@ -124,21 +123,18 @@ pub fn execute(a: &BenchArgs) -> Result<(), Failure> {
                     )
                     .map_err(Failure::Problems)?,
                 );
-                if rows == 1000 {
-                    let typ =
-                        bench::emit_typst(&dir, &tmp.path().join(format!("{name}-typ")))
-                            .map_err(Failure::Problems)?;
-                    all.push(
-                        bench::bench_bare(
-                            &format!(
-                                "{name}，单独编译其 Typst 源文件（冷启动进程，仅 PDF）"
-                            ),
-                            &typ,
-                            runs,
-                        )
-                        .map_err(Failure::Problems)?,
-                    );
-                }
+                // the same emitted source compiled bare, for comparison
+                let typ =
+                    bench::emit_typst(&dir, &tmp.path().join(format!("{name}-typ")))
+                        .map_err(Failure::Problems)?;
+                all.push(
+                    bench::bench_bare(
+                        &format!("{name}，单独编译其 Typst 源文件（冷启动进程，仅 PDF）"),
+                        &typ,
+                        runs,
+                    )
+                    .map_err(Failure::Problems)?,
+                );
                 bench::bench_case(
                     &format!("{name}，进程内重复"),
                     &CaseDir::Disk(dir.clone()),
