@@ -4,6 +4,7 @@ mod attacks;
 mod cli;
 mod common;
 mod example;
+mod frames;
 mod invalid;
 mod progress;
 mod realdata;
