@@ -11,4 +11,5 @@ mod realdata;
 mod robust;
 mod scores;
 mod serve;
+mod signatures;
 mod workbook;
