@@ -12,4 +12,5 @@ mod robust;
 mod scores;
 mod serve;
 mod signatures;
+mod snapshot;
 mod workbook;
