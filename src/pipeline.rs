@@ -158,6 +158,9 @@ pub struct Rendered {
     pub doc: Document,
     /// Per table of `doc`, the rows that open a new page.
     pub table_breaks: Vec<Vec<usize>>,
+    /// Typst's laid-out pages (the frames the PDF is exported from), for tests
+    /// that measure positions; `None` when no format was asked for.
+    pub layout: Option<typst_layout::PagedDocument>,
 }
 
 /// Seconds spent per stage of a build.
@@ -265,6 +268,7 @@ pub fn render(c: &Composed, settings: &Settings) -> Result<Rendered, Vec<Diagnos
         timings,
         doc: pdf_doc,
         table_breaks: plan.table_breaks,
+        layout: engine.and_then(render::typst::TypstEngine::into_layout),
     })
 }
 

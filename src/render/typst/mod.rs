@@ -307,6 +307,11 @@ impl TypstEngine {
         Ok(pages)
     }
 
+    /// The last layout: Typst's pages with every positioned item.
+    pub fn into_layout(self) -> Option<PagedDocument> {
+        self.last
+    }
+
     /// The first `max` pages of the last layout as SVG images (for a preview).
     pub fn export_svg(&self, max: usize) -> Result<Vec<String>, Diagnostic> {
         let doc = self.last.as_ref().ok_or_else(|| {
