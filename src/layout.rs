@@ -18,6 +18,10 @@ use crate::doc::{Block, Document, FontRole, SignaturePlace};
 
 /// The 版心 width, in points (156 mm).
 pub const TEXT_WIDTH_PT: f64 = 156.0 * 72.0 / 25.4;
+
+/// What a 署名 pushed against the 版心's right edge keeps free: the tracking
+/// after its last character and rounding, so that it never wraps.
+const EDGE_SLACK_PT: f64 = 0.5;
 /// Body text size (3号), in points.
 pub const BODY_PT: f64 = 16.0;
 /// The tracking of body text, in points (16 pt glyphs on a 15.75 pt advance: 28
@@ -275,7 +279,9 @@ pub fn signature_place(
         SignaturePlace {
             name_x_pt: widths
                 .iter()
-                .map(|nw| (centre - nw / 2.0).min(TEXT_WIDTH_PT - nw).max(0.0))
+                .map(|nw| {
+                    (centre - nw / 2.0).min(TEXT_WIDTH_PT - nw - EDGE_SLACK_PT).max(0.0)
+                })
                 .collect(),
             date_x_pt: date_x.max(0.0),
             date_right_pt: Some(4.0 * CHAR_PT),

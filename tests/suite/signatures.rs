@@ -192,7 +192,6 @@ fn sealed_signatures_stand_alike_in_pdf_and_docx() {
 /// with its own metrics, digits 8 pt and 字 15.79 pt, instead of using the
 /// layout's `SignaturePlace`).
 #[test]
-#[ignore = "layout defect: the DOCX recomputes the 署名 position; 0.56 mm off when the date is the longer"]
 fn a_short_unsealed_signature_stands_alike() {
     assert_parity("foot-2", SHORT);
 }
@@ -201,7 +200,6 @@ fn a_short_unsealed_signature_stands_alike() {
 /// the layout (it ends at the right edge); the PDF must still print it on one
 /// line. Today its last character wraps to the next line, at the left margin.
 #[test]
-#[ignore = "layout defect: a sealed 署名 clamped to the right edge wraps its last character in the PDF"]
 fn a_long_sealed_signature_stays_on_one_line() {
     assert_parity("foot-2-sealed", THREE);
 }

@@ -243,10 +243,9 @@ impl Writer<'_> {
                         out.push(Item::P(p));
                     }
                 }
-                // the PDF's positions (`place`) are measured in the PDF's font;
-                // the DOCX applies the same rule to a word processor's grid
-                Block::Signature { names, date, sealed, seal, .. } => {
-                    self.signature(names, date, *sealed, seal.as_deref(), out)
+                // the positions the layout stage decided, as in the PDF
+                Block::Signature { names, date, sealed, seal, place } => {
+                    self.signature(names, date, *sealed, seal.as_deref(), place, out)
                 }
                 // a new section opens a new page by itself
                 Block::NewFace
@@ -281,12 +280,9 @@ impl Writer<'_> {
         date: &str,
         sealed: bool,
         seal: Option<&str>,
+        place: &crate::doc::SignaturePlace,
         out: &mut Vec<Item>,
     ) {
-        // the layout stage's rule, measured as a word processor sets the text:
-        // Han characters on the 28-a-line grid, Latin letters and digits at half
-        // the type size (no tracking)
-        let place = &crate::layout::signature_place(names, date, sealed, &GridMetrics);
         // the last body paragraph, the blank lines and the 署名 keep with the
         // date: the 署名 never stands on a page of its own (GB/T 9704 7.3.5)
         if let Some(Item::P(last)) = out.last_mut() {
@@ -642,22 +638,6 @@ fn png_size(bytes: &[u8]) -> Option<(u32, u32)> {
     let h = u32::from_be_bytes(bytes[20..24].try_into().ok()?);
     (w > 0 && h > 0).then_some((w, h))
 }
-
-/// Character widths in a word processor on our document grid.
-struct GridMetrics;
-
-impl crate::layout::Measure for GridMetrics {
-    fn advance_em(&self, _: FontRole, c: char) -> f64 {
-        if c.is_ascii() { 0.5 } else { GRID_PITCH_PT / 16.0 }
-    }
-
-    fn body_width_pt(&self, role: FontRole, text: &str) -> f64 {
-        text.chars().map(|c| self.advance_em(role, c) * 16.0).sum()
-    }
-}
-
-/// The grid's character pitch: the Normal style's 16 pt less 849/4096 pt.
-const GRID_PITCH_PT: f64 = 16.0 - 849.0 / 4096.0;
 
 /// Width of a text in twips on the body grid (half-width characters count half).
 fn text_twips(s: &str) -> i32 {
