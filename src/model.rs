@@ -60,6 +60,9 @@ pub struct Case {
     pub registry: crate::registry::Registry,
     /// 版记.
     pub banji: Option<Banji>,
+    /// What was read but left out (a note row of a workbook, say): worth a
+    /// look, printed by every command, not a reason to stop.
+    pub warnings: Vec<crate::diag::Diagnostic>,
 }
 
 /// 版头.

@@ -281,7 +281,11 @@ pub fn load_case(dir: &CaseDir) -> Result<Case, Vec<Diagnostic>> {
     let mut all = ctx.diags.into_inner();
     all.extend(diags.into_vec());
     match case {
-        Some(c) if !all.has_errors() => Ok(c),
+        Some(mut c) if !all.has_errors() => {
+            // the warnings stay with the case: every command prints them
+            c.warnings = all.into_vec();
+            Ok(c)
+        }
         _ => Err(all.into_vec()),
     }
 }
@@ -386,6 +390,7 @@ fn read_case(
         annexes,
         registry,
         banji,
+        warnings: Vec::new(),
     })
 }
 
@@ -1034,11 +1039,21 @@ fn check_stages(
     }
 }
 
-/// Reads an indicator file (workbook or `[[指标]]` TOML) outside a case.
+/// Reads an indicator file (workbook or `[[指标]]` TOML) outside a case; the
+/// warnings are left out (see [`read_indicator_file`]).
 pub fn load_indicator_file(
     path: &Path,
     sheet: Option<&str>,
 ) -> Result<Vec<Indicator>, Vec<Diagnostic>> {
+    read_indicator_file(path, sheet).map(|(inds, _)| inds)
+}
+
+/// Reads an indicator file (workbook or `[[指标]]` TOML) outside a case, with
+/// its warnings (rows left out).
+pub fn read_indicator_file(
+    path: &Path,
+    sheet: Option<&str>,
+) -> Result<(Vec<Indicator>, Vec<Diagnostic>), Vec<Diagnostic>> {
     let dir = CaseDir::Disk(
         path.parent().map_or_else(|| PathBuf::from("."), Path::to_path_buf),
     );
@@ -1047,7 +1062,7 @@ pub fn load_indicator_file(
     let sheet = sheet.map(|s| Located::new(s.to_string(), Location::None));
     let mut diags = Diagnostics::new();
     let inds = load_indicators(&dir, &file, sheet.as_ref(), &mut diags);
-    if diags.has_errors() { Err(diags.into_vec()) } else { Ok(inds) }
+    if diags.has_errors() { Err(diags.into_vec()) } else { Ok((inds, diags.into_vec())) }
 }
 
 /// Reads the indicators: a TOML file of `[[指标]]` rows, or a workbook.
@@ -1081,7 +1096,10 @@ fn load_indicators(
                     .map_err(|d| vec![d])
                     .and_then(|s| workbook::read_indicators(&s));
             match read {
-                Ok(v) => v,
+                Ok((v, warnings)) => {
+                    diags.extend(warnings);
+                    v
+                }
                 Err(ds) => {
                     diags.extend(ds);
                     return Vec::new();

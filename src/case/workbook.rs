@@ -362,8 +362,25 @@ fn extra_label(s: &str) -> Option<String> {
     ["加分项", "否决项", "减分项"].iter().find(|l| s.contains(*l)).map(|l| l.to_string())
 }
 
+/// A row of a sheet that is not read as an indicator: a warning at its first
+/// non-empty cell, quoting the start of its text.
+fn row_left_out(sheet: &Sheet, r: usize, row: &[String], why: &str) -> Diagnostic {
+    let c = row.iter().position(|t| !t.is_empty()).unwrap_or(0);
+    let joined: String =
+        row.iter().filter(|t| !t.is_empty()).cloned().collect::<Vec<_>>().join(" ");
+    let mut quoted: String = joined.chars().take(20).collect();
+    if joined.chars().count() > 20 {
+        quoted.push('…');
+    }
+    Diagnostic::warning(sheet.loc(r, c), format!("{why}，未作为指标读入：\"{quoted}\""))
+}
+
 /// Reads the indicator rows of a sheet; all problems are returned together.
-pub fn read_indicators(sheet: &Sheet) -> Result<Vec<Indicator>, Vec<Diagnostic>> {
+/// On success, the warnings come with the indicators: rows that hold text but
+/// are left out (a note, a signature line under the table).
+pub fn read_indicators(
+    sheet: &Sheet,
+) -> Result<(Vec<Indicator>, Vec<Diagnostic>), Vec<Diagnostic>> {
     let Some((header_row, cols)) = find_header(sheet) else {
         let mut d = Diagnostic::error(
             Location::File(sheet.file.clone()),
@@ -407,6 +424,9 @@ pub fn read_indicators(sheet: &Sheet) -> Result<Vec<Indicator>, Vec<Diagnostic>>
                 extra_label(&text).filter(|_| !note && text.chars().count() <= 12)
             {
                 extra = Some(l);
+            } else {
+                let why = if note { "说明行" } else { "整行合并的单元格" };
+                diags.push(row_left_out(sheet, r, row, why));
             }
             continue;
         }
@@ -475,6 +495,12 @@ pub fn read_indicators(sheet: &Sheet) -> Result<Vec<Indicator>, Vec<Diagnostic>>
                     sheet.loc(r, col(Field::Text).unwrap_or(0)),
                     "三级指标为空",
                 ));
+            } else {
+                let note = ["注", "说明", "备注", "填表说明"]
+                    .iter()
+                    .any(|p| joined.trim_start().starts_with(p));
+                let why = if note { "说明行" } else { "此行没有三级指标" };
+                diags.push(row_left_out(sheet, r, row, why));
             }
             continue;
         }
@@ -544,13 +570,13 @@ pub fn read_indicators(sheet: &Sheet) -> Result<Vec<Indicator>, Vec<Diagnostic>>
             note: nonempty(Field::Note).map(|l| l.value),
         });
     }
-    if out.is_empty() && diags.is_empty() {
+    if out.is_empty() && !diags.iter().any(Diagnostic::is_error) {
         diags.push(Diagnostic::error(
             Location::File(sheet.file.clone()),
             format!("工作表\"{}\"的表头行下没有指标", sheet.name),
         ));
     }
-    if diags.is_empty() { Ok(out) } else { Err(diags) }
+    if diags.iter().any(Diagnostic::is_error) { Err(diags) } else { Ok((out, diags)) }
 }
 
 #[cfg(test)]

@@ -143,7 +143,7 @@ fn excel_dates_are_read_as_dates() {
     ws.write_string(2, 4, "进行中").unwrap();
     wb.save(&path).unwrap();
     let sheet = gongwen::case::workbook::read_sheet(&path, "进度.xlsx", None).unwrap();
-    let inds = gongwen::case::workbook::read_indicators(&sheet).unwrap();
+    let inds = gongwen::case::workbook::read_indicators(&sheet).unwrap().0;
     assert_eq!(inds[0].deadline.as_ref().unwrap().value, "2024年9月30日");
     assert_eq!(inds[0].status.as_ref().unwrap().value, "2024年9月20日");
     assert_eq!(inds[1].deadline.as_ref().unwrap().value, "2024年10月底前");
