@@ -327,19 +327,21 @@ fn read_case(
         })
         .collect();
     let mut data_named = false;
-    let (indicators, registry) = t.opt_table("数据").map_or_else(Default::default, |d| {
-        let file = d.opt_str("指标");
-        data_named = file.is_some();
-        let sheet = d.opt_str("工作表");
-        let units = d.opt_str("单位");
-        d.finish();
-        let registry =
-            units.map_or_else(Default::default, |u| load_registry(dir, &u, diags));
-        let mut indicators = file
-            .map_or_else(Vec::new, |f| load_indicators(dir, &f, sheet.as_ref(), diags));
-        resolve_units(&registry, &mut indicators, diags);
-        (indicators, registry)
-    });
+    let (mut indicators, registry) =
+        t.opt_table("数据").map_or_else(Default::default, |d| {
+            let file = d.opt_str("指标");
+            data_named = file.is_some();
+            let sheet = d.opt_str("工作表");
+            let units = d.opt_str("单位");
+            d.finish();
+            let registry =
+                units.map_or_else(Default::default, |u| load_registry(dir, &u, diags));
+            let mut indicators = file.map_or_else(Vec::new, |f| {
+                load_indicators(dir, &f, sheet.as_ref(), diags)
+            });
+            resolve_units(&registry, &mut indicators, diags);
+            (indicators, registry)
+        });
     let annexes: Vec<Annex> = t
         .tables("附件")
         .into_iter()
@@ -357,7 +359,7 @@ fn read_case(
 
     let (header, notice) = (header?, notice?);
     check_stages(&stages, &notice.date, diags);
-    check_task_deadlines(&indicators, &stages, &notice.date, diags);
+    read_task_deadlines(&mut indicators, &stages, &notice.date, diags);
     for annex in &annexes {
         // (a named indicator file that could not be read is reported already)
         if matches!(annex.body, AnnexBody::Indicators(_))
@@ -953,11 +955,13 @@ fn read_banji(t: &TableReader<'_>) -> Option<Banji> {
     Some(Banji { cc, printer: printer?, date: date? })
 }
 
-/// Every 完成时限 must be readable, and no task may be due after the last dated
-/// 创建步骤 (the stage that collects the work); a year-less date takes the
-/// notice's year, and one that would then fall before the notice is flagged.
-fn check_task_deadlines(
-    inds: &[Indicator],
+/// Reads every 完成时限 once, into [`Indicator::due`]: a year-less date takes
+/// the notice's year (the one year rule; `gongwen status` asks about a date that
+/// then falls before the notice). An unreadable one is an error at its cell, and
+/// no task may be due after the last dated 创建步骤 (the stage that collects the
+/// work).
+fn read_task_deadlines(
+    inds: &mut [Indicator],
     stages: &[Stage],
     date: &Located<chrono::NaiveDate>,
     diags: &mut Diagnostics,
@@ -979,8 +983,11 @@ fn check_task_deadlines(
                 continue;
             }
         };
-        let Some(latest) = parsed.latest_day() else { continue };
-        if !crate::deadline::names_year(&d.value) && latest < date.value {
+        let names_year = crate::deadline::names_year(&d.value);
+        let latest = parsed.latest_day();
+        ind.due = Some(crate::model::Due { deadline: parsed.clone(), names_year });
+        let Some(latest) = latest else { continue };
+        if !names_year && latest < date.value {
             // reported by `gongwen status` with the question "是否指次年？"
             continue;
         }
@@ -1177,6 +1184,10 @@ fn load_indicator_toml(
             let note = row.opt_str("备注").map(|s| s.value);
             let loc = ctx.loc(row.span());
             row.finish();
+            let done = crate::model::is_done(
+                status.as_ref().map(|s| s.value.as_str()),
+                units.as_ref().map_or("", |u| u.value.as_str()),
+            );
             if let (Some(seq), Some(text)) = (seq, text) {
                 out.push(Indicator {
                     seq: seq.value as u32,
@@ -1193,7 +1204,9 @@ fn load_indicator_toml(
                         .unwrap_or_else(|| Located::new(String::new(), loc.clone())),
                     co_units,
                     unit_refs: Vec::new(),
+                    done,
                     deadline,
+                    due: None,
                     status,
                     note,
                 });

@@ -565,7 +565,12 @@ pub fn read_indicators(
                 .unwrap_or_else(|| Located::new(String::new(), text_loc.clone())),
             co_units: nonempty(Field::CoUnits),
             unit_refs: Vec::new(),
+            done: crate::model::is_done(
+                nonempty(Field::Status).as_ref().map(|s| s.value.as_str()),
+                located(Field::Units).as_ref().map_or("", |u| u.value.as_str()),
+            ),
             deadline: nonempty(Field::Deadline),
+            due: None,
             status: nonempty(Field::Status),
             note: nonempty(Field::Note).map(|l| l.value),
         });
