@@ -4,6 +4,7 @@
 //! All problems of all files are collected; the case is returned only when there
 //! is none.
 
+pub mod columns;
 pub mod preflight;
 pub mod tree;
 pub mod workbook;
@@ -609,17 +610,8 @@ fn read_annex(t: &TableReader<'_>, dir: &CaseDir) -> Option<Annex> {
         }
         Some(k) if k.value == "名单" && data.is_some() => {
             let d = data.as_ref().expect("checked by the guard");
-            let rows = read_annex_sheet(
-                t,
-                dir,
-                d,
-                sheet.as_ref(),
-                &[
-                    &["组别", "分组", "名称", "身份"],
-                    &["姓名", "成员"],
-                    &["职务", "现任职务"],
-                ],
-            )?;
+            let rows =
+                read_annex_sheet(t, dir, d, sheet.as_ref(), columns::ROSTER_FIELDS)?;
             let mut groups: Vec<RosterGroup> = Vec::new();
             for (loc, cells) in rows {
                 let (label, name, post) = (&cells[0], &cells[1], &cells[2]);
@@ -648,18 +640,8 @@ fn read_annex(t: &TableReader<'_>, dir: &CaseDir) -> Option<Annex> {
         }
         Some(k) if k.value == "专班" && data.is_some() => {
             let d = data.as_ref().expect("checked by the guard");
-            let rows = read_annex_sheet(
-                t,
-                dir,
-                d,
-                sheet.as_ref(),
-                &[
-                    &["工作专班", "专班", "名称"],
-                    &["牵头单位"],
-                    &["成员单位"],
-                    &["工作任务"],
-                ],
-            )?;
+            let rows =
+                read_annex_sheet(t, dir, d, sheet.as_ref(), columns::TASK_FORCE_FIELDS)?;
             let forces = rows
                 .into_iter()
                 .filter(|(_, c)| !c[0].is_empty())
@@ -782,7 +764,7 @@ fn read_annex_sheet(
     dir: &CaseDir,
     file: &Located<String>,
     sheet: Option<&Located<String>>,
-    columns: &[&[&str]],
+    fields: &[columns::Field],
 ) -> Option<Vec<(Location, Vec<String>)>> {
     let Some(root) = dir.path() else {
         t.ctx().push(Diagnostic::error(file.loc.clone(), "内置示例不能读取工作簿"));
@@ -804,29 +786,28 @@ fn read_annex_sheet(
                 return None;
             }
         };
-    let norm = |s: &str| s.chars().filter(|c| !c.is_whitespace()).collect::<String>();
-    let header = ws.cells.iter().take(30).enumerate().find_map(|(r, row)| {
-        let cols: Option<Vec<usize>> = columns
-            .iter()
-            .map(|names| row.iter().position(|c| names.contains(&norm(c).as_str())))
-            .collect();
-        cols.map(|c| (r, c))
-    });
-    let Some((hr, cols)) = header else {
-        let want: Vec<&str> = columns.iter().map(|n| n[0]).collect();
+    let header = columns::find_header(&ws.cells, fields, fields, 0);
+    let Some(header) = header else {
+        let want: Vec<&str> =
+            fields.iter().filter_map(|f| columns::names(*f).first().copied()).collect();
         t.ctx().push(Diagnostic::error(
             Location::File(shown),
             format!("工作表\"{}\"中找不到表头（应有：{}）", ws.name, want.join("、")),
         ));
         return None;
     };
+    let cols: Vec<usize> = fields.iter().filter_map(|f| header.col(*f)).collect();
     let mut out = Vec::new();
     let mut carried = String::new();
-    for (r, row) in ws.cells.iter().enumerate().skip(hr + 1) {
+    for (r, row) in ws.cells.iter().enumerate().skip(header.row + 1) {
         let mut cells: Vec<String> =
             cols.iter().map(|&c| row.get(c).cloned().unwrap_or_default()).collect();
+        // empty, or the header again
         if cells.iter().all(String::is_empty)
-            || cells.iter().zip(columns).all(|(c, n)| n.contains(&norm(c).as_str()))
+            || cells
+                .iter()
+                .zip(fields)
+                .all(|(c, f)| columns::field_of(c, &[*f]).is_some())
         {
             continue;
         }

@@ -311,7 +311,9 @@ fn units_are_checked_against_the_registry_with_suggestions() {
     assert_eq!(
         errs,
         [
-            "DIR/任务分解.xlsx › 任务分解!E7: 错误：未登记的单位\"县司发局\"（是否为\"县司法局\"？）"
+            // the note row under the table is left out, and said so
+            "DIR/任务分解.xlsx › 任务分解!A15: 警告：说明行，未作为指标读入：\"说明：本表由县司法局汇总。\"",
+            "DIR/任务分解.xlsx › 任务分解!E7: 错误：未登记的单位\"县司发局\"（是否为\"县司法局\"？）",
         ]
     );
 }
@@ -493,4 +495,47 @@ fn rows_left_out_are_warned_not_dropped_silently() {
             "清单.xlsx › 任务表!A6: 警告：此行没有三级指标，未作为指标读入：\"制表人：张三\"",
         ]
     );
+}
+
+#[test]
+fn header_synonyms_are_shared_by_indicator_roster_and_score_workbooks() {
+    use gongwen::case::columns::{
+        Field, INDICATOR_FIELDS, ROSTER_FIELDS, SCORE_FIELDS, TASK_FORCE_FIELDS, field_of,
+    };
+    // 责任单位, 牵头单位 and 落实单位 name one column in every kind of table,
+    // written with spaces or not
+    for name in ["责任单位", "牵头 单位", "落实单位"] {
+        for fields in [INDICATOR_FIELDS, TASK_FORCE_FIELDS, SCORE_FIELDS] {
+            assert_eq!(field_of(name, fields), Some(Field::Units), "{name}");
+        }
+    }
+    // a score sheet's header may say 考核内容 for 工作任务, and a points column
+    // may carry its unit
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("打分表.xlsx");
+    let mut wb = Workbook::new();
+    let ws = wb.add_worksheet();
+    ws.set_name("打分表").unwrap();
+    ws.write_string(0, 0, "责任人：张三").unwrap();
+    for (c, h) in ["考核类别", "考 核 内 容", "分值（分）", "牵头单位", "评分标准"]
+        .iter()
+        .enumerate()
+    {
+        ws.write_string(1, c as u16, *h).unwrap();
+    }
+    for (c, v) in
+        ["依法行政", "编制权责清单", "100", "司法局", "未编制不得分"].iter().enumerate()
+    {
+        ws.write_string(2, c as u16, *v).unwrap();
+    }
+    wb.save(&path).unwrap();
+    let scores = gongwen::scores::load_scores(&path).unwrap();
+    assert_eq!(scores.sheets.len(), 1);
+    let tasks: Vec<_> = scores.sheets[0].tasks().collect();
+    assert_eq!(tasks.len(), 1);
+    assert_eq!(tasks[0].2.text.value, "编制权责清单");
+    // a roster's columns by their other names
+    assert_eq!(field_of("身份", ROSTER_FIELDS), Some(Field::Group));
+    assert_eq!(field_of("现任 职务", ROSTER_FIELDS), Some(Field::Post));
+    assert_eq!(field_of("成员", ROSTER_FIELDS), Some(Field::Name));
 }
