@@ -14,10 +14,11 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use crate::case::{self, CaseDir};
 use crate::diag::{Diagnostic, Location};
-use crate::pipeline::{self, Settings, Timings};
+use crate::pipeline::{self, Built, Settings};
 
-/// What a case of a batch produced: the files, the pages and the time per stage.
-pub type CaseResult = Result<(Vec<PathBuf>, usize, Timings), Vec<Diagnostic>>;
+/// What a case of a batch produced: the files, the pages, the time per stage and
+/// the warnings.
+pub type CaseResult = Result<Built, Vec<Diagnostic>>;
 
 /// One case of a batch and the folder its files go to.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -34,7 +35,7 @@ pub struct BatchResult {
     pub dir: PathBuf,
     /// Its output folder.
     pub out: PathBuf,
-    /// Files, pages and timings, or the problems.
+    /// Files, pages, timings and warnings, or the problems.
     pub result: CaseResult,
 }
 
@@ -226,7 +227,12 @@ mod tests {
             },
             |job| {
                 assert!(job.dir != Path::new("坏"), "表格行数为负");
-                Ok((vec![job.out.join("a.pdf")], 3, Timings::default()))
+                Ok(Built {
+                    files: vec![job.out.join("a.pdf")],
+                    pages: 3,
+                    timings: crate::pipeline::Timings::default(),
+                    warnings: Vec::new(),
+                })
             },
         );
         assert_eq!(seen.load(Ordering::SeqCst), 3);

@@ -191,7 +191,8 @@ pub fn bench_case(
     let mut stages = Vec::new();
     for i in 0..=runs {
         let t = Instant::now();
-        let (_, pages, timings) = pipeline::build_case(dir, out, settings)?;
+        let pipeline::Built { pages, timings, .. } =
+            pipeline::build_case(dir, out, settings)?;
         if i > 0 {
             f.walls.push(t.elapsed().as_secs_f64());
             stages.push(timings);
@@ -232,7 +233,8 @@ pub fn bench_batch(
         let mut pages = 0;
         let mut sum = Timings::default();
         for r in &results {
-            let (_, p, tm) = r.result.as_ref().map_err(Clone::clone)?;
+            let pipeline::Built { pages: p, timings: tm, .. } =
+                r.result.as_ref().map_err(Clone::clone)?;
             pages += p;
             sum.compose += tm.compose;
             sum.layout += tm.layout;

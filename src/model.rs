@@ -60,6 +60,9 @@ pub struct Case {
     pub registry: crate::registry::Registry,
     /// 版记.
     pub banji: Option<Banji>,
+    /// What was read but left out (a note row of a workbook, say): worth a
+    /// look, printed by every command, not a reason to stop.
+    pub warnings: Vec<crate::diag::Diagnostic>,
 }
 
 /// 版头.
@@ -195,6 +198,26 @@ pub enum IndicatorKind {
     Extra(String),
 }
 
+/// A task's 完成时限, read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Due {
+    /// The deadline.
+    pub deadline: crate::deadline::Deadline,
+    /// Whether the text names its year (`2024年3月底前`); a year-less one took
+    /// the notice's year.
+    pub names_year: bool,
+}
+
+/// Whether a 完成情况 text (or the 责任单位 marker) means done: the one rule.
+pub fn is_done(status: Option<&str>, units: &str) -> bool {
+    let status = status.map_or("", str::trim);
+    status.contains("已完成")
+        || status == "完成"
+        || status == "已办结"
+        || crate::case::tree::parse_date(status).is_some()
+        || units.trim() == "已完成"
+}
+
 /// One indicator row.
 #[derive(Debug, Clone)]
 pub struct Indicator {
@@ -216,10 +239,17 @@ pub struct Indicator {
     pub co_units: Option<Located<String>>,
     /// The units named, resolved against the registry (empty for 已完成 / ——).
     pub unit_refs: Vec<crate::registry::UnitRef>,
-    /// 完成时限 as written.
+    /// 完成时限 as written (printed so).
     pub deadline: Option<Located<String>>,
-    /// 完成情况 as written.
+    /// 完成时限 read, once, when the case is loaded (a year-less date takes the
+    /// year of the notice's 成文日期); `None` without a 完成时限, or for
+    /// indicators read outside a case.
+    pub due: Option<Due>,
+    /// 完成情况 as written (printed so).
     pub status: Option<Located<String>>,
+    /// Whether the task is finished: its 完成情况 says so (已完成, 完成, 已办结
+    /// or a date), or its 责任单位 is 已完成. Read when the indicator is read.
+    pub done: bool,
     /// 备注.
     pub note: Option<String>,
     /// Where the 序号 is (for numbering errors).

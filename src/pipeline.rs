@@ -49,6 +49,30 @@ pub struct Composed {
     /// The case's indicators as a 指标.toml text, kept with the outputs so that
     /// `gongwen diff` can compare a later version against this build.
     pub record: Option<String>,
+    /// What the case's data left out (see [`crate::model::Case::warnings`]).
+    pub warnings: Vec<Diagnostic>,
+}
+
+/// What a command wrote, and the warnings of what it read.
+#[derive(Debug, Default)]
+pub struct Written {
+    /// The files, in the order written.
+    pub files: Vec<PathBuf>,
+    /// Rows left out and the like: printed, not a failure.
+    pub warnings: Vec<Diagnostic>,
+}
+
+/// What a whole case's build made.
+#[derive(Debug)]
+pub struct Built {
+    /// The files.
+    pub files: Vec<PathBuf>,
+    /// Pages of the PDF layout.
+    pub pages: usize,
+    /// Time per stage.
+    pub timings: Timings,
+    /// What the case's data left out.
+    pub warnings: Vec<Diagnostic>,
 }
 
 /// Loads, checks and composes a case; all problems are returned together.
@@ -86,7 +110,7 @@ pub fn compose_dir(
     // `check` refuses it as `build` does
     crate::layout::page_bound(&doc)?;
     let record = indicator_record(&case);
-    Ok(Composed { name: case.name.clone(), doc, images, record })
+    Ok(Composed { name: case.name.clone(), doc, images, record, warnings: case.warnings })
 }
 
 /// Largest image file accepted in a case folder.
@@ -394,11 +418,11 @@ pub fn build_table(
     title: Option<&str>,
     out: &Path,
     settings: &Settings,
-) -> Result<Vec<PathBuf>, Vec<Diagnostic>> {
+) -> Result<Written, Vec<Diagnostic>> {
     let shown = case::display_path(workbook);
     let sheet =
         case::workbook::read_sheet(workbook, &shown, sheet).map_err(|d| vec![d])?;
-    let inds = case::workbook::read_indicators(&sheet)?;
+    let (inds, warnings) = case::workbook::read_indicators(&sheet)?;
     let stem =
         workbook.file_stem().and_then(|s| s.to_str()).unwrap_or("表格").to_string();
     let title = title.map_or(stem.clone(), str::to_string);
@@ -409,7 +433,8 @@ pub fn build_table(
     };
     let cols = case::default_columns(kind);
     let doc = compose::compose_table(&title, &inds, &cols, settings.fonts.as_ref())?;
-    write_document(&stem, doc, out, settings)
+    let files = write_document(&stem, doc, out, settings)?;
+    Ok(Written { files, warnings })
 }
 
 /// A unit's name made fit for a file name (characters no file system takes are dropped).
@@ -464,6 +489,7 @@ pub fn render_document(
         doc,
         images: Default::default(),
         record: None,
+        warnings: Vec::new(),
     };
     let rendered = render(&composed, settings)?;
     Ok((composed, rendered))
@@ -486,7 +512,7 @@ pub fn build_units(
     dir: &CaseDir,
     out: &Path,
     settings: &Settings,
-) -> Result<Vec<PathBuf>, Vec<Diagnostic>> {
+) -> Result<Written, Vec<Diagnostic>> {
     let case = case::load_case(dir)?;
     if case.indicators.is_empty() {
         return Err(vec![
@@ -519,7 +545,7 @@ pub fn build_units(
     if !problems.is_empty() {
         return Err(problems);
     }
-    commit(outputs)
+    Ok(Written { files: commit(outputs)?, warnings: case.warnings })
 }
 
 /// `gongwen diff`: which indicators gained or lost which units, and the 责任调整对照表.
@@ -529,14 +555,15 @@ pub fn build_diff(
     sheet: Option<&str>,
     out: &Path,
     settings: &Settings,
-) -> Result<(Vec<compose::assign::Change>, Vec<PathBuf>), Vec<Diagnostic>> {
-    let before = case::load_indicator_file(old, sheet);
+) -> Result<(Vec<compose::assign::Change>, Written), Vec<Diagnostic>> {
+    let before = case::read_indicator_file(old, sheet);
     let after = if new.is_dir() {
-        case::load_case(&CaseDir::Disk(new.to_path_buf())).map(|c| c.indicators)
+        case::load_case(&CaseDir::Disk(new.to_path_buf()))
+            .map(|c| (c.indicators, c.warnings))
     } else {
-        case::load_indicator_file(new, sheet)
+        case::read_indicator_file(new, sheet)
     };
-    let (before, after) = match (before, after) {
+    let ((before, mut warnings), (after, later)) = match (before, after) {
         (Ok(b), Ok(a)) => (b, a),
         (b, a) => {
             let mut ds = b.err().unwrap_or_default();
@@ -546,8 +573,9 @@ pub fn build_diff(
     };
     let changes = compose::assign::diff_units(&before, &after);
     let doc = compose::assign::change_table("责任调整对照表", &changes);
-    let written = write_document("责任调整对照表", doc, out, settings)?;
-    Ok((changes, written))
+    let files = write_document("责任调整对照表", doc, out, settings)?;
+    warnings.extend(later);
+    Ok((changes, Written { files, warnings }))
 }
 
 /// `gongwen scores`: blank sheets and the score-entry workbook, or, with a filled
@@ -558,7 +586,7 @@ pub fn build_scores(
     units: &[String],
     out: &Path,
     settings: &Settings,
-) -> Result<Vec<PathBuf>, Vec<Diagnostic>> {
+) -> Result<Written, Vec<Diagnostic>> {
     let file =
         if path.is_dir() { path.join("打分表.toml") } else { path.to_path_buf() };
     let mut scores = crate::scores::load_scores(&file)?;
@@ -588,16 +616,17 @@ pub fn build_scores(
                     format!("无法写入文件（{}）", case::io_reason(&e)),
                 )]
             })?;
-            commit(outputs)
+            Ok(Written { files: commit(outputs)?, warnings: Vec::new() })
         }
         Some(f) => {
             let units = crate::scores::read_filled(f, &scores)?;
-            write_document(
+            let files = write_document(
                 "督察情况通报",
                 compose::scores::report(&scores, &units),
                 out,
                 settings,
-            )
+            )?;
+            Ok(Written { files, warnings: Vec::new() })
         }
     }
 }
@@ -608,6 +637,8 @@ pub struct StatusReport {
     pub units: Vec<crate::progress::UnitProgress>,
     /// Files written.
     pub written: Vec<PathBuf>,
+    /// What the case's data left out.
+    pub warnings: Vec<Diagnostic>,
 }
 
 /// `gongwen status`: progress per unit on `as_of`, the 进度通报, and a 督办通知
@@ -653,16 +684,16 @@ pub fn build_status(
         stage_document(&name, doc, out, settings, &mut outputs)?;
     }
     let written = commit(outputs)?;
-    Ok(StatusReport { units, written })
+    Ok(StatusReport { units, written, warnings: case.warnings })
 }
 
-/// A whole case: compose, render, write. Returns the files, the page count and
-/// the time per stage.
+/// A whole case: compose, render, write. Returns the files, the page count,
+/// the time per stage and the warnings.
 pub fn build_case(
     dir: &CaseDir,
     out: &Path,
     settings: &Settings,
-) -> Result<(Vec<PathBuf>, usize, Timings), Vec<Diagnostic>> {
+) -> Result<Built, Vec<Diagnostic>> {
     let t = std::time::Instant::now();
     let composed = compose_dir(dir, settings)?;
     let compose = t.elapsed().as_secs_f64();
@@ -679,7 +710,12 @@ pub fn build_case(
     }
     let timings =
         Timings { compose, write: t.elapsed().as_secs_f64(), ..rendered.timings };
-    Ok((written, rendered.pages, timings))
+    Ok(Built {
+        files: written,
+        pages: rendered.pages,
+        timings,
+        warnings: composed.warnings,
+    })
 }
 
 /// Where a build keeps the indicators it printed, for `gongwen diff` against the

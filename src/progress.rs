@@ -39,57 +39,35 @@ pub struct TaskState<'a> {
     pub state: State,
 }
 
-/// Whether a 完成情况 text (or the 责任单位 marker) means done.
-fn is_done(ind: &Indicator) -> bool {
-    let status = ind.status.as_ref().map(|s| s.value.trim()).unwrap_or("");
-    status.contains("已完成")
-        || status == "完成"
-        || status == "已办结"
-        || crate::case::tree::parse_date(status).is_some()
-        || ind.units.value.trim() == "已完成"
-}
-
-/// The state of every indicator on `as_of`; unreadable deadlines are errors at
-/// their cells. A year-less deadline takes the case's year.
+/// The state of every indicator on `as_of`, from the deadlines and 完成情况
+/// typed when the case was loaded ([`Indicator::due`], [`Indicator::done`]). A
+/// year-less deadline that took the notice's year and then falls before the
+/// notice is an error at its cell: the next year is likelier, so it is asked.
 pub fn task_states<'a>(
     case: &'a Case,
     as_of: NaiveDate,
 ) -> Result<Vec<TaskState<'a>>, Vec<Diagnostic>> {
-    use chrono::Datelike;
-    let year = case.notice.date.value.year();
     let mut out = Vec::new();
     let mut diags = Vec::new();
     for ind in &case.indicators {
-        let deadline = match &ind.deadline {
-            None => None,
-            Some(d) => match Deadline::parse(&d.value, Some(year)) {
-                Ok(v) => {
-                    // a year-less date before the notice was issued only makes
-                    // sense in the next year: ask instead of guessing
-                    if !crate::deadline::names_year(&d.value)
-                        && v.latest_day().is_some_and(|l| l < case.notice.date.value)
-                    {
-                        diags.push(
-                            Diagnostic::error(
-                                d.loc.clone(),
-                                format!(
-                                    "时限\"{}\"按当年算早于成文日期，是否指次年？",
-                                    d.value
-                                ),
-                            )
-                            .with_hint("写明年份，如 2025年1月15日"),
-                        );
-                        continue;
-                    }
-                    Some(v)
-                }
-                Err(e) => {
-                    diags.push(Diagnostic::error(d.loc.clone(), e.to_string()));
-                    continue;
-                }
-            },
-        };
-        let state = if is_done(ind) {
+        if let (Some(due), Some(written)) = (&ind.due, &ind.deadline)
+            && !due.names_year
+            && due.deadline.latest_day().is_some_and(|l| l < case.notice.date.value)
+        {
+            diags.push(
+                Diagnostic::error(
+                    written.loc.clone(),
+                    format!(
+                        "时限\"{}\"按当年算早于成文日期，是否指次年？",
+                        written.value
+                    ),
+                )
+                .with_hint("写明年份，如 2025年1月15日"),
+            );
+            continue;
+        }
+        let deadline = ind.due.as_ref().map(|d| d.deadline.clone());
+        let state = if ind.done {
             State::Done
         } else {
             match deadline.as_ref().and_then(Deadline::latest_day) {

@@ -153,30 +153,20 @@ fn load_scores_workbook(path: &Path) -> Result<Scores, Vec<Diagnostic>> {
     for name in names {
         let ws = crate::case::workbook::read_sheet_raw(path, &shown, Some(&name))
             .map_err(|d| vec![d])?;
-        let norm = |s: &str| s.chars().filter(|c| !c.is_whitespace()).collect::<String>();
-        let Some(hr) = ws
-            .cells
-            .iter()
-            .take(30)
-            .position(|r| r.iter().any(|c| norm(c) == "工作任务"))
+        use crate::case::columns::{self, Field, SCORE_FIELDS};
+        let Some(header) =
+            columns::find_header(&ws.cells, SCORE_FIELDS, &[Field::Tasks], 1)
         else {
             continue;
         };
-        let col = |names: &[&str]| {
-            ws.cells[hr].iter().position(|c| {
-                names.contains(
-                    &norm(c).trim_end_matches("(分)").trim_end_matches("（分）"),
-                )
-            })
-        };
-        let (c_duty, c_task) =
-            (col(&["主要职责", "考核类别"]), col(&["工作任务", "考核内容"]));
-        let (c_pts, c_units, c_rule) = (
-            col(&["分值"]),
-            col(&["落实单位", "责任单位"]),
-            col(&["检查标准", "评分标准"]),
+        let hr = header.row;
+        let (c_duty, c_pts, c_units, c_rule) = (
+            header.col(Field::Duty),
+            header.col(Field::Points),
+            header.col(Field::Units),
+            header.col(Field::Rule),
         );
-        let c_task = c_task.unwrap_or(0);
+        let c_task = header.col(Field::Tasks).unwrap_or(0);
         let mut person = String::new();
         let mut title = String::new();
         for row in &ws.cells[..hr] {
@@ -196,7 +186,7 @@ fn load_scores_workbook(path: &Path) -> Result<Scores, Vec<Diagnostic>> {
                 c.and_then(|c| row.get(c)).cloned().unwrap_or_default()
             };
             let text = get(Some(c_task));
-            if text.is_empty() || norm(&text) == "工作任务" {
+            if text.is_empty() || columns::field_of(&text, &[Field::Tasks]).is_some() {
                 continue;
             }
             // "1 县（区）常委会…": the task's number typed into its text

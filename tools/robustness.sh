@@ -113,6 +113,21 @@ elif kind == "hmerge":
     ws.append([3, "指标三", "材料三", "县司法局"])
     ws.merge_cells("C3:D3")
     wb.save(path)
+elif kind.startswith("rows-"):
+    # rows-N-TEXT: N indicator rows, each with TEXT (one shared string) as 三级指标
+    _, n, text = kind.split("-", 2)
+    rows = [HEAD] + [f'<row r="{r}">' + istr(f"A{r}", str(r - 1)) + f'<c r="B{r}" t="s"><v>0</v></c>' + istr(f"C{r}", "县司法局") + '</row>' for r in range(2, int(n) + 2)]
+    xlsx("".join(rows), [text])
+elif kind == "note":
+    import openpyxl
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = "任务表"
+    ws.append(["序号", "三级指标", "填报材料", "责任单位"])
+    ws.append([1, "指标一", "材料一", "县司法局"])
+    ws.append(["注：本表由县司法局负责解释", None, None, None])
+    ws.merge_cells("A3:D3")
+    wb.save(path)
 elif kind == "roster":
     import openpyxl
     wb = openpyxl.Workbook()
@@ -270,3 +285,11 @@ new_case c41 && sub c41/case.toml '"横排" = true' '"横排" = true
 run 41 '`"列宽"` 合计 400 mm（超过版心宽）' c41 build .
 new_case c42 && workbook hmerge c42/指标.xlsx && sub c42/case.toml '"指标.toml"' '"指标.xlsx"'
 run 42 '工作簿数据行中的横向合并（C3:D3）' c42 build .
+new_case c43 && workbook "rows-9999-$(python3 -c 'print("长" * 2000)')" c43/指标.xlsx && sub c43/case.toml '"指标.toml"' '"指标.xlsx"'
+run 43 '9,999 行、每行 2,000 字的工作簿（不到 1 MB）' c43 build .
+new_case c44 && workbook "rows-9999-$(python3 -c 'print("推进行政执法三项制度落实" * 8)')" c44/指标.xlsx && sub c44/case.toml '"指标.toml"' '"指标.xlsx"'
+run 44 '9,999 行、每行三行文字的工作簿（排版后超过 2,000 页）' c44 build .
+run 45 '`build --bogus`（没有的选项）' c22 build --bogus
+run 46 '`status --reply-days abc`' c22 status . --reply-days abc
+new_case c47 && workbook note c47/指标.xlsx && sub c47/case.toml '"指标.toml"' '"指标.xlsx"'
+run 47 '工作簿中整行合并的说明行（"注：…"）' c47 build .

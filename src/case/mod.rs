@@ -4,6 +4,7 @@
 //! All problems of all files are collected; the case is returned only when there
 //! is none.
 
+pub mod columns;
 pub mod preflight;
 pub mod tree;
 pub mod workbook;
@@ -281,7 +282,11 @@ pub fn load_case(dir: &CaseDir) -> Result<Case, Vec<Diagnostic>> {
     let mut all = ctx.diags.into_inner();
     all.extend(diags.into_vec());
     match case {
-        Some(c) if !all.has_errors() => Ok(c),
+        Some(mut c) if !all.has_errors() => {
+            // the warnings stay with the case: every command prints them
+            c.warnings = all.into_vec();
+            Ok(c)
+        }
         _ => Err(all.into_vec()),
     }
 }
@@ -323,19 +328,21 @@ fn read_case(
         })
         .collect();
     let mut data_named = false;
-    let (indicators, registry) = t.opt_table("数据").map_or_else(Default::default, |d| {
-        let file = d.opt_str("指标");
-        data_named = file.is_some();
-        let sheet = d.opt_str("工作表");
-        let units = d.opt_str("单位");
-        d.finish();
-        let registry =
-            units.map_or_else(Default::default, |u| load_registry(dir, &u, diags));
-        let mut indicators = file
-            .map_or_else(Vec::new, |f| load_indicators(dir, &f, sheet.as_ref(), diags));
-        resolve_units(&registry, &mut indicators, diags);
-        (indicators, registry)
-    });
+    let (mut indicators, registry) =
+        t.opt_table("数据").map_or_else(Default::default, |d| {
+            let file = d.opt_str("指标");
+            data_named = file.is_some();
+            let sheet = d.opt_str("工作表");
+            let units = d.opt_str("单位");
+            d.finish();
+            let registry =
+                units.map_or_else(Default::default, |u| load_registry(dir, &u, diags));
+            let mut indicators = file.map_or_else(Vec::new, |f| {
+                load_indicators(dir, &f, sheet.as_ref(), diags)
+            });
+            resolve_units(&registry, &mut indicators, diags);
+            (indicators, registry)
+        });
     let annexes: Vec<Annex> = t
         .tables("附件")
         .into_iter()
@@ -353,7 +360,7 @@ fn read_case(
 
     let (header, notice) = (header?, notice?);
     check_stages(&stages, &notice.date, diags);
-    check_task_deadlines(&indicators, &stages, &notice.date, diags);
+    read_task_deadlines(&mut indicators, &stages, &notice.date, diags);
     for annex in &annexes {
         // (a named indicator file that could not be read is reported already)
         if matches!(annex.body, AnnexBody::Indicators(_))
@@ -386,6 +393,7 @@ fn read_case(
         annexes,
         registry,
         banji,
+        warnings: Vec::new(),
     })
 }
 
@@ -602,17 +610,8 @@ fn read_annex(t: &TableReader<'_>, dir: &CaseDir) -> Option<Annex> {
         }
         Some(k) if k.value == "名单" && data.is_some() => {
             let d = data.as_ref().expect("checked by the guard");
-            let rows = read_annex_sheet(
-                t,
-                dir,
-                d,
-                sheet.as_ref(),
-                &[
-                    &["组别", "分组", "名称", "身份"],
-                    &["姓名", "成员"],
-                    &["职务", "现任职务"],
-                ],
-            )?;
+            let rows =
+                read_annex_sheet(t, dir, d, sheet.as_ref(), columns::ROSTER_FIELDS)?;
             let mut groups: Vec<RosterGroup> = Vec::new();
             for (loc, cells) in rows {
                 let (label, name, post) = (&cells[0], &cells[1], &cells[2]);
@@ -641,18 +640,8 @@ fn read_annex(t: &TableReader<'_>, dir: &CaseDir) -> Option<Annex> {
         }
         Some(k) if k.value == "专班" && data.is_some() => {
             let d = data.as_ref().expect("checked by the guard");
-            let rows = read_annex_sheet(
-                t,
-                dir,
-                d,
-                sheet.as_ref(),
-                &[
-                    &["工作专班", "专班", "名称"],
-                    &["牵头单位"],
-                    &["成员单位"],
-                    &["工作任务"],
-                ],
-            )?;
+            let rows =
+                read_annex_sheet(t, dir, d, sheet.as_ref(), columns::TASK_FORCE_FIELDS)?;
             let forces = rows
                 .into_iter()
                 .filter(|(_, c)| !c[0].is_empty())
@@ -775,7 +764,7 @@ fn read_annex_sheet(
     dir: &CaseDir,
     file: &Located<String>,
     sheet: Option<&Located<String>>,
-    columns: &[&[&str]],
+    fields: &[columns::Field],
 ) -> Option<Vec<(Location, Vec<String>)>> {
     let Some(root) = dir.path() else {
         t.ctx().push(Diagnostic::error(file.loc.clone(), "内置示例不能读取工作簿"));
@@ -797,29 +786,28 @@ fn read_annex_sheet(
                 return None;
             }
         };
-    let norm = |s: &str| s.chars().filter(|c| !c.is_whitespace()).collect::<String>();
-    let header = ws.cells.iter().take(30).enumerate().find_map(|(r, row)| {
-        let cols: Option<Vec<usize>> = columns
-            .iter()
-            .map(|names| row.iter().position(|c| names.contains(&norm(c).as_str())))
-            .collect();
-        cols.map(|c| (r, c))
-    });
-    let Some((hr, cols)) = header else {
-        let want: Vec<&str> = columns.iter().map(|n| n[0]).collect();
+    let header = columns::find_header(&ws.cells, fields, fields, 0);
+    let Some(header) = header else {
+        let want: Vec<&str> =
+            fields.iter().filter_map(|f| columns::names(*f).first().copied()).collect();
         t.ctx().push(Diagnostic::error(
             Location::File(shown),
             format!("工作表\"{}\"中找不到表头（应有：{}）", ws.name, want.join("、")),
         ));
         return None;
     };
+    let cols: Vec<usize> = fields.iter().filter_map(|f| header.col(*f)).collect();
     let mut out = Vec::new();
     let mut carried = String::new();
-    for (r, row) in ws.cells.iter().enumerate().skip(hr + 1) {
+    for (r, row) in ws.cells.iter().enumerate().skip(header.row + 1) {
         let mut cells: Vec<String> =
             cols.iter().map(|&c| row.get(c).cloned().unwrap_or_default()).collect();
+        // empty, or the header again
         if cells.iter().all(String::is_empty)
-            || cells.iter().zip(columns).all(|(c, n)| n.contains(&norm(c).as_str()))
+            || cells
+                .iter()
+                .zip(fields)
+                .all(|(c, f)| columns::field_of(c, &[*f]).is_some())
         {
             continue;
         }
@@ -948,11 +936,13 @@ fn read_banji(t: &TableReader<'_>) -> Option<Banji> {
     Some(Banji { cc, printer: printer?, date: date? })
 }
 
-/// Every 完成时限 must be readable, and no task may be due after the last dated
-/// 创建步骤 (the stage that collects the work); a year-less date takes the
-/// notice's year, and one that would then fall before the notice is flagged.
-fn check_task_deadlines(
-    inds: &[Indicator],
+/// Reads every 完成时限 once, into [`Indicator::due`]: a year-less date takes
+/// the notice's year (the one year rule; `gongwen status` asks about a date that
+/// then falls before the notice). An unreadable one is an error at its cell, and
+/// no task may be due after the last dated 创建步骤 (the stage that collects the
+/// work).
+fn read_task_deadlines(
+    inds: &mut [Indicator],
     stages: &[Stage],
     date: &Located<chrono::NaiveDate>,
     diags: &mut Diagnostics,
@@ -974,8 +964,11 @@ fn check_task_deadlines(
                 continue;
             }
         };
-        let Some(latest) = parsed.latest_day() else { continue };
-        if !crate::deadline::names_year(&d.value) && latest < date.value {
+        let names_year = crate::deadline::names_year(&d.value);
+        let latest = parsed.latest_day();
+        ind.due = Some(crate::model::Due { deadline: parsed.clone(), names_year });
+        let Some(latest) = latest else { continue };
+        if !names_year && latest < date.value {
             // reported by `gongwen status` with the question "是否指次年？"
             continue;
         }
@@ -1034,11 +1027,21 @@ fn check_stages(
     }
 }
 
-/// Reads an indicator file (workbook or `[[指标]]` TOML) outside a case.
+/// Reads an indicator file (workbook or `[[指标]]` TOML) outside a case; the
+/// warnings are left out (see [`read_indicator_file`]).
 pub fn load_indicator_file(
     path: &Path,
     sheet: Option<&str>,
 ) -> Result<Vec<Indicator>, Vec<Diagnostic>> {
+    read_indicator_file(path, sheet).map(|(inds, _)| inds)
+}
+
+/// Reads an indicator file (workbook or `[[指标]]` TOML) outside a case, with
+/// its warnings (rows left out).
+pub fn read_indicator_file(
+    path: &Path,
+    sheet: Option<&str>,
+) -> Result<(Vec<Indicator>, Vec<Diagnostic>), Vec<Diagnostic>> {
     let dir = CaseDir::Disk(
         path.parent().map_or_else(|| PathBuf::from("."), Path::to_path_buf),
     );
@@ -1047,7 +1050,7 @@ pub fn load_indicator_file(
     let sheet = sheet.map(|s| Located::new(s.to_string(), Location::None));
     let mut diags = Diagnostics::new();
     let inds = load_indicators(&dir, &file, sheet.as_ref(), &mut diags);
-    if diags.has_errors() { Err(diags.into_vec()) } else { Ok(inds) }
+    if diags.has_errors() { Err(diags.into_vec()) } else { Ok((inds, diags.into_vec())) }
 }
 
 /// Reads the indicators: a TOML file of `[[指标]]` rows, or a workbook.
@@ -1081,7 +1084,10 @@ fn load_indicators(
                     .map_err(|d| vec![d])
                     .and_then(|s| workbook::read_indicators(&s));
             match read {
-                Ok(v) => v,
+                Ok((v, warnings)) => {
+                    diags.extend(warnings);
+                    v
+                }
                 Err(ds) => {
                     diags.extend(ds);
                     return Vec::new();
@@ -1159,6 +1165,10 @@ fn load_indicator_toml(
             let note = row.opt_str("备注").map(|s| s.value);
             let loc = ctx.loc(row.span());
             row.finish();
+            let done = crate::model::is_done(
+                status.as_ref().map(|s| s.value.as_str()),
+                units.as_ref().map_or("", |u| u.value.as_str()),
+            );
             if let (Some(seq), Some(text)) = (seq, text) {
                 out.push(Indicator {
                     seq: seq.value as u32,
@@ -1175,7 +1185,9 @@ fn load_indicator_toml(
                         .unwrap_or_else(|| Located::new(String::new(), loc.clone())),
                     co_units,
                     unit_refs: Vec::new(),
+                    done,
                     deadline,
+                    due: None,
                     status,
                     note,
                 });

@@ -16,52 +16,12 @@ use calamine::{Data, Reader, Sheets};
 use crate::diag::{Diagnostic, Location};
 use crate::model::{Indicator, IndicatorKind, Located};
 
-/// A column a sheet may have.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub enum Field {
-    /// 序号.
-    Seq,
-    /// 一级指标.
-    Level1,
-    /// 二级指标.
-    Level2,
-    /// 三级指标 (the indicator text).
-    Text,
-    /// 责任单位 / 牵头单位 / 落实单位.
-    Units,
-    /// 配合单位.
-    CoUnits,
-    /// 填报材料 / 具体资料报送 / 工作任务 / 佐证材料.
-    Materials,
-    /// 完成时限.
-    Deadline,
-    /// 完成情况 / 状态.
-    Status,
-    /// 备注.
-    Note,
-}
+pub use super::columns::Field;
+use super::columns::{self, INDICATOR_FIELDS};
 
-/// Header names per field (compared without any white space).
-const SYNONYMS: &[(Field, &[&str])] = &[
-    (Field::Seq, &["序号", "编号", "序"]),
-    (Field::Level1, &["一级指标", "一级"]),
-    (Field::Level2, &["二级指标", "二级"]),
-    (Field::Text, &["三级指标", "指标内容", "指标", "考核内容", "三级"]),
-    (Field::Units, &["责任单位", "牵头单位", "落实单位", "责任部门", "牵头部门"]),
-    (Field::CoUnits, &["配合单位", "协办单位", "配合部门"]),
-    (
-        Field::Materials,
-        &["填报材料", "具体资料报送", "资料报送", "工作任务", "佐证材料", "报送材料"],
-    ),
-    (Field::Deadline, &["完成时限", "时限", "完成时间"]),
-    (Field::Status, &["完成情况", "状态", "进展情况"]),
-    (Field::Note, &["备注"]),
-];
-
-/// The field a header cell names.
+/// The field of an indicator table a header cell names.
 pub fn header_field(text: &str) -> Option<Field> {
-    let k: String = text.chars().filter(|c| !c.is_whitespace()).collect();
-    SYNONYMS.iter().find(|(_, names)| names.contains(&k.as_str())).map(|(f, _)| *f)
+    columns::field_of(text, INDICATOR_FIELDS)
 }
 
 /// A1-style name of a cell (0-based absolute row and column).
@@ -318,26 +278,17 @@ pub fn missing_text_column(sheets: &[Sheet]) -> Option<String> {
 }
 
 /// The header row and its columns: a row naming the indicator text and at least
-/// one other field, among the first 30 rows.
+/// one other field, among the first 30 rows ([`columns::find_header`]).
 pub fn find_header(sheet: &Sheet) -> Option<(usize, BTreeMap<Field, Vec<usize>>)> {
-    for (r, row) in sheet.cells.iter().enumerate().take(30) {
-        let mut cols: BTreeMap<Field, Vec<usize>> = BTreeMap::new();
-        for (c, text) in row.iter().enumerate() {
-            if let Some(f) = header_field(text) {
-                cols.entry(f).or_default().push(c);
-            }
-        }
-        if cols.contains_key(&Field::Text) && cols.len() >= 2 {
-            // a merged "三级指标" over number and text columns
-            if !cols.contains_key(&Field::Seq) && cols[&Field::Text].len() >= 2 {
-                let text_cols = cols.remove(&Field::Text).unwrap_or_default();
-                cols.insert(Field::Seq, vec![text_cols[0]]);
-                cols.insert(Field::Text, vec![text_cols[1]]);
-            }
-            return Some((r, cols));
-        }
+    let columns::Header { row, mut cols } =
+        columns::find_header(&sheet.cells, INDICATOR_FIELDS, &[Field::Text], 2)?;
+    // a merged "三级指标" over number and text columns
+    if !cols.contains_key(&Field::Seq) && cols[&Field::Text].len() >= 2 {
+        let text_cols = cols.remove(&Field::Text).unwrap_or_default();
+        cols.insert(Field::Seq, vec![text_cols[0]]);
+        cols.insert(Field::Text, vec![text_cols[1]]);
     }
-    None
+    Some((row, cols))
 }
 
 /// Reads the 序号 of a cell: `12`, `12.`, `（12）`, `12、`.
@@ -362,8 +313,22 @@ fn extra_label(s: &str) -> Option<String> {
     ["加分项", "否决项", "减分项"].iter().find(|l| s.contains(*l)).map(|l| l.to_string())
 }
 
+/// A row of a sheet that is not read as an indicator: a warning at cell `c`,
+/// quoting the start of `text`.
+fn row_left_out(sheet: &Sheet, r: usize, c: usize, text: &str, why: &str) -> Diagnostic {
+    let mut quoted: String = text.chars().take(20).collect();
+    if text.chars().count() > 20 {
+        quoted.push('…');
+    }
+    Diagnostic::warning(sheet.loc(r, c), format!("{why}，未作为指标读入：\"{quoted}\""))
+}
+
 /// Reads the indicator rows of a sheet; all problems are returned together.
-pub fn read_indicators(sheet: &Sheet) -> Result<Vec<Indicator>, Vec<Diagnostic>> {
+/// On success, the warnings come with the indicators: rows that hold text but
+/// are left out (a note, a signature line under the table).
+pub fn read_indicators(
+    sheet: &Sheet,
+) -> Result<(Vec<Indicator>, Vec<Diagnostic>), Vec<Diagnostic>> {
     let Some((header_row, cols)) = find_header(sheet) else {
         let mut d = Diagnostic::error(
             Location::File(sheet.file.clone()),
@@ -407,6 +372,10 @@ pub fn read_indicators(sheet: &Sheet) -> Result<Vec<Indicator>, Vec<Diagnostic>>
                 extra_label(&text).filter(|_| !note && text.chars().count() <= 12)
             {
                 extra = Some(l);
+            } else {
+                let why = if note { "说明行" } else { "整行合并的单元格" };
+                // a merge fills every covered cell: its text once
+                diags.push(row_left_out(sheet, r, m.1, &text, why));
             }
             continue;
         }
@@ -422,9 +391,7 @@ pub fn read_indicators(sheet: &Sheet) -> Result<Vec<Indicator>, Vec<Diagnostic>>
             let names: Vec<&str> = used
                 .iter()
                 .filter(|(_, c)| m.1 <= *c && *c <= m.3)
-                .filter_map(|(f, _)| {
-                    SYNONYMS.iter().find(|(g, _)| g == f).map(|(_, n)| n[0])
-                })
+                .filter_map(|(f, _)| columns::names(*f).first().copied())
                 .collect();
             let range = format!(
                 "{}:{}",
@@ -475,6 +442,15 @@ pub fn read_indicators(sheet: &Sheet) -> Result<Vec<Indicator>, Vec<Diagnostic>>
                     sheet.loc(r, col(Field::Text).unwrap_or(0)),
                     "三级指标为空",
                 ));
+            } else {
+                let note = ["注", "说明", "备注", "填表说明"]
+                    .iter()
+                    .any(|p| joined.trim_start().starts_with(p));
+                let why = if note { "说明行" } else { "此行没有三级指标" };
+                let c = row.iter().position(|t| !t.is_empty()).unwrap_or(0);
+                let joined: Vec<&str> =
+                    row.iter().filter(|t| !t.is_empty()).map(String::as_str).collect();
+                diags.push(row_left_out(sheet, r, c, &joined.join(" "), why));
             }
             continue;
         }
@@ -539,18 +515,23 @@ pub fn read_indicators(sheet: &Sheet) -> Result<Vec<Indicator>, Vec<Diagnostic>>
                 .unwrap_or_else(|| Located::new(String::new(), text_loc.clone())),
             co_units: nonempty(Field::CoUnits),
             unit_refs: Vec::new(),
+            done: crate::model::is_done(
+                nonempty(Field::Status).as_ref().map(|s| s.value.as_str()),
+                located(Field::Units).as_ref().map_or("", |u| u.value.as_str()),
+            ),
             deadline: nonempty(Field::Deadline),
+            due: None,
             status: nonempty(Field::Status),
             note: nonempty(Field::Note).map(|l| l.value),
         });
     }
-    if out.is_empty() && diags.is_empty() {
+    if out.is_empty() && !diags.iter().any(Diagnostic::is_error) {
         diags.push(Diagnostic::error(
             Location::File(sheet.file.clone()),
             format!("工作表\"{}\"的表头行下没有指标", sheet.name),
         ));
     }
-    if diags.is_empty() { Ok(out) } else { Err(diags) }
+    if diags.iter().any(Diagnostic::is_error) { Err(diags) } else { Ok((out, diags)) }
 }
 
 #[cfg(test)]

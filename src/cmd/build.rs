@@ -74,7 +74,7 @@ pub fn execute(a: BuildArgs, today: NaiveDate) -> Result<(), Failure> {
         return super::watch::run(&a.dirs[0], out, &settings);
     }
     if a.timings {
-        let (_, pages, t) =
+        let pipeline::Built { pages, timings: t, .. } =
             pipeline::build_case(&dir, out, &settings).map_err(Failure::Problems)?;
         outln!(
             "GONGWEN_TIMINGS {} {} {} {} {} {} {}",
@@ -95,11 +95,16 @@ pub fn execute(a: BuildArgs, today: NaiveDate) -> Result<(), Failure> {
 pub fn build_one(dir: &CaseDir, out: &Path, settings: &Settings) -> bool {
     let start = std::time::Instant::now();
     match pipeline::build_case(dir, out, settings) {
-        Ok((written, pages, _)) => {
-            for p in &written {
+        Ok(built) => {
+            super::print_warnings(&built.warnings);
+            for p in &built.files {
                 outln!("已写出 {}", p.display());
             }
-            outln!("完成：{} 页，用时 {:.2} 秒", pages, start.elapsed().as_secs_f64());
+            outln!(
+                "完成：{} 页，用时 {:.2} 秒",
+                built.pages,
+                start.elapsed().as_secs_f64()
+            );
             true
         }
         Err(diags) => {
@@ -138,8 +143,16 @@ fn build_many(jobs: &[batch::Job], settings: &Settings) -> Result<(), Failure> {
         }
         let name = r.dir.display();
         match &r.result {
-            Ok((_, pages, t)) => {
-                errln!("[{n}/{total}] {name}：{pages} 页，{:.2} 秒", t.total());
+            Ok(b) => {
+                let warned = match b.warnings.len() {
+                    0 => String::new(),
+                    w => format!("，{w} 个警告"),
+                };
+                errln!(
+                    "[{n}/{total}] {name}：{} 页，{:.2} 秒{warned}",
+                    b.pages,
+                    b.timings.total()
+                );
             }
             Err(d) => {
                 let errors = d.iter().filter(|d| d.is_error()).count();
@@ -150,14 +163,21 @@ fn build_many(jobs: &[batch::Job], settings: &Settings) -> Result<(), Failure> {
     let results = batch::build_batch(jobs, settings, &progress);
     let failed: Vec<&BatchResult> =
         results.iter().filter(|r| r.result.is_err()).collect();
-    for r in &failed {
-        errln!("\n{}：", r.dir.display());
-        if let Err(d) = &r.result {
-            print_diags(d);
+    for r in &results {
+        match &r.result {
+            Err(d) => {
+                errln!("\n{}：", r.dir.display());
+                print_diags(d);
+            }
+            Ok(b) if !b.warnings.is_empty() => {
+                errln!("\n{}：", r.dir.display());
+                super::print_warnings(&b.warnings);
+            }
+            Ok(_) => {}
         }
     }
     let pages: usize =
-        results.iter().filter_map(|r| r.result.as_ref().ok()).map(|(_, p, _)| p).sum();
+        results.iter().filter_map(|r| r.result.as_ref().ok()).map(|b| b.pages).sum();
     outln!(
         "共 {total} 个案卷：成功 {}，失败 {}；{pages} 页，用时 {:.2} 秒",
         total - failed.len(),

@@ -33,7 +33,12 @@ pub fn execute(a: CheckArgs, today: NaiveDate) -> Result<(), Failure> {
     let dir = a.dir.map_or(CaseDir::Builtin, CaseDir::Disk);
     match pipeline::compose_dir(&dir, &settings) {
         Ok(c) => {
-            outln!("检查通过：{}（{} 个段落）", c.name, c.doc.paragraphs().len());
+            super::print_warnings(&c.warnings);
+            let warned = match c.warnings.len() {
+                0 => String::new(),
+                n => format!("，{n} 个警告"),
+            };
+            outln!("检查通过：{}（{} 个段落{warned}）", c.name, c.doc.paragraphs().len());
             Ok(())
         }
         Err(diags) => {

@@ -21,7 +21,7 @@ use chrono::{Datelike, NaiveDate};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use crate::diag::{Diagnostic, Location};
-use crate::pipeline::{Formats, Settings};
+use crate::pipeline::{Formats, Settings, Written};
 use crate::render::typst::fonts::{FontOptions, FontSet};
 
 /// Prints a line to standard output (see [`write_stdout`]).
@@ -303,10 +303,19 @@ pub(crate) fn source_of(name: &str) -> Option<String> {
     Some(text.trim_start_matches('\u{feff}').to_string())
 }
 
-/// Prints the files a command wrote, or returns its problems.
-pub fn report(result: Result<Vec<PathBuf>, Vec<Diagnostic>>) -> Result<(), Failure> {
+/// Prints the warnings of a run that succeeded (rows left out of a workbook and
+/// the like) to standard error; they do not change the exit code.
+pub fn print_warnings(warnings: &[Diagnostic]) {
+    for w in warnings {
+        errln!("{}", w.render(&source_of));
+    }
+}
+
+/// Prints the warnings and the files a command wrote, or returns its problems.
+pub fn report(result: Result<Written, Vec<Diagnostic>>) -> Result<(), Failure> {
     let written = result.map_err(Failure::Problems)?;
-    for p in &written {
+    print_warnings(&written.warnings);
+    for p in &written.files {
         outln!("已写出 {}", p.display());
     }
     Ok(())

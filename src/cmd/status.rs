@@ -71,6 +71,7 @@ pub fn execute(a: &StatusArgs, today: NaiveDate) -> Result<(), Failure> {
             outln!("    {}", paint("31", format!("第 {n} 项逾期 {d} 天")));
         }
     }
+    super::print_warnings(&report.warnings);
     for p in &report.written {
         outln!("已写出 {}", p.display());
     }

@@ -177,12 +177,17 @@ impl Inputs {
     fn build(&mut self, case: &CaseDir, settings: &Settings) {
         let start = std::time::Instant::now();
         match pipeline::build_case(case, &self.out, settings) {
-            Ok((written, pages, _)) => {
-                for p in &written {
+            Ok(built) => {
+                super::print_warnings(&built.warnings);
+                for p in &built.files {
                     errln!("已写出 {}", p.display());
                 }
-                errln!("完成：{pages} 页，用时 {:.2} 秒", start.elapsed().as_secs_f64());
-                self.written = written.iter().map(|p| resolve(p)).collect();
+                errln!(
+                    "完成：{} 页，用时 {:.2} 秒",
+                    built.pages,
+                    start.elapsed().as_secs_f64()
+                );
+                self.written = built.files.iter().map(|p| resolve(p)).collect();
             }
             Err(diags) => super::print_diags(&diags),
         }

@@ -574,7 +574,8 @@ async fn check(state: &ServerState, folder: &FsPath) -> Result<Value, ApiError> 
     let dir = CaseDir::Disk(folder.to_path_buf());
     let shown = Shown::new(folder);
     let ds = blocking(state, &shown, move || {
-        Ok(pipeline::compose_dir(&dir, &settings).err().unwrap_or_default())
+        // the problems, or the warnings of a case that passes
+        Ok(pipeline::compose_dir(&dir, &settings).map_or_else(|ds| ds, |c| c.warnings))
     })
     .await?;
     let ok = !ds.iter().any(Diagnostic::is_error);

@@ -656,3 +656,26 @@ fn command_line_errors_are_chinese_and_exit_2() {
     );
     assert!(!dir.path().join("out").exists(), "nothing is written");
 }
+
+#[test]
+fn warnings_are_printed_and_the_build_succeeds() {
+    let dir = tempfile::tempdir().unwrap();
+    let fixture =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/plan-from-workbook");
+    let fixture = fixture.to_str().unwrap();
+    let note = "指标.xlsx › 任务分解!A11: 警告：说明行，未作为指标读入：\"注：第5至8项指标所称行政规范性文件";
+    for args in [
+        &["build", fixture, "--format", "pdf", "--date", "2024-03-05"][..],
+        &["check", fixture],
+    ] {
+        let out = gongwen(args, dir.path());
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(0), "{args:?}: {stderr}");
+        assert!(stderr.contains(note), "{args:?}: {stderr}");
+        assert!(stderr.contains("任务分解!A19: 警告：说明行"), "{args:?}: {stderr}");
+        assert!(!stderr.contains("错误"), "{args:?}: {stderr}");
+    }
+    let check = gongwen(&["check", fixture], dir.path());
+    assert!(String::from_utf8_lossy(&check.stdout).contains("2 个警告"));
+    assert!(dir.path().join("out").read_dir().unwrap().count() > 0);
+}

@@ -143,7 +143,7 @@ fn excel_dates_are_read_as_dates() {
     ws.write_string(2, 4, "进行中").unwrap();
     wb.save(&path).unwrap();
     let sheet = gongwen::case::workbook::read_sheet(&path, "进度.xlsx", None).unwrap();
-    let inds = gongwen::case::workbook::read_indicators(&sheet).unwrap();
+    let inds = gongwen::case::workbook::read_indicators(&sheet).unwrap().0;
     assert_eq!(inds[0].deadline.as_ref().unwrap().value, "2024年9月30日");
     assert_eq!(inds[0].status.as_ref().unwrap().value, "2024年9月20日");
     assert_eq!(inds[1].deadline.as_ref().unwrap().value, "2024年10月底前");
@@ -177,4 +177,54 @@ fn task_deadlines_are_read_and_checked_against_the_stages() {
         )),
         "{errs:?}"
     );
+}
+
+#[test]
+fn deadlines_and_statuses_are_typed_once_at_load() {
+    use chrono::NaiveDate;
+    let fixture =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/progress");
+    let case = gongwen::case::load_case(&gongwen::case::CaseDir::Disk(fixture)).unwrap();
+    let by_text = |t: &str| {
+        case.indicators
+            .iter()
+            .find(|i| i.deadline.as_ref().is_some_and(|d| d.value == t))
+            .unwrap_or_else(|| panic!("{t}"))
+    };
+    let day = |m, d| NaiveDate::from_ymd_opt(2024, m, d);
+    // a year-less date took the year of the notice (2024-03-05), as the loader's
+    // stage check and `status` both read it: one parser, one year rule
+    let yearless = by_text("4月1日");
+    let due = yearless.due.as_ref().unwrap();
+    assert!(!due.names_year);
+    assert_eq!(due.deadline.latest_day(), day(4, 1));
+    assert!(!yearless.done, "未开始");
+    let named = by_text("2024年4月中旬");
+    assert!(named.due.as_ref().unwrap().names_year);
+    assert_eq!(named.due.as_ref().unwrap().deadline.latest_day(), day(4, 20));
+    // an open deadline is read, without a last day
+    assert_eq!(
+        by_text("按照市部署时间").due.as_ref().unwrap().deadline.latest_day(),
+        None
+    );
+    // 完成情况: 已完成, or a date of completion, means done; 进行中 does not
+    assert!(by_text("2024年3月底前").done);
+    assert!(by_text("2024年4月5日").done);
+    assert!(!by_text("2024年3月15日").done);
+    // the states read the typed values
+    let states = gongwen::progress::task_states(
+        &case,
+        NaiveDate::from_ymd_opt(2024, 4, 10).unwrap(),
+    )
+    .unwrap();
+    let state = |t: &str| {
+        states
+            .iter()
+            .find(|s| s.indicator.deadline.as_ref().is_some_and(|d| d.value == t))
+            .unwrap()
+            .state
+            .clone()
+    };
+    assert_eq!(state("4月1日"), gongwen::progress::State::Overdue { days: 9 });
+    assert_eq!(state("2024年4月5日"), gongwen::progress::State::Done);
 }

@@ -550,7 +550,9 @@ fn horizontal_merge_in_an_indicator_row_is_a_located_error() {
     assert_eq!(
         ds,
         [
-            "DIR/指标.xlsx › 指标!C4: 错误：单元格 C4:D4 横向合并，跨越了\"三级指标\"\"责任单位\"等列\n  提示：指标行中每列应分别填写：请取消合并后把内容填入各自的列"
+            "DIR/指标.xlsx › 指标!C4: 错误：单元格 C4:D4 横向合并，跨越了\"三级指标\"\"责任单位\"等列\n  提示：指标行中每列应分别填写：请取消合并后把内容填入各自的列",
+            // the note row under the table is left out, and said so
+            "DIR/指标.xlsx › 指标!A6: 警告：说明行，未作为指标读入：\"注：本表由县司法局汇总。\"",
         ]
     );
 }

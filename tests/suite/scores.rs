@@ -80,7 +80,7 @@ fn blank_sheets_and_entry_workbook() {
     let dir = tempfile::tempdir().unwrap();
     let written =
         pipeline::build_scores(&seed_file(), None, &[], dir.path(), &settings()).unwrap();
-    assert_eq!(written.len(), 3);
+    assert_eq!(written.files.len(), 3);
     let docx = std::fs::read(dir.path().join("督察情况打分表.docx")).unwrap();
     let xml = document_xml(&docx);
     assert!(
@@ -204,9 +204,10 @@ fn totals_ranks_ties_and_blanks() {
     let written =
         pipeline::build_scores(&seed_file(), Some(&path), &[], dir.path(), &settings())
             .unwrap();
-    let docx =
-        std::fs::read(written.iter().find(|p| p.extension().unwrap() == "docx").unwrap())
-            .unwrap();
+    let docx = std::fs::read(
+        written.files.iter().find(|p| p.extension().unwrap() == "docx").unwrap(),
+    )
+    .unwrap();
     let text: String = docx_paragraphs(&docx).iter().map(|p| normalize(p)).collect();
     assert!(text.contains("1华龙区198.5"), "{}", &text[..300.min(text.len())]);
     assert!(text.contains("1清丰县198.5"));
@@ -290,5 +291,5 @@ fn sheets_from_a_workbook() {
         &settings(),
     )
     .unwrap();
-    assert_eq!(written.len(), 3);
+    assert_eq!(written.files.len(), 3);
 }

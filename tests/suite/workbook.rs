@@ -147,7 +147,7 @@ fn breakdown_workbook_reads_every_row_with_merges_filled() {
     let (_dir, path, rows) = temp_breakdown();
     let sheet =
         gongwen::case::workbook::read_sheet(&path, "任务分解.xlsx", None).unwrap();
-    let inds = gongwen::case::workbook::read_indicators(&sheet).unwrap();
+    let inds = gongwen::case::workbook::read_indicators(&sheet).unwrap().0;
     assert_eq!(inds.len(), 104);
     for (ind, row) in inds.iter().zip(&rows) {
         assert_eq!(ind.seq.to_string(), row.seq);
@@ -171,11 +171,11 @@ fn table_command_prints_the_workbook_row_by_row_in_both_formats() {
     let s = settings();
     let written =
         pipeline::build_table(&path, None, Some("任务分解表"), &out, &s).unwrap();
-    assert_eq!(written.len(), 2);
+    assert_eq!(written.files.len(), 2);
     // GONGWEN_KEEP=DIR keeps the outputs for a look (or a layout check)
     if let Some(keep) = std::env::var_os("GONGWEN_KEEP") {
         std::fs::create_dir_all(&keep).unwrap();
-        for f in &written {
+        for f in &written.files {
             std::fs::copy(f, Path::new(&keep).join(f.file_name().unwrap())).unwrap();
         }
         std::fs::copy(&path, Path::new(&keep).join("任务分解.xlsx")).unwrap();
@@ -189,7 +189,7 @@ fn table_command_prints_the_workbook_row_by_row_in_both_formats() {
     // render again for the PDF's page texts
     let sheet =
         gongwen::case::workbook::read_sheet(&path, "任务分解.xlsx", None).unwrap();
-    let inds = gongwen::case::workbook::read_indicators(&sheet).unwrap();
+    let inds = gongwen::case::workbook::read_indicators(&sheet).unwrap().0;
     let cols = gongwen::case::default_columns("任务分解");
     let doc =
         gongwen::compose::compose_table("任务分解表", &inds, &cols, s.fonts.as_ref())
@@ -199,6 +199,7 @@ fn table_command_prints_the_workbook_row_by_row_in_both_formats() {
         name: "t".into(),
         doc,
         images: Default::default(),
+        warnings: Vec::new(),
     };
     let r = pipeline::render(&composed, &s).unwrap();
     let pdf = pdf_text(&r);
@@ -310,7 +311,9 @@ fn units_are_checked_against_the_registry_with_suggestions() {
     assert_eq!(
         errs,
         [
-            "DIR/任务分解.xlsx › 任务分解!E7: 错误：未登记的单位\"县司发局\"（是否为\"县司法局\"？）"
+            // the note row under the table is left out, and said so
+            "DIR/任务分解.xlsx › 任务分解!A15: 警告：说明行，未作为指标读入：\"说明：本表由县司法局汇总。\"",
+            "DIR/任务分解.xlsx › 任务分解!E7: 错误：未登记的单位\"县司发局\"（是否为\"县司法局\"？）",
         ]
     );
 }
@@ -323,6 +326,7 @@ fn unit_task_lists_and_summary() {
         pipeline::build_units(&CaseDir::Disk(fixture.clone()), dir.path(), &settings())
             .unwrap();
     let names: Vec<String> = written
+        .files
         .iter()
         .map(|p| p.file_name().unwrap().to_string_lossy().into_owned())
         .collect();
@@ -381,9 +385,10 @@ fn diff_reports_gained_and_lost_units() {
     assert_eq!(changes[1].number, "5");
     assert!(changes[1].gained.is_empty());
     assert_eq!(changes[1].lost, ["县司法局"]);
-    let docx =
-        std::fs::read(written.iter().find(|p| p.extension().unwrap() == "docx").unwrap())
-            .unwrap();
+    let docx = std::fs::read(
+        written.files.iter().find(|p| p.extension().unwrap() == "docx").unwrap(),
+    )
+    .unwrap();
     let text: String = docx_paragraphs(&docx).iter().map(|p| normalize(p)).collect();
     assert!(text.contains("调整前") && text.contains("县市场监督管理局"));
 }
@@ -454,4 +459,83 @@ fn roster_and_task_forces_from_workbooks() {
     ));
     assert!(p.contains(&"3.工作专班".to_string()));
     assert_eq!(rendered.pages % 2, 0);
+}
+
+#[test]
+fn rows_left_out_are_warned_not_dropped_silently() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("清单.xlsx");
+    let mut wb = Workbook::new();
+    let ws = wb.add_worksheet();
+    ws.set_name("任务表").unwrap();
+    for (c, h) in ["序号", "三级指标", "填报材料", "责任单位"].iter().enumerate()
+    {
+        ws.write_string(0, c as u16, *h).unwrap();
+    }
+    ws.write_string(1, 0, "1").unwrap();
+    ws.write_string(1, 1, "编制权责清单。").unwrap();
+    ws.write_string(1, 3, "司法局").unwrap();
+    // a note over the table's width, a section row, a signature line
+    let plain = rust_xlsxwriter::Format::new();
+    ws.merge_range(2, 0, 2, 3, "注：本表由县司法局负责解释，自印发之日起施行", &plain)
+        .unwrap();
+    ws.merge_range(3, 0, 3, 3, "加分项", &plain).unwrap();
+    ws.write_string(4, 0, "1").unwrap();
+    ws.write_string(4, 1, "获得表彰。").unwrap();
+    ws.write_string(5, 0, "制表人：张三").unwrap();
+    wb.save(&path).unwrap();
+    let sheet = gongwen::case::workbook::read_sheet(&path, "清单.xlsx", None).unwrap();
+    let (inds, warnings) = gongwen::case::workbook::read_indicators(&sheet).unwrap();
+    assert_eq!(inds.len(), 2);
+    let warnings: Vec<String> = warnings.iter().map(ToString::to_string).collect();
+    assert_eq!(
+        warnings,
+        [
+            "清单.xlsx › 任务表!A3: 警告：说明行，未作为指标读入：\"注：本表由县司法局负责解释，自印发之日起…\"",
+            "清单.xlsx › 任务表!A6: 警告：此行没有三级指标，未作为指标读入：\"制表人：张三\"",
+        ]
+    );
+}
+
+#[test]
+fn header_synonyms_are_shared_by_indicator_roster_and_score_workbooks() {
+    use gongwen::case::columns::{
+        Field, INDICATOR_FIELDS, ROSTER_FIELDS, SCORE_FIELDS, TASK_FORCE_FIELDS, field_of,
+    };
+    // 责任单位, 牵头单位 and 落实单位 name one column in every kind of table,
+    // written with spaces or not
+    for name in ["责任单位", "牵头 单位", "落实单位"] {
+        for fields in [INDICATOR_FIELDS, TASK_FORCE_FIELDS, SCORE_FIELDS] {
+            assert_eq!(field_of(name, fields), Some(Field::Units), "{name}");
+        }
+    }
+    // a score sheet's header may say 考核内容 for 工作任务, and a points column
+    // may carry its unit
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("打分表.xlsx");
+    let mut wb = Workbook::new();
+    let ws = wb.add_worksheet();
+    ws.set_name("打分表").unwrap();
+    ws.write_string(0, 0, "责任人：张三").unwrap();
+    for (c, h) in ["考核类别", "考 核 内 容", "分值（分）", "牵头单位", "评分标准"]
+        .iter()
+        .enumerate()
+    {
+        ws.write_string(1, c as u16, *h).unwrap();
+    }
+    for (c, v) in
+        ["依法行政", "编制权责清单", "100", "司法局", "未编制不得分"].iter().enumerate()
+    {
+        ws.write_string(2, c as u16, *v).unwrap();
+    }
+    wb.save(&path).unwrap();
+    let scores = gongwen::scores::load_scores(&path).unwrap();
+    assert_eq!(scores.sheets.len(), 1);
+    let tasks: Vec<_> = scores.sheets[0].tasks().collect();
+    assert_eq!(tasks.len(), 1);
+    assert_eq!(tasks[0].2.text.value, "编制权责清单");
+    // a roster's columns by their other names
+    assert_eq!(field_of("身份", ROSTER_FIELDS), Some(Field::Group));
+    assert_eq!(field_of("现任 职务", ROSTER_FIELDS), Some(Field::Post));
+    assert_eq!(field_of("成员", ROSTER_FIELDS), Some(Field::Name));
 }
