@@ -134,20 +134,9 @@ pub fn load_scores(path: &Path) -> Result<Scores, Vec<Diagnostic>> {
 /// 主要职责 merged over its tasks; points from the 分值 column, else from the
 /// task's "(6分)".
 fn load_scores_workbook(path: &Path) -> Result<Scores, Vec<Diagnostic>> {
-    use calamine::{Reader, open_workbook_auto};
     let shown = crate::case::display_path(path);
-    let names = open_workbook_auto(path)
-        .map_err(|e| {
-            vec![Diagnostic::error(
-                Location::File(shown.clone()),
-                format!(
-                    "无法读取工作簿：{}",
-                    crate::case::workbook::workbook_problem(&e.to_string())
-                ),
-            )]
-        })?
-        .sheet_names()
-        .to_vec();
+    // bounded and isolated like every workbook read (a hostile file is an error)
+    let names = crate::case::workbook::sheet_names(path, &shown).map_err(|d| vec![d])?;
     let mut diags = Vec::new();
     let mut sheets = Vec::new();
     for name in names {

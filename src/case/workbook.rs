@@ -139,6 +139,35 @@ fn open_sheet(
     .map_err(|e| crate::case::guard_error(at(), e))?
 }
 
+/// The names of a workbook's sheets, read as a sheet is (see [`open_sheet`]):
+/// the bytes bounded and checked first, the parser isolated with a time limit.
+pub fn sheet_names(path: &Path, shown: &str) -> Result<Vec<String>, Diagnostic> {
+    use crate::case::preflight;
+    let at = || Location::File(shown.to_string());
+    let limits = preflight::Limits::default();
+    let bytes = crate::fsguard::read_limited(path, limits.max_bytes)
+        .map_err(|e| crate::case::guard_error(at(), e))?;
+    let ext = path.extension().and_then(|e| e.to_str()).unwrap_or("").to_lowercase();
+    preflight::check_workbook(&bytes, &ext, &limits)
+        .map_err(|e| crate::case::guard_error(at(), e))?;
+    let shown2 = shown.to_string();
+    preflight::open_guarded(
+        move || {
+            use calamine::Reader;
+            calamine::open_workbook_auto_from_rs(std::io::Cursor::new(bytes))
+                .map(|wb| wb.sheet_names().to_vec())
+                .map_err(|e| {
+                    Diagnostic::error(
+                        Location::File(shown2.clone()),
+                        format!("无法读取工作簿：{}", workbook_problem(&e.to_string())),
+                    )
+                })
+        },
+        std::time::Duration::from_secs(30),
+    )
+    .map_err(|e| crate::case::guard_error(at(), e))?
+}
+
 /// Parses a checked workbook and reads one sheet (see [`open_sheet`]).
 fn read_workbook(
     bytes: std::sync::Arc<[u8]>,

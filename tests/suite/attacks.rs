@@ -629,6 +629,26 @@ fn a_30_mb_shared_string_is_refused() {
     assert!(!s.out().exists());
 }
 
+/// The score sheets' workbook is read as carefully as an indicator workbook:
+/// a 30 MB shared string in a small file is refused before the parser runs.
+#[test]
+fn a_score_workbook_with_a_30_mb_shared_string_is_refused() {
+    let s = Sandbox::new();
+    let big = "x".repeat(30 * 1024 * 1024);
+    let rows = format!(
+        "<row r=\"1\">{}{}</row><row r=\"2\"><c r=\"A2\" t=\"s\"><v>0</v></c></row>",
+        inline("A1", "工作任务"),
+        inline("B1", "分值"),
+    );
+    let path = s.case().join("打分.xlsx");
+    hand_xlsx(&path, &rows, &[&big]);
+    assert!(std::fs::metadata(&path).unwrap().len() < 1024 * 1024, "deflated");
+    let run = s.run(&["scores", "打分.xlsx", "--out", "out"]);
+    assert_refused(&run, 1, &["打分.xlsx: 错误：", "共享字符串", "超过"]);
+    assert!(run.stderr.len() < 10_000, "the string is not echoed");
+    assert!(!s.out().exists());
+}
+
 #[test]
 fn an_ods_with_a_broken_end_tag_is_refused() {
     let s = Sandbox::new();
@@ -653,6 +673,34 @@ fn an_ods_with_a_broken_end_tag_is_refused() {
     s.indicators("指标.ods");
     let run = s.run(&["build", "."]);
     assert_refused(&run, 1, &["指标.ods: 错误：", "已损坏"]);
+    assert!(!s.out().exists());
+}
+
+/// The same broken .ods as the score sheets' workbook: refused, not a spin (the
+/// sheet names were once read by an unguarded parser).
+#[test]
+fn a_score_workbook_ods_with_a_broken_end_tag_is_refused() {
+    let s = Sandbox::new();
+    let content = concat!(
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?><office:document-content ",
+        "xmlns:office=\"urn:oasis:names:tc:opendocument:xmlns:office:1.0\" ",
+        "xmlns:table=\"urn:oasis:names:tc:opendocument:xmlns:table:1.0\" ",
+        "xmlns:text=\"urn:oasis:names:tc:opendocument:xmlns:text:1.0\" office:version=\"1.2\">",
+        "<office:body><office:spreadsheet><table:table table:name=\"打分\">",
+        "<table:table-row><table:table-cell office:value-type=\"string\"><text:p>工作任务</text:p></table:table-cell>",
+        "<table:table-cell office:value-type=\"string\"><text:p>分值</text:p></table:table-cell></table:table-row>",
+        "</table:tabl8></office:spreadsheet></office:body></office:document-content>"
+    );
+    write_zip(
+        &s.case().join("打分.ods"),
+        &[
+            ("mimetype", b"application/vnd.oasis.opendocument.spreadsheet"),
+            ("content.xml", content.as_bytes()),
+        ],
+        true,
+    );
+    let run = s.run(&["scores", "打分.ods", "--out", "out"]);
+    assert_refused(&run, 1, &["打分.ods: 错误：", "已损坏"]);
     assert!(!s.out().exists());
 }
 
