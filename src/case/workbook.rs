@@ -119,53 +119,58 @@ fn open_sheet(
     wanted: Option<&str>,
     indicators: bool,
 ) -> Result<Sheet, Diagnostic> {
+    let wanted = wanted.map(str::to_string);
+    checked_workbook(path, shown, move |bytes, shown| {
+        read_workbook(bytes, &shown, wanted.as_deref(), indicators)
+    })
+}
+
+/// The names of a workbook's sheets, read as a sheet is (see [`checked_workbook`]).
+pub fn sheet_names(path: &Path, shown: &str) -> Result<Vec<String>, Diagnostic> {
+    checked_workbook(path, shown, |bytes, shown| {
+        use calamine::Reader;
+        Ok(open_workbook(bytes, &shown)?.sheet_names().to_vec())
+    })
+}
+
+/// Runs `read` on a workbook's bytes, bounded before any parsing: size,
+/// dimensions, cells and strings are checked on the bytes first, and the parser
+/// runs isolated with a time limit (a panic or a hang in it is an error at this
+/// file, not a crash).
+fn checked_workbook<T: Send + 'static>(
+    path: &Path,
+    shown: &str,
+    read: impl FnOnce(std::sync::Arc<[u8]>, String) -> Result<T, Diagnostic> + Send + 'static,
+) -> Result<T, Diagnostic> {
     use crate::case::preflight;
     let at = || Location::File(shown.to_string());
     let limits = preflight::Limits::default();
-    // bounded before any parsing: size, dimensions, cells and strings are
-    // checked on the bytes first, and the parser runs isolated with a time
-    // limit (a panic or a hang in it is an error at this file, not a crash)
     let bytes = crate::fsguard::read_limited(path, limits.max_bytes)
         .map_err(|e| crate::case::guard_error(at(), e))?;
     let ext = path.extension().and_then(|e| e.to_str()).unwrap_or("").to_lowercase();
     preflight::check_workbook(&bytes, &ext, &limits)
         .map_err(|e| crate::case::guard_error(at(), e))?;
-    let (shown2, wanted2) = (shown.to_string(), wanted.map(str::to_string));
-    let bytes: std::sync::Arc<[u8]> = bytes.into();
+    let (bytes, shown2): (std::sync::Arc<[u8]>, String) =
+        (bytes.into(), shown.to_string());
     preflight::open_guarded(
-        move || read_workbook(bytes, &shown2, wanted2.as_deref(), indicators),
+        move || read(bytes, shown2),
         std::time::Duration::from_secs(30),
     )
     .map_err(|e| crate::case::guard_error(at(), e))?
 }
 
-/// The names of a workbook's sheets, read as a sheet is (see [`open_sheet`]):
-/// the bytes bounded and checked first, the parser isolated with a time limit.
-pub fn sheet_names(path: &Path, shown: &str) -> Result<Vec<String>, Diagnostic> {
-    use crate::case::preflight;
-    let at = || Location::File(shown.to_string());
-    let limits = preflight::Limits::default();
-    let bytes = crate::fsguard::read_limited(path, limits.max_bytes)
-        .map_err(|e| crate::case::guard_error(at(), e))?;
-    let ext = path.extension().and_then(|e| e.to_str()).unwrap_or("").to_lowercase();
-    preflight::check_workbook(&bytes, &ext, &limits)
-        .map_err(|e| crate::case::guard_error(at(), e))?;
-    let shown2 = shown.to_string();
-    preflight::open_guarded(
-        move || {
-            use calamine::Reader;
-            calamine::open_workbook_auto_from_rs(std::io::Cursor::new(bytes))
-                .map(|wb| wb.sheet_names().to_vec())
-                .map_err(|e| {
-                    Diagnostic::error(
-                        Location::File(shown2.clone()),
-                        format!("无法读取工作簿：{}", workbook_problem(&e.to_string())),
-                    )
-                })
-        },
-        std::time::Duration::from_secs(30),
-    )
-    .map_err(|e| crate::case::guard_error(at(), e))?
+/// A checked workbook's bytes opened by the parser.
+fn open_workbook(
+    bytes: std::sync::Arc<[u8]>,
+    shown: &str,
+) -> Result<calamine::Sheets<std::io::Cursor<std::sync::Arc<[u8]>>>, Diagnostic> {
+    calamine::open_workbook_auto_from_rs(std::io::Cursor::new(bytes)).map_err(|e| {
+        Diagnostic::error(
+            Location::File(shown.to_string()),
+            format!("无法读取工作簿：{}", workbook_problem(&e.to_string())),
+        )
+        .with_hint("请用 Excel 或 WPS 打开此文件，确认能正常打开后另存为 .xlsx 再试")
+    })
 }
 
 /// Parses a checked workbook and reads one sheet (see [`open_sheet`]).
@@ -181,14 +186,7 @@ fn read_workbook(
             format!("无法读取工作簿（{why}）"),
         )
     };
-    let mut wb = calamine::open_workbook_auto_from_rs(std::io::Cursor::new(bytes))
-        .map_err(|e| {
-            Diagnostic::error(
-                Location::File(shown.to_string()),
-                format!("无法读取工作簿：{}", workbook_problem(&e.to_string())),
-            )
-            .with_hint("请用 Excel 或 WPS 打开此文件，确认能正常打开后另存为 .xlsx 再试")
-        })?;
+    let mut wb = open_workbook(bytes, shown)?;
     let names = wb.sheet_names().to_vec();
     let candidates: Vec<String> = match wanted {
         Some(w) => {
