@@ -1194,9 +1194,9 @@ async fn scores_download(
 mod tests {
     use super::*;
 
-    #[test]
-    fn a_panicking_build_is_a_500_and_frees_its_permit() {
-        let state = ServerState::new(
+    /// A server state over the temporary folder, with the bundled fonts only.
+    fn test_state() -> Arc<ServerState> {
+        ServerState::new(
             std::env::temp_dir(),
             None,
             FontSet::load(&crate::render::typst::fonts::FontOptions {
@@ -1205,12 +1205,21 @@ mod tests {
             }),
             crate::render::typst::world::library(),
             None,
-        );
-        let rt = tokio::runtime::Builder::new_multi_thread()
+        )
+    }
+
+    fn runtime() -> tokio::runtime::Runtime {
+        tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
             .enable_all()
             .build()
-            .unwrap();
+            .unwrap()
+    }
+
+    #[test]
+    fn a_panicking_build_is_a_500_and_frees_its_permit() {
+        let state = test_state();
+        let rt = runtime();
         let shown = Shown { replace: Vec::new() };
         rt.block_on(async {
             for _ in 0..=BUILD_PERMITS {
@@ -1232,21 +1241,8 @@ mod tests {
     #[test]
     fn requests_on_one_workspace_wait_for_each_other() {
         use std::sync::atomic::{AtomicBool, Ordering};
-        let state = ServerState::new(
-            std::env::temp_dir(),
-            None,
-            FontSet::load(&crate::render::typst::fonts::FontOptions {
-                paths: vec![],
-                ignore_system: true,
-            }),
-            crate::render::typst::world::library(),
-            None,
-        );
-        let rt = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .enable_all()
-            .build()
-            .unwrap();
+        let state = test_state();
+        let rt = runtime();
         let (a, b) =
             ("0123456789abcdef0123456789abcdef", "fedcba9876543210fedcba9876543210");
         rt.block_on(async {
