@@ -649,27 +649,40 @@ fn a_score_workbook_with_a_30_mb_shared_string_is_refused() {
     assert!(!s.out().exists());
 }
 
-#[test]
-fn an_ods_with_a_broken_end_tag_is_refused() {
-    let s = Sandbox::new();
-    let content = concat!(
+/// An .ods whose sheet `sheet` has one header row of `headers` and then a
+/// corrupted end tag (`</table:tabl8>`), on which the parser once spun forever.
+fn broken_ods(path: &Path, sheet: &str, headers: &[&str]) {
+    let cells: String = headers
+        .iter()
+        .map(|h| {
+            format!(
+                "<table:table-cell office:value-type=\"string\"><text:p>{h}</text:p></table:table-cell>"
+            )
+        })
+        .collect();
+    let content = format!(
+        "{}{}{}{}<office:body><office:spreadsheet><table:table table:name=\"{sheet}\">\
+         <table:table-row>{cells}</table:table-row>\
+         </table:tabl8></office:spreadsheet></office:body></office:document-content>",
         "<?xml version=\"1.0\" encoding=\"UTF-8\"?><office:document-content ",
         "xmlns:office=\"urn:oasis:names:tc:opendocument:xmlns:office:1.0\" ",
         "xmlns:table=\"urn:oasis:names:tc:opendocument:xmlns:table:1.0\" ",
         "xmlns:text=\"urn:oasis:names:tc:opendocument:xmlns:text:1.0\" office:version=\"1.2\">",
-        "<office:body><office:spreadsheet><table:table table:name=\"任务表\">",
-        "<table:table-row><table:table-cell office:value-type=\"string\"><text:p>序号</text:p></table:table-cell>",
-        "<table:table-cell office:value-type=\"string\"><text:p>三级指标</text:p></table:table-cell></table:table-row>",
-        "</table:tabl8></office:spreadsheet></office:body></office:document-content>"
     );
     write_zip(
-        &s.case().join("指标.ods"),
+        path,
         &[
             ("mimetype", b"application/vnd.oasis.opendocument.spreadsheet"),
             ("content.xml", content.as_bytes()),
         ],
         true,
     );
+}
+
+#[test]
+fn an_ods_with_a_broken_end_tag_is_refused() {
+    let s = Sandbox::new();
+    broken_ods(&s.case().join("指标.ods"), "任务表", &["序号", "三级指标"]);
     s.indicators("指标.ods");
     let run = s.run(&["build", "."]);
     assert_refused(&run, 1, &["指标.ods: 错误：", "已损坏"]);
@@ -681,24 +694,7 @@ fn an_ods_with_a_broken_end_tag_is_refused() {
 #[test]
 fn a_score_workbook_ods_with_a_broken_end_tag_is_refused() {
     let s = Sandbox::new();
-    let content = concat!(
-        "<?xml version=\"1.0\" encoding=\"UTF-8\"?><office:document-content ",
-        "xmlns:office=\"urn:oasis:names:tc:opendocument:xmlns:office:1.0\" ",
-        "xmlns:table=\"urn:oasis:names:tc:opendocument:xmlns:table:1.0\" ",
-        "xmlns:text=\"urn:oasis:names:tc:opendocument:xmlns:text:1.0\" office:version=\"1.2\">",
-        "<office:body><office:spreadsheet><table:table table:name=\"打分\">",
-        "<table:table-row><table:table-cell office:value-type=\"string\"><text:p>工作任务</text:p></table:table-cell>",
-        "<table:table-cell office:value-type=\"string\"><text:p>分值</text:p></table:table-cell></table:table-row>",
-        "</table:tabl8></office:spreadsheet></office:body></office:document-content>"
-    );
-    write_zip(
-        &s.case().join("打分.ods"),
-        &[
-            ("mimetype", b"application/vnd.oasis.opendocument.spreadsheet"),
-            ("content.xml", content.as_bytes()),
-        ],
-        true,
-    );
+    broken_ods(&s.case().join("打分.ods"), "打分", &["工作任务", "分值"]);
     let run = s.run(&["scores", "打分.ods", "--out", "out"]);
     assert_refused(&run, 1, &["打分.ods: 错误：", "已损坏"]);
     assert!(!s.out().exists());
