@@ -237,12 +237,15 @@ pub struct Cell {
     pub colspan: u32,
     /// Alignment override.
     pub align: Option<Align>,
+    /// A merged label printed again after a page break (in the PDF's copy of
+    /// the document only): it opens no group of its own.
+    pub again: bool,
 }
 
 impl Cell {
     /// A one-by-one cell.
     pub fn new(text: impl Into<String>) -> Self {
-        Self { text: text.into(), rowspan: 1, colspan: 1, align: None }
+        Self { text: text.into(), rowspan: 1, colspan: 1, align: None, again: false }
     }
 }
 
@@ -395,6 +398,14 @@ pub fn wrap_text(
     lines
 }
 
+/// The width a table's rows are estimated for (a landscape table in its 225 mm
+/// block, less the cell borders), in mm: what both writers and the layout stage
+/// pass to [`Table::tall_rows`] and [`Table::keep_with_next`].
+pub const TABLE_WIDTH_MM: f64 = 222.0;
+/// The height a table's page offers its rows (the landscape 156 mm block less
+/// a margin), in mm.
+pub const TABLE_BLOCK_MM: f64 = 150.0;
+
 impl Table {
     /// The height of a cell's text estimated from the column widths of a table
     /// `width_mm` wide, in mm (lines 1.4 em apart, 3.6 mm of padding).
@@ -468,7 +479,12 @@ impl Table {
                 slots
                     .iter()
                     .filter_map(|slot| match slot {
-                        Slot::Start((i, col)) if self.rows[r][*i].rowspan > 1 => {
+                        // a label printed again after a break opens no group: the
+                        // PDF's copy keeps the rows the DOCX keeps
+                        Slot::Start((i, col))
+                            if self.rows[r][*i].rowspan > 1
+                                && !self.rows[r][*i].again =>
+                        {
                             let cell = &self.rows[r][*i];
                             Some((
                                 cell.rowspan as usize,
@@ -529,6 +545,7 @@ impl Table {
                     cell.rowspan = (b - r) as u32;
                     let mut again = cell.clone();
                     again.rowspan = rest;
+                    again.again = true;
                     let at = grid[b][..c]
                         .iter()
                         .filter(|s| matches!(s, Slot::Start(_)))

@@ -698,6 +698,7 @@ pub fn indicator_table(
                 rowspan: 1,
                 colspan: cols.len() as u32,
                 align: Some(Align::Left),
+                again: false,
             }]);
         }
         let mut row = Vec::new();

@@ -52,6 +52,7 @@ fn sheet_table(sheet: &Sheet, scores: Option<&[Option<Points>]>) -> doc::Table {
                     rowspan: 1,
                     colspan: 4,
                     align: Some(Align::Center),
+                    again: false,
                 },
                 Cell::new(max.to_string()),
                 Cell::new(String::new()),
@@ -70,7 +71,11 @@ fn sheet_table(sheet: &Sheet, scores: Option<&[Option<Points>]>) -> doc::Table {
     });
     rows.push(vec![
         Cell {
-            text: "合计".into(), rowspan: 1, colspan: 4, align: Some(Align::Center)
+            text: "合计".into(),
+            rowspan: 1,
+            colspan: 4,
+            align: Some(Align::Center),
+            again: false,
         },
         Cell::new(sheet.full.to_string()),
         Cell::new(String::new()),

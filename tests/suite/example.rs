@@ -283,7 +283,8 @@ fn no_group_starts_alone_at_a_page_foot() {
     assert_eq!(tables.len(), rendered.table_breaks.len(), "one table per annex table");
     let (mut checked, mut kept) = (0, 0);
     for ((t, _), breaks) in tables.into_iter().zip(&rendered.table_breaks) {
-        let keep = t.keep_with_next(222.0, 150.0);
+        let keep =
+            t.keep_with_next(gongwen::doc::TABLE_WIDTH_MM, gongwen::doc::TABLE_BLOCK_MM);
         kept += keep.iter().filter(|k| **k).count();
         let mut page_start = 0;
         for &b in breaks {

@@ -512,7 +512,7 @@ impl Writer<'_> {
     fn table(&mut self, t: &doc::Table) -> Table {
         // a little less than the block: cell borders lie outside the grid widths
         let available = if self.landscape { 222.0 } else { 154.0 };
-        let tall = t.tall_rows(222.0, 150.0);
+        let tall = t.tall_rows(crate::doc::TABLE_WIDTH_MM, crate::doc::TABLE_BLOCK_MM);
         let widths: Vec<usize> = t
             .column_widths_mm(available)
             .iter()
@@ -559,7 +559,8 @@ impl Writer<'_> {
                 .cant_split(),
         ];
         let grid = span_grid(&t.rows, t.columns.len());
-        let keep = t.keep_with_next(222.0, 150.0);
+        let keep =
+            t.keep_with_next(crate::doc::TABLE_WIDTH_MM, crate::doc::TABLE_BLOCK_MM);
         for (r, grid_row) in grid.iter().enumerate() {
             let opens_group = keep[r];
             let mut cells = Vec::new();

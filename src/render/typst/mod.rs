@@ -183,7 +183,7 @@ pub const ROW_LABEL: &str = "gongwen-row";
 fn table(t: &Table, index: usize, s: &mut String) {
     // rows kept with the next (a merged group's first row): one more column, 0 mm
     // wide and empty, whose unbreakable cells span each run of rows kept together
-    let keep = t.keep_with_next(222.0, 150.0);
+    let keep = t.keep_with_next(crate::doc::TABLE_WIDTH_MM, crate::doc::TABLE_BLOCK_MM);
     let keeps = keep.iter().any(|k| *k);
     let extra = |v: &mut Vec<String>, item: &str| {
         if keeps {
@@ -212,7 +212,7 @@ fn table(t: &Table, index: usize, s: &mut String) {
     );
     // landscape tables are ≈222 mm wide in a 156 mm block; rows taller than that
     // must be allowed to break between lines
-    let tall = t.tall_rows(222.0, 150.0);
+    let tall = t.tall_rows(crate::doc::TABLE_WIDTH_MM, crate::doc::TABLE_BLOCK_MM);
     for (r, row) in t.rows.iter().enumerate() {
         s.push_str("    ");
         for (i, c) in row.iter().enumerate() {
