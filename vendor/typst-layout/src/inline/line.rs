@@ -341,19 +341,26 @@ fn collect_range<'a>(
 /// punctuation marks at line start or line end.
 ///
 /// The `range` should only contain regular texts, with linebreaks trimmed.
+///
+/// gongwen: the marks are compressed only in justified paragraphs. In a
+/// paragraph that is not justified (a table cell, a title) a full-width mark
+/// at the start or end of a line keeps its whole width, as LibreOffice sets
+/// it in a table cell (it neither compresses nor hangs it there), so such a
+/// line breaks where the DOCX's does. See vendor/typst-layout/PATCHES.md.
 fn adjust_cj_at_line_boundaries(p: &Preparation, range: Range, items: &mut Items) {
     let text = &p.text[range];
+    let compress = p.config.justify;
 
-    if text.starts_with(BEGIN_PUNCT_PAT)
+    if (compress && text.starts_with(BEGIN_PUNCT_PAT))
         || (p.config.cjk_latin_spacing && text.starts_with(is_of_cj_script))
     {
-        adjust_cj_at_line_start(p, items);
+        adjust_cj_at_line_start(p, items, compress);
     }
 
-    if text.ends_with(END_PUNCT_PAT)
+    if (compress && text.ends_with(END_PUNCT_PAT))
         || (p.config.cjk_latin_spacing && text.ends_with(is_of_cj_script))
     {
-        adjust_cj_at_line_end(p, items);
+        adjust_cj_at_line_end(p, items, compress);
     }
 }
 
@@ -374,11 +381,11 @@ fn adjust_glyph_stretch_at_line_end(p: &Preparation, items: &mut Items) {
 }
 
 /// Add spacing around punctuation marks for CJ glyphs at the line start.
-fn adjust_cj_at_line_start(p: &Preparation, items: &mut Items) {
+fn adjust_cj_at_line_start(p: &Preparation, items: &mut Items, compress: bool) {
     let Some(shaped) = items.leading_text_mut() else { return };
     let Some(glyph) = shaped.glyphs.first() else { return };
 
-    if glyph.is_cjk_right_aligned_punctuation() {
+    if compress && glyph.is_cjk_right_aligned_punctuation() {
         // If the first glyph is a CJK punctuation, we want to
         // shrink it.
         let glyph = shaped.glyphs.to_mut().first_mut().unwrap();
@@ -399,14 +406,14 @@ fn adjust_cj_at_line_start(p: &Preparation, items: &mut Items) {
 }
 
 /// Add spacing around punctuation marks for CJ glyphs at the line end.
-fn adjust_cj_at_line_end(p: &Preparation, items: &mut Items) {
+fn adjust_cj_at_line_end(p: &Preparation, items: &mut Items, compress: bool) {
     let Some(shaped) = items.trailing_text_mut() else { return };
     let Some(glyph) = shaped.glyphs.last() else { return };
 
     // Deal with CJK punctuation at line ends.
     let style = cjk_punct_style(shaped.lang, shaped.region);
 
-    if glyph.is_cjk_left_aligned_punctuation(style) {
+    if compress && glyph.is_cjk_left_aligned_punctuation(style) {
         // If the last glyph is a CJK punctuation, we want to
         // shrink it.
         let shrink = glyph.shrinkability().1;
