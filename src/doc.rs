@@ -135,8 +135,9 @@ pub struct SignaturePlace {
     pub name_x_pt: Vec<f64>,
     /// Start of the 成文日期.
     pub date_x_pt: f64,
-    /// Where the 成文日期 is set against the right edge (sealed: 4 字 in;
-    /// unsealed and longer than the 署名: 2 字 in), its distance from that edge.
+    /// Where the 成文日期 is set against the right edge, its distance from
+    /// that edge: sealed, 4 字 in (7.3.5.1). Unsealed it is placed by its
+    /// start, 2 字 right of the 署名's start (7.3.5.2).
     pub date_right_pt: Option<f64>,
     /// Centre of the seal (over the date).
     pub seal_centre_pt: f64,

@@ -39,6 +39,16 @@ pub trait Measure {
     fn body_width_pt(&self, role: FontRole, text: &str) -> f64 {
         text.chars().map(|c| self.advance_em(role, c) * BODY_PT + TRACK_PT).sum()
     }
+
+    /// The width of a 成文日期 in points. The style library sets the date
+    /// without the body's tracking: half-width digits are not squeezed onto
+    /// the grid by Word or LibreOffice either, and a date set against the
+    /// right edge or 2 字 right of the 署名 then stands within a fraction of a
+    /// millimetre of the PDF in those clients (their Han characters are 0.09 mm
+    /// narrower, their digits as wide).
+    fn date_width_pt(&self, text: &str) -> f64 {
+        text.chars().map(|c| self.advance_em(FontRole::Fang, c) * BODY_PT).sum()
+    }
 }
 
 /// Every Han character and full-width mark one em, ASCII half (for tests).
@@ -270,7 +280,7 @@ pub fn signature_place(
     m: &dyn Measure,
 ) -> SignaturePlace {
     let w = |s: &str| m.body_width_pt(FontRole::Fang, s);
-    let dw = w(date);
+    let dw = m.date_width_pt(date);
     let widths: Vec<f64> = names.iter().map(|n| w(n)).collect();
     let sw = widths.iter().copied().fold(0.0, f64::max);
     if sealed {
@@ -290,16 +300,20 @@ pub fn signature_place(
     } else {
         let mut sign_x = TEXT_WIDTH_PT - 2.0 * CHAR_PT - sw;
         let mut date_x = sign_x + 2.0 * CHAR_PT;
-        let mut date_right_pt = None;
         if date_x + dw > TEXT_WIDTH_PT - 2.0 * CHAR_PT {
             date_x = TEXT_WIDTH_PT - 2.0 * CHAR_PT - dw;
             sign_x = date_x - 2.0 * CHAR_PT;
-            date_right_pt = Some(2.0 * CHAR_PT);
         }
+        // unsealed, the date is placed by its first character, 2 字 right of
+        // the 署名's (7.3.5.2), also when it is the longer line and was set
+        // 2 字 from the right edge here: a client that sets its digits wider
+        // than Typst (LibreOffice, Word: no grid squeeze on half-width
+        // digits) keeps the two starts 2 字 apart, and the date ends a
+        // fraction of a millimetre further right
         SignaturePlace {
             name_x_pt: widths.iter().map(|_| sign_x.max(0.0)).collect(),
             date_x_pt: date_x.max(0.0),
-            date_right_pt,
+            date_right_pt: None,
             seal_centre_pt: date_x + dw / 2.0,
         }
     }
@@ -441,8 +455,9 @@ mod tests {
         let centre = |x: f64, chars: f64| x + chars * CHAR_PT / 2.0;
         assert!((centre(p.name_x_pt[0], 8.0) - p.seal_centre_pt).abs() < 1e-9);
         assert!((centre(p.name_x_pt[1], 4.0) - p.seal_centre_pt).abs() < 1e-9);
-        // the sealed date ends 4 字 from the right
-        let dw = Monospace.body_width_pt(FontRole::Fang, "2023年8月31日");
+        // the sealed date ends 4 字 from the right, set without tracking
+        let dw = Monospace.date_width_pt("2023年8月31日");
+        assert!((dw - (3.0 + 7.0 * 0.5) * BODY_PT).abs() < 1e-9);
         assert!((p.date_x_pt + dw - (TEXT_WIDTH_PT - 4.0 * CHAR_PT)).abs() < 1e-9);
     }
 
