@@ -545,3 +545,45 @@ fn banji_at_the_foot_of_an_even_page() {
         );
     }
 }
+
+/// In a table cell every full-width mark keeps its whole width: at a line's
+/// start or end and next to another mark (LibreOffice sets them so in the
+/// DOCX's cells; compressed, a cell line of the PDF held half a 字 more and the
+/// client's table ran a page longer). Checked on the landscape table pages, in
+/// the cells' type (smaller than the body's 3号, which is justified and
+/// compresses marks, as in a note below a table).
+#[test]
+fn table_cells_set_full_width_marks_at_full_width() {
+    const MARKS: &str = "。，、：；！？“”‘’（）《》〔〕【】";
+    let mut seen = 0;
+    for case in cases() {
+        for (no, page) in case.pages.iter().enumerate() {
+            if page.width <= page.height {
+                continue;
+            }
+            for t in &page.texts {
+                let chars: Vec<char> = t.text.chars().collect();
+                if chars.len() != t.advances.len()
+                    || t.dir != (1.0, 0.0)
+                    || t.size_pt > 15.0
+                {
+                    continue;
+                }
+                for (c, adv) in chars.iter().zip(&t.advances) {
+                    if MARKS.contains(*c) {
+                        seen += 1;
+                        let em = t.size_pt * PT;
+                        assert!(
+                            (adv - em).abs() < 0.01,
+                            "{} p{}: {c} in {:?} is {adv:.2} mm wide, not 1 字 ({em:.2} mm)",
+                            case.name,
+                            no + 1,
+                            t.text
+                        );
+                    }
+                }
+            }
+        }
+    }
+    assert!(seen > 1000, "only {seen} full-width marks on table pages");
+}

@@ -225,10 +225,19 @@ fn table_command_prints_the_workbook_row_by_row_in_both_formats() {
         .collect();
     assert!(table_pages.len() >= 10, "{} pages", table_pages.len());
     for t in &table_pages {
-        let first = rows
-            .iter()
-            .find(|row| t.contains(&normalize(&row.text)))
-            .expect("a row on the page");
+        let Some(first) = rows.iter().find(|row| t.contains(&normalize(&row.text)))
+        else {
+            // a page that holds only the rest of a row taller than a page: its
+            // merged labels stand on the page where the row starts (a cell's
+            // content is not repeated within a row, in Typst as in Word)
+            let rest = rows.iter().zip(&tall).any(|(row, &is_tall)| {
+                let m: Vec<char> = normalize(&row.materials).chars().collect();
+                let tail: String = m[m.len().saturating_sub(8)..].iter().collect();
+                is_tall && t.contains(&tail)
+            });
+            assert!(rest, "a table page with no row on it:\n{t}");
+            continue;
+        };
         assert!(t.contains(&normalize(&first.l1)), "page lacks {}", first.l1);
         assert!(t.contains(&normalize(&first.l2)), "page lacks {}", first.l2);
     }

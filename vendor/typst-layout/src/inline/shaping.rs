@@ -1313,6 +1313,13 @@ fn calculate_adjustability(ctx: &mut ShapingContext, lang: Lang, region: Option<
             glyph.base_adjustability(style, &limits, font_size, stretchable);
     }
 
+    // gongwen: consecutive marks are compressed only in justified paragraphs,
+    // as LibreOffice sets them at full width in a table cell. See
+    // vendor/typst-layout/PATCHES.md.
+    if !ctx.styles.get(ParElem::justify) {
+        return;
+    }
+
     let mut glyphs = ctx.glyphs.iter_mut().peekable();
     while let Some(glyph) = glyphs.next() {
         // CNS style needs not further adjustment.
