@@ -4,6 +4,12 @@ use std::process::ExitCode;
 
 use clap::Parser;
 
+/// mimalloc instead of glibc's malloc: `gongwen serve` builds on several
+/// threads, and glibc kept the memory they freed (the server grew by a fifth
+/// between its 20th and 200th build while its live heap stayed flat).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> ExitCode {
     // clap parses; its errors are worded in Chinese (exit code 2), its help and
     // version printed as they are (exit code 0)

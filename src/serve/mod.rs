@@ -50,11 +50,9 @@ pub const CASE_LIMIT: usize = 1024 * 1024;
 pub const PREVIEW_PAGES: usize = 20;
 /// Builds at the same time.
 const BUILD_PERMITS: usize = 2;
-/// Every this many jobs, Typst's caches are trimmed…
-const CACHE_TRIM_JOBS: usize = 10;
-/// …of what the last this many trims left unused: what the last 10 to 20 jobs
-/// used stays warm (a user's next preview), the rest goes.
-const CACHE_TRIM_AGE: usize = 1;
+/// Layout jobs whose entries in Typst's caches are kept (see
+/// [`trim_typst_caches`]).
+const CACHE_KEEP_BUILDS: usize = 3;
 /// Name of the cookie that carries the token after the page was opened with it.
 const TOKEN_COOKIE: &str = "gongwen_token";
 
@@ -71,8 +69,6 @@ pub struct ServerState {
     library: Arc<LazyHash<Library>>,
     date: Option<NaiveDate>,
     builds: Semaphore,
-    /// Jobs run so far, for trimming Typst's caches every few jobs.
-    jobs: std::sync::atomic::AtomicUsize,
     /// One lock per workspace in use: requests on the same workspace (a save
     /// and a build, two uploads) run one after the other. An entry lives as
     /// long as a request holds or waits for it.
@@ -96,7 +92,6 @@ impl ServerState {
             library,
             date,
             builds: Semaphore::new(BUILD_PERMITS),
-            jobs: std::sync::atomic::AtomicUsize::new(0),
             locks: std::sync::Mutex::new(HashMap::new()),
         })
     }
@@ -454,21 +449,39 @@ async fn locked(
     Ok((workspace(state, id)?, guard))
 }
 
-/// Runs a build job on the blocking pool, two at a time, a panic caught.
+/// Runs a job that lays nothing out (a check, an upload) on the blocking
+/// pool, two at a time, a panic caught.
 async fn blocking<T: Send + 'static>(
     state: &ServerState,
     shown: &Shown,
     job: impl FnOnce() -> Result<T, Vec<Diagnostic>> + Send + 'static,
 ) -> Result<T, ApiError> {
+    run_job(state, shown, false, job).await
+}
+
+/// Runs a job that lays a document out with Typst (a preview, a download) as
+/// [`blocking`] does; afterwards Typst's caches keep only what the last few
+/// such jobs used.
+async fn building<T: Send + 'static>(
+    state: &ServerState,
+    shown: &Shown,
+    job: impl FnOnce() -> Result<T, Vec<Diagnostic>> + Send + 'static,
+) -> Result<T, ApiError> {
+    run_job(state, shown, true, job).await
+}
+
+async fn run_job<T: Send + 'static>(
+    state: &ServerState,
+    shown: &Shown,
+    lays_out: bool,
+    job: impl FnOnce() -> Result<T, Vec<Diagnostic>> + Send + 'static,
+) -> Result<T, ApiError> {
     let _permit =
         state.builds.acquire().await.map_err(|_| ApiError::internal("服务器正在关闭"))?;
-    let jobs = state.jobs.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
     let joined = tokio::task::spawn_blocking(move || {
         let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(job));
-        // Typst remembers layouts for reuse (a warm preview); what no recent
-        // job used goes, so memory stays flat however many cases are built
-        if jobs.is_multiple_of(CACHE_TRIM_JOBS) {
-            typst::comemo::evict(CACHE_TRIM_AGE);
+        if lays_out {
+            trim_typst_caches();
         }
         result
     })
@@ -480,6 +493,15 @@ async fn blocking<T: Send + 'static>(
         _ => Err(ApiError::internal("生成时程序出错（内部错误），这次请求没有完成")
             .with_hint("服务器仍在运行；请把案卷和这条消息反馈给开发者")),
     }
+}
+
+/// After each layout job: Typst remembers layouts for reuse (a warm preview),
+/// and every distinct document adds megabytes; what none of the last
+/// [`CACHE_KEEP_BUILDS`] layout jobs used goes, so memory stays flat however
+/// many documents are built, and a user's next preview is still warm while
+/// fewer than that many other builds came between.
+fn trim_typst_caches() {
+    typst::comemo::evict(CACHE_KEEP_BUILDS);
 }
 
 #[derive(Deserialize)]
@@ -733,7 +755,7 @@ async fn download(
     let settings = state.settings(formats);
     let dir = CaseDir::Disk(folder.clone());
     let shown = Shown::new(&folder);
-    let (name, rendered) = blocking(&state, &shown, move || {
+    let (name, rendered) = building(&state, &shown, move || {
         let composed = pipeline::compose_dir(&dir, &settings)?;
         let rendered = pipeline::render(&composed, &settings)?;
         Ok((composed.name, rendered))
@@ -1135,7 +1157,7 @@ async fn scores_download(
         Xlsx(Vec<u8>),
         Json(Value),
     }
-    let out = blocking(&state, &shown, move || {
+    let out = building(&state, &shown, move || {
         let scores = workspace_scores(&folder)?;
         let filled = || -> Result<Vec<crate::scores::UnitScores>, Vec<Diagnostic>> {
             let path = crate::fsguard::resolve(&folder, FILLED_FILE).map_err(|e| {
