@@ -718,22 +718,55 @@ async fn import_body(
     Ok(axum::Json(result).into_response())
 }
 
-/// `POST …/preview`: the pages as SVG images.
+/// Most page keys a preview request may name (a page's key is 32 characters).
+const PREVIEW_HAVE_LIMIT: usize = 4 * PREVIEW_PAGES;
+
+#[derive(Deserialize)]
+struct PreviewRequest {
+    /// Keys of the pages the page already shows (see [`pipeline::page_key`]).
+    #[serde(default)]
+    have: Vec<String>,
+}
+
+/// `POST …/preview` (optional body `{"have": [key, …]}`): the first pages as
+/// SVG images, each with its key; a page whose key the request names comes
+/// as `null` (the page has its image already).
 async fn preview(
     State(state): State<Arc<ServerState>>,
     Path(id): Path<String>,
+    body: Bytes,
 ) -> Result<Response, ApiError> {
+    workspace(&state, &id)?;
+    let req: PreviewRequest = if body.iter().all(u8::is_ascii_whitespace) {
+        PreviewRequest { have: Vec::new() }
+    } else {
+        serde_json::from_slice(&body)
+            .map_err(|e| ApiError::bad(format!("无法读取预览请求（{e}）")))?
+    };
+    if req.have.len() > PREVIEW_HAVE_LIMIT {
+        return Err(ApiError::bad(format!(
+            "预览请求列出的页太多（{} 页，最多 {PREVIEW_HAVE_LIMIT} 页）",
+            req.have.len()
+        )));
+    }
+    let have: std::collections::HashSet<String> = req.have.into_iter().collect();
     let (folder, _guard) = locked(&state, &id).await?;
     let settings = state.settings(Formats { pdf: true, docx: false });
     let dir = CaseDir::Disk(folder.clone());
     let shown = Shown::new(&folder);
-    let p = blocking(&state, &shown, move || {
+    let p = building(&state, &shown, move || {
         let composed = pipeline::compose_dir(&dir, &settings)?;
-        pipeline::preview(&composed, &settings, PREVIEW_PAGES)
+        pipeline::preview(&composed, &settings, PREVIEW_PAGES, &have)
     })
     .await?;
-    Ok(axum::Json(json!({"ok": true, "pages": p.pages, "svg": p.svg, "texts": p.texts}))
-        .into_response())
+    Ok(axum::Json(json!({
+        "ok": true,
+        "pages": p.pages,
+        "keys": p.keys,
+        "svg": p.svg,
+        "texts": p.texts,
+    }))
+    .into_response())
 }
 
 #[derive(Deserialize)]
