@@ -31,6 +31,7 @@ use chrono::NaiveDate;
 use serde::Deserialize;
 use serde_json::{Value, json};
 use tokio::sync::{Mutex, OwnedMutexGuard, Semaphore};
+use tower_http::compression::predicate::{DefaultPredicate, NotForContentType, Predicate};
 use typst::Library;
 use typst::utils::LazyHash;
 
@@ -177,8 +178,22 @@ pub fn router(state: Arc<ServerState>) -> Router {
         .layer(tower_http::limit::RequestBodyLimitLayer::new(BODY_LIMIT))
         .layer(middleware::map_response(json_errors))
         .layer(middleware::from_fn_with_state(state.clone(), auth))
-        .layer(tower_http::compression::CompressionLayer::new())
+        .layer(compression())
         .with_state(state)
+}
+
+/// Compresses answers for browsers that accept it, quickly (a preview's SVG
+/// shrinks to a quarter even so); not the files that are compressed already
+/// (PDF, DOCX, XLSX, zip, fonts), which only cost time.
+fn compression() -> tower_http::compression::CompressionLayer<impl Predicate> {
+    let when = DefaultPredicate::new()
+        .and(NotForContentType::const_new(PDF_TYPE))
+        .and(NotForContentType::const_new("application/zip"))
+        .and(NotForContentType::const_new("application/vnd.openxmlformats-officedocument."))
+        .and(NotForContentType::const_new("font/"));
+    tower_http::compression::CompressionLayer::new()
+        .quality(tower_http::CompressionLevel::Fastest)
+        .compress_when(when)
 }
 
 /// Serves until the listener fails.

@@ -785,3 +785,26 @@ fn a_preview_draws_only_the_pages_that_changed() {
     let message = bad.json()["problems"][0]["message"].as_str().unwrap().to_string();
     assert!(message.contains("预览请求列出的页太多"), "{message}");
 }
+
+#[test]
+fn answers_are_compressed_but_not_compressed_files() {
+    let (addr, _data) = start(None);
+    let id = create(addr, "example", &[]);
+    let gzip = [("Accept-Encoding", "gzip"), ("Content-Type", "application/json")];
+    let preview =
+        request(addr, "POST", &format!("/api/workspaces/{id}/preview"), &gzip, b"");
+    assert_eq!(preview.status, 200);
+    assert_eq!(preview.header("content-encoding"), Some("gzip"));
+    for format in ["pdf", "docx", "zip"] {
+        let r = request(
+            addr,
+            "GET",
+            &format!("/api/workspaces/{id}/download?format={format}"),
+            &gzip,
+            b"",
+        );
+        assert_eq!(r.status, 200, "{}", r.text());
+        assert_eq!(r.header("content-encoding"), None, "{format}");
+        assert!(r.body.starts_with(b"%PDF") || r.body.starts_with(b"PK"), "{format}");
+    }
+}
