@@ -4,9 +4,10 @@ use std::process::ExitCode;
 
 use clap::Parser;
 
-/// mimalloc instead of glibc's malloc: `gongwen serve` builds on several
-/// threads, and glibc kept the memory they freed (the server grew by a fifth
-/// between its 20th and 200th build while its live heap stayed flat).
+/// mimalloc (its version 2) instead of glibc's malloc: `gongwen serve` lays
+/// documents out on several threads, and glibc kept what they freed (with the
+/// same cache trimming, 162 MiB after 20 builds of different documents, 191
+/// after 140; mimalloc 2: 186, then 184–197 up to 300).
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
