@@ -31,7 +31,9 @@ use chrono::NaiveDate;
 use serde::Deserialize;
 use serde_json::{Value, json};
 use tokio::sync::{Mutex, OwnedMutexGuard, Semaphore};
-use tower_http::compression::predicate::{DefaultPredicate, NotForContentType, Predicate};
+use tower_http::compression::predicate::{
+    DefaultPredicate, NotForContentType, Predicate,
+};
 use typst::Library;
 use typst::utils::LazyHash;
 
@@ -189,7 +191,9 @@ fn compression() -> tower_http::compression::CompressionLayer<impl Predicate> {
     let when = DefaultPredicate::new()
         .and(NotForContentType::const_new(PDF_TYPE))
         .and(NotForContentType::const_new("application/zip"))
-        .and(NotForContentType::const_new("application/vnd.openxmlformats-officedocument."))
+        .and(NotForContentType::const_new(
+            "application/vnd.openxmlformats-officedocument.",
+        ))
         .and(NotForContentType::const_new("font/"));
     tower_http::compression::CompressionLayer::new()
         .quality(tower_http::CompressionLevel::Fastest)
