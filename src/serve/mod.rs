@@ -185,7 +185,7 @@ pub fn router(state: Arc<ServerState>) -> Router {
 }
 
 /// Compresses answers for browsers that accept it, quickly (a preview's SVG
-/// shrinks to a quarter even so); not the files that are compressed already
+/// still shrinks to less than half); not the files that are compressed already
 /// (PDF, DOCX, XLSX, zip, fonts), which only cost time.
 fn compression() -> tower_http::compression::CompressionLayer<impl Predicate> {
     let when = DefaultPredicate::new()
