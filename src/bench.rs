@@ -418,6 +418,10 @@ pub fn emit_typst(dir: &Path, out: &Path) -> Result<PathBuf, Vec<Diagnostic>> {
 pub struct ServeFigures {
     /// One field changed in the form, then the preview, warm: seconds per run.
     pub refresh: Vec<f64>,
+    /// Pages drawn again in each of those previews (the others unchanged).
+    pub drawn: Vec<usize>,
+    /// Pages in each of those previews.
+    pub preview_pages: usize,
     /// Simultaneous users, each building the example (PDF and DOCX).
     pub users: usize,
     /// Their builds that succeeded.
@@ -426,11 +430,13 @@ pub struct ServeFigures {
     pub waits: Vec<f64>,
     /// Wall time until the last user was served.
     pub wall: f64,
-    /// Server memory (VmRSS, MiB) after 20 builds and after all.
+    /// Server memory (VmRSS, MiB) when the simultaneous users were served.
+    pub rss_start: f64,
+    /// After the first 20 builds of different documents.
     pub rss_early: f64,
     /// After all builds.
     pub rss_late: f64,
-    /// Builds for the memory figure.
+    /// Builds of different documents for the memory figure.
     pub builds: usize,
 }
 
@@ -554,15 +560,32 @@ pub fn bench_serve(
     let mut f = ServeFigures { users, builds, ..Default::default() };
 
     // (1) the preview after one field, warm
+    // (as the page does: it names the pages it shows, and gets only the
+    // changed ones drawn)
     let id = create()?;
+    let mut have = serde_json::Value::Array(Vec::new());
     for i in 0..=runs {
         let fields = serde_json::json!({"fields": {"通知.标题": format!("关于印发《夏邑县工作推进方案（第{i}稿）》的通知")}});
         let t = Instant::now();
         call("PUT", &format!("/api/workspaces/{id}/form"), &fields.to_string())?;
-        call("POST", &format!("/api/workspaces/{id}/preview"), "")?;
-        if i > 0 {
-            f.refresh.push(t.elapsed().as_secs_f64());
+        let body = call(
+            "POST",
+            &format!("/api/workspaces/{id}/preview"),
+            &serde_json::json!({ "have": have }).to_string(),
+        )?;
+        let elapsed = t.elapsed().as_secs_f64();
+        let answer: serde_json::Value = serde_json::from_slice(&body)
+            .map_err(|e| problem(format!("无法读取预览（{e}）")))?;
+        let svg = answer["svg"].as_array().map_or(&[][..], Vec::as_slice);
+        if svg.is_empty() {
+            return Err(problem("预览没有页"));
         }
+        if i > 0 {
+            f.refresh.push(elapsed);
+            f.drawn.push(svg.iter().filter(|s| s.is_string()).count());
+            f.preview_pages = svg.len();
+        }
+        have = answer["keys"].clone();
     }
 
     // (2) simultaneous users
@@ -602,22 +625,17 @@ pub fn bench_serve(
     f.waits.sort_by(f64::total_cmp);
 
     // (3) memory over many builds, each of a different document (every user
-    // edits its title between builds)
+    // edits its title between builds): after the first 20 of them (the
+    // server warm, its caches filled) and after all, the same work each
     let pid = server.0.id();
-    let mut done = users;
-    let early = 20.max(users);
-    let mut n = 0usize;
-    if done >= early {
-        f.rss_early = rss_mib(pid);
-    }
-    while done < builds.max(early) {
+    f.rss_start = rss_mib(pid);
+    let early = 20.min(builds);
+    for n in 0..builds.max(early) {
         let id = &ids[n % ids.len()];
         let fields = serde_json::json!({"fields": {"通知.标题": format!("关于印发《夏邑县工作推进方案（第{n}版）》的通知")}});
         call("PUT", &format!("/api/workspaces/{id}/form"), &fields.to_string())?;
         call("GET", &format!("/api/workspaces/{id}/download?format=zip"), "")?;
-        done += 1;
-        n += 1;
-        if done == early {
+        if n + 1 == early {
             f.rss_early = rss_mib(pid);
         }
     }

@@ -317,25 +317,97 @@ fn typst_engine(
 pub struct Preview {
     /// Pages in all.
     pub pages: usize,
-    /// The first pages as SVG images.
-    pub svg: Vec<String>,
+    /// A key for each previewed page: pages with the same key look the same.
+    pub keys: Vec<String>,
+    /// The previewed pages as SVG images; `None` for a page whose key the
+    /// asker already has (its image is the one it has).
+    pub svg: Vec<Option<String>>,
     /// The text of the same pages (the images draw glyphs, not text).
     pub texts: Vec<String>,
 }
 
-/// A preview of the first `max_pages` pages of a composed case.
+/// A preview of the first `max_pages` pages of a composed case. Pages whose
+/// key is in `have` are not drawn again: after one field changed, the pages it
+/// did not move are sent as their key alone (drawing a page of Chinese text as
+/// SVG is most of a warm preview's time).
 pub fn preview(
     c: &Composed,
     settings: &Settings,
     max_pages: usize,
+    have: &std::collections::HashSet<String>,
 ) -> Result<Preview, Vec<Diagnostic>> {
     let mut doc = c.doc.clone();
     crate::layout::place_signatures(&mut doc, settings.fonts.as_ref());
     let mut engine = typst_engine(c, settings)?;
     let (_, _, pages) = crate::layout::paginate(&doc, &mut engine)?;
-    let svg = engine.export_svg(max_pages).map_err(|d| vec![d])?;
-    let texts = pages.texts.into_iter().take(svg.len()).collect();
-    Ok(Preview { pages: pages.count, svg, texts })
+    let layout = engine.into_layout().ok_or_else(|| {
+        vec![Diagnostic::error(Location::None, "无法生成预览（尚未排版）")]
+    })?;
+    let shown = &layout.pages()[..layout.pages().len().min(max_pages)];
+    let keys: Vec<String> = shown.iter().map(page_key).collect();
+    let opts = typst_svg::SvgOptions::default();
+    let svg = shown
+        .iter()
+        .zip(&keys)
+        .map(|(page, key)| (!have.contains(key)).then(|| typst_svg::svg(page, &opts)))
+        .collect();
+    let texts = pages.texts.into_iter().take(shown.len()).collect();
+    Ok(Preview { pages: pages.count, keys, svg, texts })
+}
+
+/// A key of what a page shows: a hash of everything its SVG image draws
+/// (glyphs, shapes, images, positions, fill) and of nothing else, so a page
+/// that only moved in the source (other spans, other element locations)
+/// keeps its key.
+pub fn page_key(page: &typst_layout::Page) -> String {
+    use std::hash::{Hash, Hasher};
+    use typst::layout::{Frame, FrameItem};
+
+    struct Drawn<'a>(&'a Frame);
+
+    impl Hash for Drawn<'_> {
+        fn hash<H: Hasher>(&self, state: &mut H) {
+            let frame = self.0;
+            frame.size().hash(state);
+            std::mem::discriminant(&frame.kind()).hash(state);
+            for (point, item) in frame.items() {
+                point.hash(state);
+                std::mem::discriminant(item).hash(state);
+                match item {
+                    FrameItem::Group(group) => {
+                        group.transform.hash(state);
+                        group.clip.hash(state);
+                        group.label.hash(state);
+                        Drawn(&group.frame).hash(state);
+                    }
+                    FrameItem::Text(text) => {
+                        text.font.hash(state);
+                        text.size.hash(state);
+                        text.fill.hash(state);
+                        text.stroke.hash(state);
+                        text.glyphs.len().hash(state);
+                        for g in &text.glyphs {
+                            (g.id, g.x_advance, g.x_offset, g.y_advance, g.y_offset)
+                                .hash(state);
+                        }
+                    }
+                    FrameItem::Shape(shape, _) => shape.hash(state),
+                    FrameItem::Image(image, size, _) => (image, size).hash(state),
+                    // only a link to an address is drawn (as its target)
+                    FrameItem::Link(dest, size) => {
+                        size.hash(state);
+                        if let typst::model::Destination::Url(url) = dest {
+                            url.hash(state);
+                        }
+                    }
+                    FrameItem::Tag(_) => {}
+                }
+            }
+        }
+    }
+
+    let hash = typst::utils::hash128(&(Drawn(&page.frame), &page.fill, &page.bleed));
+    format!("{hash:032x}")
 }
 
 /// Stages the rendered files of a case under `out` (written in full as

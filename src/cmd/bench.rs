@@ -19,7 +19,7 @@ pub struct BenchArgs {
     /// 网页服务测试中同时生成的用户数
     #[arg(long, default_value_t = 20, value_parser = super::usage::number_in::<u16>(1..=1000))]
     pub users: u16,
-    /// 网页服务测试中测内存所用的生成次数
+    /// 网页服务测试中测内存所用的生成次数（每次生成一份不同的文档）
     #[arg(long, default_value_t = 200, value_parser = super::usage::number_in::<u16>(1..=10_000))]
     pub builds: u16,
     /// 只测这些项目，逗号分隔
@@ -203,12 +203,15 @@ pub fn execute(a: &BenchArgs) -> Result<(), Failure> {
         outln!("");
         outln!("| 网页服务（gongwen serve，另一进程，经 HTTP） | 结果 |");
         outln!("| --- | ---: |");
+        let most_drawn = s.drawn.iter().copied().max().unwrap_or(0);
         outln!(
-            "| 改一栏后刷新预览（保存表单 + 排版预览，预热后 {} 次） | 中位数 {:.0} 毫秒，最快 {:.0}，最慢 {:.0} |",
+            "| 改一栏后刷新预览（保存表单 + 排版预览，预热后 {} 次） | 中位数 {:.0} 毫秒，最快 {:.0}，最慢 {:.0}；每次重画至多 {} 页（共 {} 页） |",
             r.len(),
             at(r.len() / 2),
             at(0),
-            at(r.len().saturating_sub(1))
+            at(r.len().saturating_sub(1)),
+            most_drawn,
+            s.preview_pages
         );
         outln!(
             "| {} 人同时生成内置示例（PDF + DOCX） | 成功 {}，中位数 {:.2} 秒，p95 {:.2} 秒，最慢 {:.2} 秒，全部完成 {:.2} 秒 |",
@@ -220,10 +223,11 @@ pub fn execute(a: &BenchArgs) -> Result<(), Failure> {
             s.wall
         );
         outln!(
-            "| 服务进程内存（VmRSS） | 生成 {} 次后 {:.0} MiB，{} 次后 {:.0} MiB（{:+.1}%） |",
-            20.max(s.users),
+            "| 服务进程内存（VmRSS；之后每次生成一份不同的文档） | 多人同时生成后 {:.0} MiB；再生成 {} 次后 {:.0} MiB，{} 次后 {:.0} MiB（{:+.1}%） |",
+            s.rss_start,
+            20.min(s.builds),
             s.rss_early,
-            s.builds.max(20.max(s.users)),
+            s.builds.max(20.min(s.builds)),
             s.rss_late,
             (s.rss_late / s.rss_early.max(1.0) - 1.0) * 100.0
         );

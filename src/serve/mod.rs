@@ -31,6 +31,9 @@ use chrono::NaiveDate;
 use serde::Deserialize;
 use serde_json::{Value, json};
 use tokio::sync::{Mutex, OwnedMutexGuard, Semaphore};
+use tower_http::compression::predicate::{
+    DefaultPredicate, NotForContentType, Predicate,
+};
 use typst::Library;
 use typst::utils::LazyHash;
 
@@ -50,11 +53,9 @@ pub const CASE_LIMIT: usize = 1024 * 1024;
 pub const PREVIEW_PAGES: usize = 20;
 /// Builds at the same time.
 const BUILD_PERMITS: usize = 2;
-/// Every this many jobs, Typst's caches are trimmed…
-const CACHE_TRIM_JOBS: usize = 10;
-/// …of what the last this many trims left unused: what the last 10 to 20 jobs
-/// used stays warm (a user's next preview), the rest goes.
-const CACHE_TRIM_AGE: usize = 1;
+/// Layout jobs whose entries in Typst's caches are kept (see
+/// [`trim_typst_caches`]).
+const CACHE_KEEP_BUILDS: usize = 3;
 /// Name of the cookie that carries the token after the page was opened with it.
 const TOKEN_COOKIE: &str = "gongwen_token";
 
@@ -71,8 +72,6 @@ pub struct ServerState {
     library: Arc<LazyHash<Library>>,
     date: Option<NaiveDate>,
     builds: Semaphore,
-    /// Jobs run so far, for trimming Typst's caches every few jobs.
-    jobs: std::sync::atomic::AtomicUsize,
     /// One lock per workspace in use: requests on the same workspace (a save
     /// and a build, two uploads) run one after the other. An entry lives as
     /// long as a request holds or waits for it.
@@ -96,7 +95,6 @@ impl ServerState {
             library,
             date,
             builds: Semaphore::new(BUILD_PERMITS),
-            jobs: std::sync::atomic::AtomicUsize::new(0),
             locks: std::sync::Mutex::new(HashMap::new()),
         })
     }
@@ -182,8 +180,24 @@ pub fn router(state: Arc<ServerState>) -> Router {
         .layer(tower_http::limit::RequestBodyLimitLayer::new(BODY_LIMIT))
         .layer(middleware::map_response(json_errors))
         .layer(middleware::from_fn_with_state(state.clone(), auth))
-        .layer(tower_http::compression::CompressionLayer::new())
+        .layer(compression())
         .with_state(state)
+}
+
+/// Compresses answers for browsers that accept it, quickly (a preview's SVG
+/// still shrinks to less than half); not the files that are compressed already
+/// (PDF, DOCX, XLSX, zip, fonts), which only cost time.
+fn compression() -> tower_http::compression::CompressionLayer<impl Predicate> {
+    let when = DefaultPredicate::new()
+        .and(NotForContentType::const_new(PDF_TYPE))
+        .and(NotForContentType::const_new("application/zip"))
+        .and(NotForContentType::const_new(
+            "application/vnd.openxmlformats-officedocument.",
+        ))
+        .and(NotForContentType::const_new("font/"));
+    tower_http::compression::CompressionLayer::new()
+        .quality(tower_http::CompressionLevel::Fastest)
+        .compress_when(when)
 }
 
 /// Serves until the listener fails.
@@ -454,21 +468,39 @@ async fn locked(
     Ok((workspace(state, id)?, guard))
 }
 
-/// Runs a build job on the blocking pool, two at a time, a panic caught.
+/// Runs a job that lays nothing out (a check, an upload) on the blocking
+/// pool, two at a time, a panic caught.
 async fn blocking<T: Send + 'static>(
     state: &ServerState,
     shown: &Shown,
     job: impl FnOnce() -> Result<T, Vec<Diagnostic>> + Send + 'static,
 ) -> Result<T, ApiError> {
+    run_job(state, shown, false, job).await
+}
+
+/// Runs a job that lays a document out with Typst (a preview, a download) as
+/// [`blocking`] does; afterwards Typst's caches keep only what the last few
+/// such jobs used.
+async fn building<T: Send + 'static>(
+    state: &ServerState,
+    shown: &Shown,
+    job: impl FnOnce() -> Result<T, Vec<Diagnostic>> + Send + 'static,
+) -> Result<T, ApiError> {
+    run_job(state, shown, true, job).await
+}
+
+async fn run_job<T: Send + 'static>(
+    state: &ServerState,
+    shown: &Shown,
+    lays_out: bool,
+    job: impl FnOnce() -> Result<T, Vec<Diagnostic>> + Send + 'static,
+) -> Result<T, ApiError> {
     let _permit =
         state.builds.acquire().await.map_err(|_| ApiError::internal("服务器正在关闭"))?;
-    let jobs = state.jobs.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
     let joined = tokio::task::spawn_blocking(move || {
         let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(job));
-        // Typst remembers layouts for reuse (a warm preview); what no recent
-        // job used goes, so memory stays flat however many cases are built
-        if jobs.is_multiple_of(CACHE_TRIM_JOBS) {
-            typst::comemo::evict(CACHE_TRIM_AGE);
+        if lays_out {
+            trim_typst_caches();
         }
         result
     })
@@ -480,6 +512,15 @@ async fn blocking<T: Send + 'static>(
         _ => Err(ApiError::internal("生成时程序出错（内部错误），这次请求没有完成")
             .with_hint("服务器仍在运行；请把案卷和这条消息反馈给开发者")),
     }
+}
+
+/// After each layout job: Typst remembers layouts for reuse (a warm preview),
+/// and every distinct document adds megabytes; what none of the last
+/// [`CACHE_KEEP_BUILDS`] layout jobs used goes, so memory stays flat however
+/// many documents are built, and a user's next preview is still warm while
+/// fewer than that many other builds came between.
+fn trim_typst_caches() {
+    typst::comemo::evict(CACHE_KEEP_BUILDS);
 }
 
 #[derive(Deserialize)]
@@ -696,22 +737,55 @@ async fn import_body(
     Ok(axum::Json(result).into_response())
 }
 
-/// `POST …/preview`: the pages as SVG images.
+/// Most page keys a preview request may name (a page's key is 32 characters).
+const PREVIEW_HAVE_LIMIT: usize = 4 * PREVIEW_PAGES;
+
+#[derive(Deserialize)]
+struct PreviewRequest {
+    /// Keys of the pages the page already shows (see [`pipeline::page_key`]).
+    #[serde(default)]
+    have: Vec<String>,
+}
+
+/// `POST …/preview` (optional body `{"have": [key, …]}`): the first pages as
+/// SVG images, each with its key; a page whose key the request names comes
+/// as `null` (the page has its image already).
 async fn preview(
     State(state): State<Arc<ServerState>>,
     Path(id): Path<String>,
+    body: Bytes,
 ) -> Result<Response, ApiError> {
+    workspace(&state, &id)?;
+    let req: PreviewRequest = if body.iter().all(u8::is_ascii_whitespace) {
+        PreviewRequest { have: Vec::new() }
+    } else {
+        serde_json::from_slice(&body)
+            .map_err(|e| ApiError::bad(format!("无法读取预览请求（{e}）")))?
+    };
+    if req.have.len() > PREVIEW_HAVE_LIMIT {
+        return Err(ApiError::bad(format!(
+            "预览请求列出的页太多（{} 页，最多 {PREVIEW_HAVE_LIMIT} 页）",
+            req.have.len()
+        )));
+    }
+    let have: std::collections::HashSet<String> = req.have.into_iter().collect();
     let (folder, _guard) = locked(&state, &id).await?;
     let settings = state.settings(Formats { pdf: true, docx: false });
     let dir = CaseDir::Disk(folder.clone());
     let shown = Shown::new(&folder);
-    let p = blocking(&state, &shown, move || {
+    let p = building(&state, &shown, move || {
         let composed = pipeline::compose_dir(&dir, &settings)?;
-        pipeline::preview(&composed, &settings, PREVIEW_PAGES)
+        pipeline::preview(&composed, &settings, PREVIEW_PAGES, &have)
     })
     .await?;
-    Ok(axum::Json(json!({"ok": true, "pages": p.pages, "svg": p.svg, "texts": p.texts}))
-        .into_response())
+    Ok(axum::Json(json!({
+        "ok": true,
+        "pages": p.pages,
+        "keys": p.keys,
+        "svg": p.svg,
+        "texts": p.texts,
+    }))
+    .into_response())
 }
 
 #[derive(Deserialize)]
@@ -733,7 +807,7 @@ async fn download(
     let settings = state.settings(formats);
     let dir = CaseDir::Disk(folder.clone());
     let shown = Shown::new(&folder);
-    let (name, rendered) = blocking(&state, &shown, move || {
+    let (name, rendered) = building(&state, &shown, move || {
         let composed = pipeline::compose_dir(&dir, &settings)?;
         let rendered = pipeline::render(&composed, &settings)?;
         Ok((composed.name, rendered))
@@ -1135,7 +1209,7 @@ async fn scores_download(
         Xlsx(Vec<u8>),
         Json(Value),
     }
-    let out = blocking(&state, &shown, move || {
+    let out = building(&state, &shown, move || {
         let scores = workspace_scores(&folder)?;
         let filled = || -> Result<Vec<crate::scores::UnitScores>, Vec<Diagnostic>> {
             let path = crate::fsguard::resolve(&folder, FILLED_FILE).map_err(|e| {

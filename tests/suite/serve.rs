@@ -713,3 +713,98 @@ fn score_sheets_on_the_page() {
     let r = request(addr, "GET", &format!("{url}/results"), &[], b"");
     assert_eq!(r.json()["results"].as_array().unwrap().last().unwrap()["total"], "198.5");
 }
+
+/// A preview asked for with the keys of the pages the page shows.
+fn preview_having(addr: SocketAddr, id: &str, have: &Value) -> Value {
+    let body = serde_json::json!({ "have": have }).to_string();
+    let r = request(
+        addr,
+        "POST",
+        &format!("/api/workspaces/{id}/preview"),
+        &[("Content-Type", "application/json")],
+        body.as_bytes(),
+    );
+    assert_eq!(r.status, 200, "{}", r.text());
+    r.json()
+}
+
+#[test]
+fn a_preview_draws_only_the_pages_that_changed() {
+    let (addr, _data) = start(None);
+    let id = create(addr, "example", &[]);
+    let first = preview_having(addr, &id, &serde_json::json!([]));
+    let keys = first["keys"].as_array().unwrap().clone();
+    let svg = first["svg"].as_array().unwrap();
+    assert!(keys.len() > 3 && keys.len() == svg.len(), "{}", keys.len());
+    assert!(svg.iter().all(|s| s.as_str().is_some_and(|s| s.contains("<svg"))));
+
+    // nothing changed: every page is one the page has
+    let again = preview_having(addr, &id, &Value::Array(keys.clone()));
+    assert_eq!(again["keys"].as_array().unwrap(), &keys);
+    assert!(again["svg"].as_array().unwrap().iter().all(Value::is_null), "{again}");
+    assert_eq!(again["texts"], first["texts"]);
+
+    // a new title: its page is drawn again, the pages it did not move are not
+    let title = "关于印发《夏邑县预览测试工作方案》的通知";
+    let r = put_form(addr, &id, serde_json::json!({"通知.标题": title}));
+    assert_eq!(r.status, 200, "{}", r.text());
+    let after = preview_having(addr, &id, &Value::Array(keys.clone()));
+    let new_keys = after["keys"].as_array().unwrap();
+    let svg = after["svg"].as_array().unwrap();
+    assert_eq!(new_keys.len(), keys.len());
+    assert_ne!(new_keys[0], keys[0]);
+    assert!(svg[0].as_str().unwrap().contains("<svg"));
+    assert!(after["texts"][0].as_str().unwrap().contains("预览测试工作方案"));
+    let drawn = svg.iter().filter(|s| s.is_string()).count();
+    assert!(drawn < svg.len() / 2, "{drawn} of {} pages drawn again", svg.len());
+    for (key, svg) in new_keys.iter().zip(svg) {
+        assert_eq!(svg.is_null(), keys.contains(key), "{key}");
+    }
+
+    // a request the server cannot read, or naming too many pages
+    let bad = request(
+        addr,
+        "POST",
+        &format!("/api/workspaces/{id}/preview"),
+        &[("Content-Type", "application/json")],
+        b"{\"have\": 3}",
+    );
+    assert_eq!(bad.status, 400);
+    let message = bad.json()["problems"][0]["message"].as_str().unwrap().to_string();
+    assert!(message.starts_with("无法读取预览请求"), "{message}");
+    let many: Vec<String> = (0..1000).map(|i| format!("{i:032x}")).collect();
+    let body = serde_json::json!({ "have": many }).to_string();
+    let bad = request(
+        addr,
+        "POST",
+        &format!("/api/workspaces/{id}/preview"),
+        &[("Content-Type", "application/json")],
+        body.as_bytes(),
+    );
+    assert_eq!(bad.status, 400);
+    let message = bad.json()["problems"][0]["message"].as_str().unwrap().to_string();
+    assert!(message.contains("预览请求列出的页太多"), "{message}");
+}
+
+#[test]
+fn answers_are_compressed_but_not_compressed_files() {
+    let (addr, _data) = start(None);
+    let id = create(addr, "example", &[]);
+    let gzip = [("Accept-Encoding", "gzip"), ("Content-Type", "application/json")];
+    let preview =
+        request(addr, "POST", &format!("/api/workspaces/{id}/preview"), &gzip, b"");
+    assert_eq!(preview.status, 200);
+    assert_eq!(preview.header("content-encoding"), Some("gzip"));
+    for format in ["pdf", "docx", "zip"] {
+        let r = request(
+            addr,
+            "GET",
+            &format!("/api/workspaces/{id}/download?format={format}"),
+            &gzip,
+            b"",
+        );
+        assert_eq!(r.status, 200, "{}", r.text());
+        assert_eq!(r.header("content-encoding"), None, "{format}");
+        assert!(r.body.starts_with(b"%PDF") || r.body.starts_with(b"PK"), "{format}");
+    }
+}

@@ -10,7 +10,8 @@
   let dirty = new Set();
   let seq = 0;
   let saving = Promise.resolve();
-  let urls = [];
+  // the preview's page images by key (pages with the same key look the same)
+  let shown = new Map();
 
   // ------------------------------------------------------------ the form
   // [path, label, kind, hint]; kinds: text, title (line breaks kept), lines
@@ -386,11 +387,18 @@
     return saveForm();
   }
 
-  async function preview() {
+  // full: ask for every page again (else the pages already shown come as
+  // their key alone)
+  async function preview(full) {
     if (!id) return;
     const mine = ++seq;
     status("正在排版预览……");
-    const resp = await fetch(api("/preview"), { method: "POST" });
+    const have = full ? [] : Array.from(shown.keys());
+    const resp = await fetch(api("/preview"), {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify({ have: have }),
+    });
     const result = await json(resp);
     if (mine !== seq) return;
     if (!resp.ok) {
@@ -398,18 +406,25 @@
       status("无法生成预览", true);
       return;
     }
-    for (const u of urls) URL.revokeObjectURL(u);
-    urls = [];
+    const keys = result.keys || [];
+    if (!full && result.svg.some((svg, i) => svg === null && !shown.has(keys[i]))) {
+      return preview(true);
+    }
+    const next = new Map();
     const box = $("pages");
     box.textContent = "";
     result.svg.forEach((svg, i) => {
-      const url = URL.createObjectURL(new Blob([svg], { type: "image/svg+xml" }));
-      urls.push(url);
+      const key = keys[i];
+      let url = next.get(key) || shown.get(key);
+      if (!url) url = URL.createObjectURL(new Blob([svg], { type: "image/svg+xml" }));
+      next.set(key, url);
       const img = el("img", { src: url });
       img.alt = "第 " + (i + 1) + " 页：" + ((result.texts || [])[i] || "");
       img.dataset.page = i + 1;
       box.appendChild(img);
     });
+    for (const [key, url] of shown) if (!next.has(key)) URL.revokeObjectURL(url);
+    shown = next;
     $("pages-info").textContent = "共 " + result.pages + " 页" +
       (result.svg.length < result.pages ? "（预览前 " + result.svg.length + " 页）" : "");
     status("预览已更新");
