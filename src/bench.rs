@@ -293,7 +293,7 @@ pub fn bench_cold(
             })?;
         let v: Vec<f64> =
             line.split_whitespace().skip(1).filter_map(|x| x.parse().ok()).collect();
-        if v.len() < 7 {
+        if v.len() < 9 {
             return Err(problem(format!("无法读取计时：{line}")));
         }
         if i > 0 {
@@ -304,6 +304,8 @@ pub fn bench_cold(
                 pdf: v[2],
                 docx: v[3],
                 write: v[4],
+                first_round: v[7],
+                rounds: v[8] as usize,
             });
         }
         f.pages = v[5] as usize;

@@ -191,6 +191,18 @@ pub fn paginate(
     doc: &Document,
     engine: &mut dyn Engine,
 ) -> Result<(Document, Plan, Pages), Vec<Diagnostic>> {
+    paginate_with(doc, engine, &mut |_| {})
+}
+
+/// [`paginate`], telling `each_round` the plan of every round as it is laid
+/// out (the last call has the plan returned). A writer that needs only the
+/// plan's 版记 placement (the DOCX) can start on the first round's plan while
+/// later rounds run.
+pub fn paginate_with(
+    doc: &Document,
+    engine: &mut dyn Engine,
+    each_round: &mut dyn FnMut(&Plan),
+) -> Result<(Document, Plan, Pages), Vec<Diagnostic>> {
     page_bound(doc)?;
     let mut laid = doc.clone();
     let mut pages = engine.lay_out(&laid)?;
@@ -198,21 +210,13 @@ pub fn paginate(
         if pages.count > MAX_PAGES {
             return Err(too_many_pages(doc, pages.count, false));
         }
-        let breaks = pages.table_breaks.clone();
+        let plan = plan_of(&pages);
+        each_round(&plan);
         let mut changed = false;
-        for ((t, _), rows) in laid.tables_mut().into_iter().zip(&breaks) {
+        for ((t, _), rows) in laid.tables_mut().into_iter().zip(&plan.table_breaks) {
             changed |= t.split_spans_at(rows);
         }
         if !changed {
-            let plan = Plan {
-                table_breaks: pages.table_breaks.clone(),
-                banji: pages
-                    .banji_anchor
-                    .map_or(BanjiPlacement::SamePage, |(page, y)| {
-                        banji_placement(page, y, &pages.texts)
-                    }),
-                pages: pages.count,
-            };
             return Ok((laid, plan, pages));
         }
         pages = engine.lay_out(&laid)?;
@@ -224,6 +228,17 @@ pub fn paginate(
         )
         .with_hint("请检查是否有特别长的合并单元格，或把表格拆分为几个附件"),
     ])
+}
+
+/// The plan of one laid-out round.
+fn plan_of(pages: &Pages) -> Plan {
+    Plan {
+        table_breaks: pages.table_breaks.clone(),
+        banji: pages.banji_anchor.map_or(BanjiPlacement::SamePage, |(page, y)| {
+            banji_placement(page, y, &pages.texts)
+        }),
+        pages: pages.count,
+    }
 }
 
 /// The 版记 placement a layout chose: `page`/`y_mm` is where the content ends,
