@@ -102,7 +102,10 @@ pub fn write_rows_case(dir: &Path, rows: usize, annex: Annex) -> std::io::Result
     }
     let case = dir.join("case.toml");
     let text = std::fs::read_to_string(&case)?;
-    std::fs::write(&case, text.replace("\"类型\" = \"责任清单\"", "\"类型\" = \"任务分解\""))?;
+    std::fs::write(
+        &case,
+        text.replace("\"类型\" = \"责任清单\"", "\"类型\" = \"任务分解\""),
+    )?;
     let data = dir.join("指标.toml");
     let text = std::fs::read_to_string(&data)?;
     let mut out = String::with_capacity(text.len() + rows * 80);

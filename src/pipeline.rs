@@ -183,6 +183,9 @@ pub struct Rendered {
     pub doc: Document,
     /// Per table of `doc`, the rows that open a new page.
     pub table_breaks: Vec<Vec<usize>>,
+    /// Where the 版记 goes, as the last layout round placed it (the DOCX
+    /// follows it).
+    pub banji: BanjiPlacement,
     /// Typst's laid-out pages (the frames the PDF is exported from), for tests
     /// that measure positions; `None` when no format was asked for.
     pub layout: Option<typst_layout::PagedDocument>,
@@ -262,8 +265,17 @@ pub fn render(c: &Composed, settings: &Settings) -> Result<Rendered, Vec<Diagnos
                     docx_job = Some((banji, scope.spawn(move || write_docx(banji))));
                 }
             };
-            let (laid, p, last) =
-                crate::layout::paginate_with(&doc, &mut e, &mut each_round)?;
+            let laid = crate::layout::paginate_with(&doc, &mut e, &mut each_round);
+            let (laid, p, last) = match laid {
+                Ok(laid) => laid,
+                Err(d) => {
+                    // joined here: a DOCX thread's panic is not left to the scope
+                    if let Some((_, handle)) = docx_job {
+                        let _ = handle.join();
+                    }
+                    return Err(d);
+                }
+            };
             (pdf_doc, plan, pages) = (laid, p, last);
             source = std::mem::take(&mut e.source);
             timings.layout = clock.elapsed().as_secs_f64();
@@ -273,7 +285,7 @@ pub fn render(c: &Composed, settings: &Settings) -> Result<Rendered, Vec<Diagnos
         let t = std::time::Instant::now();
         let pdf = match (&engine, settings.formats.pdf) {
             (Some(e), true) => {
-                Some(e.export_pdf(&c.name, settings.date).map_err(|d| vec![d])?)
+                Some(e.export_pdf(&c.name, settings.date).map_err(|d| vec![d]))
             }
             _ => None,
         };
@@ -295,10 +307,11 @@ pub fn render(c: &Composed, settings: &Settings) -> Result<Rendered, Vec<Diagnos
                     (bytes, secs) = (again, secs + more);
                 }
                 timings.docx = secs;
-                Some(bytes?)
+                Some(bytes)
             }
             None => None,
         };
+        let (pdf, docx) = (pdf.transpose()?, docx.transpose()?);
         Ok(Rendered {
             pdf,
             docx,
@@ -308,6 +321,7 @@ pub fn render(c: &Composed, settings: &Settings) -> Result<Rendered, Vec<Diagnos
             timings,
             doc: pdf_doc,
             table_breaks: plan.table_breaks,
+            banji: plan.banji,
             layout: engine.and_then(render::typst::TypstEngine::into_layout),
         })
     })
