@@ -394,6 +394,24 @@ mod tests {
     }
 
     #[test]
+    fn every_round_is_told_its_plan_the_last_is_the_one_returned() {
+        // a group of 5 rows over pages of 3: two rounds, the same breaks in both
+        let mut engine = Rows { per_page: 3, rounds: 0 };
+        let mut seen = Vec::new();
+        let (_, plan, _) =
+            paginate_with(&grouped(&[5]), &mut engine, &mut |p| seen.push(p.clone()))
+                .unwrap();
+        assert_eq!(seen.len(), 2);
+        assert_eq!(seen[0].table_breaks, vec![vec![3]]);
+        assert_eq!(seen.last(), Some(&plan));
+        // a layout of one round is told once
+        let mut engine = Rows { per_page: 10, rounds: 0 };
+        let mut told = 0;
+        paginate_with(&grouped(&[5]), &mut engine, &mut |_| told += 1).unwrap();
+        assert_eq!(told, 1);
+    }
+
+    #[test]
     fn a_groups_first_row_keeps_with_the_next() {
         // groups of 2, 3 and 1 rows: each group's first row keeps with the next
         // (Typst keeps them in one unbreakable span, the DOCX sets keepNext)
