@@ -68,39 +68,64 @@ pub fn write_case(
     Ok(())
 }
 
-/// Writes the example case with `rows` indicators into `dir`; `merged` makes
-/// its annex a 任务分解 table whose 一级指标 cells merge over 12 rows and
-/// 二级指标 cells over 3 (as a real 任务分解 annex does).
-pub fn write_rows_case(dir: &Path, rows: usize, merged: bool) -> std::io::Result<()> {
-    write_case(dir, Some(rows), 0)?;
-    if merged {
-        let case = dir.join("case.toml");
-        let text = std::fs::read_to_string(&case)?;
-        std::fs::write(
-            &case,
-            text.replace("\"类型\" = \"责任清单\"", "\"类型\" = \"任务分解\""),
-        )?;
-        let data = dir.join("指标.toml");
-        let text = std::fs::read_to_string(&data)?;
-        let mut out = String::with_capacity(text.len() + rows * 80);
-        let mut i = 0;
-        for line in text.lines() {
-            out.push_str(line);
-            out.push('\n');
-            if line.starts_with("[[\"指标\"]]") {
-                out.push_str(&format!(
-                    "\"一级指标\" = \"{}、第{}组一级指标\"\n\"二级指标\" = \"{}.第{}组二级指标。\"\n",
-                    i / 12 + 1,
-                    i / 12 + 1,
-                    i / 3 % 4 + 1,
-                    i / 3 + 1
-                ));
-                i += 1;
-            }
+/// The annex of a rows workload.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Annex {
+    /// The example's 责任清单 (序号, 三级指标, 填报材料, 责任单位).
+    Plain,
+    /// A 任务分解 table whose 一级指标 cells merge over 12 rows and 二级指标
+    /// cells over 3 (as a real 任务分解 annex does).
+    Merged,
+    /// The same 任务分解 columns with labels of the same length, different in
+    /// every two neighbouring rows: nothing merges. Set against [`Annex::Merged`]
+    /// it tells the cost of merging from the cost of more columns.
+    Unmerged,
+}
+
+impl Annex {
+    /// The workload's name in the figures.
+    pub fn name(self) -> &'static str {
+        match self {
+            Annex::Plain => "附件",
+            Annex::Merged => "合并单元格",
+            Annex::Unmerged => "任务分解不合并",
         }
-        std::fs::write(&data, out)?;
     }
-    Ok(())
+}
+
+/// Writes the example case with `rows` indicators and an `annex` of that kind
+/// into `dir`.
+pub fn write_rows_case(dir: &Path, rows: usize, annex: Annex) -> std::io::Result<()> {
+    write_case(dir, Some(rows), 0)?;
+    if annex == Annex::Plain {
+        return Ok(());
+    }
+    let case = dir.join("case.toml");
+    let text = std::fs::read_to_string(&case)?;
+    std::fs::write(
+        &case,
+        text.replace("\"类型\" = \"责任清单\"", "\"类型\" = \"任务分解\""),
+    )?;
+    let data = dir.join("指标.toml");
+    let text = std::fs::read_to_string(&data)?;
+    let mut out = String::with_capacity(text.len() + rows * 80);
+    let mut i = 0;
+    for line in text.lines() {
+        out.push_str(line);
+        out.push('\n');
+        if line.starts_with("[[\"指标\"]]") {
+            // (一级 number, 二级 number within it, 二级 group)
+            let (one, two, group) = match annex {
+                Annex::Merged => (i / 12 + 1, i / 3 % 4 + 1, i / 3 + 1),
+                _ => (i % 2 + 1, i % 4 + 1, i % 2 + 1),
+            };
+            out.push_str(&format!(
+                "\"一级指标\" = \"{one}、第{one}组一级指标\"\n\"二级指标\" = \"{two}.第{group}组二级指标。\"\n",
+            ));
+            i += 1;
+        }
+    }
+    std::fs::write(&data, out)
 }
 
 /// The example's 100 main indicators repeated to `n` rows, renumbered, with the
@@ -241,6 +266,8 @@ pub fn bench_batch(
             sum.pdf += tm.pdf;
             sum.docx += tm.docx;
             sum.write += tm.write;
+            sum.first_round += tm.first_round;
+            sum.rounds += tm.rounds;
         }
         if i > 0 || runs == 0 {
             f.walls.push(wall);
@@ -293,7 +320,7 @@ pub fn bench_cold(
             })?;
         let v: Vec<f64> =
             line.split_whitespace().skip(1).filter_map(|x| x.parse().ok()).collect();
-        if v.len() < 7 {
+        if v.len() < 9 {
             return Err(problem(format!("无法读取计时：{line}")));
         }
         if i > 0 {
@@ -304,6 +331,8 @@ pub fn bench_cold(
                 pdf: v[2],
                 docx: v[3],
                 write: v[4],
+                first_round: v[7],
+                rounds: v[8] as usize,
             });
         }
         f.pages = v[5] as usize;

@@ -201,6 +201,18 @@ pub fn paginate(
     doc: &Document,
     engine: &mut dyn Engine,
 ) -> Result<(Document, Plan, Pages), Vec<Diagnostic>> {
+    paginate_with(doc, engine, &mut |_| {})
+}
+
+/// [`paginate`], telling `each_round` the plan of every round as it is laid
+/// out (the last call has the plan returned). A writer that needs only the
+/// plan's 版记 placement (the DOCX) can start on the first round's plan while
+/// later rounds run.
+pub fn paginate_with(
+    doc: &Document,
+    engine: &mut dyn Engine,
+    each_round: &mut dyn FnMut(&Plan),
+) -> Result<(Document, Plan, Pages), Vec<Diagnostic>> {
     page_bound(doc)?;
     let mut laid = doc.clone();
     let mut pages = engine.lay_out(&laid)?;
@@ -208,21 +220,13 @@ pub fn paginate(
         if pages.count > MAX_PAGES {
             return Err(too_many_pages(doc, pages.count, false));
         }
-        let breaks = pages.table_breaks.clone();
+        let plan = plan_of(&pages);
+        each_round(&plan);
         let mut changed = false;
-        for ((t, _), rows) in laid.tables_mut().into_iter().zip(&breaks) {
+        for ((t, _), rows) in laid.tables_mut().into_iter().zip(&plan.table_breaks) {
             changed |= t.split_spans_at(rows);
         }
         if !changed {
-            let plan = Plan {
-                table_breaks: pages.table_breaks.clone(),
-                banji: pages
-                    .banji_anchor
-                    .map_or(BanjiPlacement::SamePage, |(page, y)| {
-                        banji_placement(page, y, &pages.texts)
-                    }),
-                pages: pages.count,
-            };
             return Ok((laid, plan, pages));
         }
         pages = engine.lay_out(&laid)?;
@@ -234,6 +238,17 @@ pub fn paginate(
         )
         .with_hint("请检查是否有特别长的合并单元格，或把表格拆分为几个附件"),
     ])
+}
+
+/// The plan of one laid-out round.
+fn plan_of(pages: &Pages) -> Plan {
+    Plan {
+        table_breaks: pages.table_breaks.clone(),
+        banji: pages.banji_anchor.map_or(BanjiPlacement::SamePage, |(page, y)| {
+            banji_placement(page, y, &pages.texts)
+        }),
+        pages: pages.count,
+    }
 }
 
 /// The 版记 placement a layout chose: `page`/`y_mm` is where the content ends,
@@ -390,6 +405,24 @@ mod tests {
         assert_eq!(t.rows[3][0].text, "组0");
         assert_eq!(t.rows[3][0].rowspan, 2);
         assert_eq!(engine.rounds, 2);
+    }
+
+    #[test]
+    fn every_round_is_told_its_plan_the_last_is_the_one_returned() {
+        // a group of 5 rows over pages of 3: two rounds, the same breaks in both
+        let mut engine = Rows { per_page: 3, rounds: 0 };
+        let mut seen = Vec::new();
+        let (_, plan, _) =
+            paginate_with(&grouped(&[5]), &mut engine, &mut |p| seen.push(p.clone()))
+                .unwrap();
+        assert_eq!(seen.len(), 2);
+        assert_eq!(seen[0].table_breaks, vec![vec![3]]);
+        assert_eq!(seen.last(), Some(&plan));
+        // a layout of one round is told once
+        let mut engine = Rows { per_page: 10, rounds: 0 };
+        let mut told = 0;
+        paginate_with(&grouped(&[5]), &mut engine, &mut |_| told += 1).unwrap();
+        assert_eq!(told, 1);
     }
 
     #[test]

@@ -10,6 +10,7 @@ use crate::case::{self, CaseDir};
 use crate::compose::{self, prose::Prose};
 use crate::diag::{Diagnostic, Location};
 use crate::doc::Document;
+use crate::layout::BanjiPlacement;
 use crate::render;
 use crate::render::typst::fonts::FontSet;
 
@@ -182,6 +183,9 @@ pub struct Rendered {
     pub doc: Document,
     /// Per table of `doc`, the rows that open a new page.
     pub table_breaks: Vec<Vec<usize>>,
+    /// Where the 版记 goes, as the last layout round placed it (the DOCX
+    /// follows it).
+    pub banji: BanjiPlacement,
     /// Typst's laid-out pages (the frames the PDF is exported from), for tests
     /// that measure positions; `None` when no format was asked for.
     pub layout: Option<typst_layout::PagedDocument>,
@@ -192,8 +196,12 @@ pub struct Rendered {
 pub struct Timings {
     /// Reading and checking the input, wording, numbering.
     pub compose: f64,
-    /// Typst layout (all rounds).
+    /// Typst layout (all rounds, with what is read back from each).
     pub layout: f64,
+    /// The first layout round alone (within `layout`).
+    pub first_round: f64,
+    /// Layout rounds.
+    pub rounds: usize,
     /// PDF export.
     pub pdf: f64,
     /// DOCX writing.
@@ -210,50 +218,70 @@ impl Timings {
 }
 
 /// Renders a composed case into the requested formats (nothing is written).
+///
+/// The DOCX needs of the layout only the 版记 placement: it is written, on a
+/// second thread, from the first layout round's plan while any further rounds
+/// and the PDF export run, and written again in the rare case that a later
+/// round moved the 版记.
 pub fn render(c: &Composed, settings: &Settings) -> Result<Rendered, Vec<Diagnostic>> {
     // the layout stage: positions for both writers
     let mut doc = c.doc.clone();
     crate::layout::place_signatures(&mut doc, settings.fonts.as_ref());
-    let mut pages = crate::layout::Pages::default();
-    let mut plan = crate::layout::Plan::default();
-    let mut pdf_doc = doc.clone();
-    let mut source = String::new();
-    let mut timings = Timings::default();
-    let clock = std::time::Instant::now();
-    // the DOCX takes the 版记's page parity from the Typst layout, so lay out even
-    // when only the DOCX is wanted
-    let mut engine = None;
-    if settings.formats.pdf || settings.formats.docx {
-        let mut e = typst_engine(c, settings)?;
-        let (laid, p, last) = crate::layout::paginate(&doc, &mut e)?;
-        (pdf_doc, plan, pages) = (laid, p, last);
-        source = std::mem::take(&mut e.source);
-        timings.layout = clock.elapsed().as_secs_f64();
-        engine = Some(e);
-    }
-    // the PDF is exported while the DOCX is written (two cores)
-    let banji = plan.banji;
-    let (pdf, docx) = std::thread::scope(|scope| {
-        let docx = settings.formats.docx.then(|| {
-            scope.spawn(|| {
-                let t = std::time::Instant::now();
-                let bytes =
-                    render::docx::write_docx(&doc, settings.date, banji, &c.images)
-                        .map_err(|e| {
-                            // the writer's errors are our own faults, worded by
-                            // the XML and zip libraries: wrapped, the detail kept
-                            // for the report
-                            vec![
-                                Diagnostic::error(
-                                    Location::None,
-                                    "无法生成 DOCX（程序内部错误）",
-                                )
-                                .with_hint(format!("报告此问题时请附上：{e}")),
-                            ]
-                        });
-                (bytes, t.elapsed().as_secs_f64())
-            })
-        });
+    let doc = doc;
+    let write_docx = |banji: BanjiPlacement| {
+        let t = std::time::Instant::now();
+        let bytes = render::docx::write_docx(&doc, settings.date, banji, &c.images)
+            .map_err(|e| {
+                // the writer's errors are our own faults, worded by the XML and
+                // zip libraries: wrapped, the detail kept for the report
+                vec![
+                    Diagnostic::error(Location::None, "无法生成 DOCX（程序内部错误）")
+                        .with_hint(format!("报告此问题时请附上：{e}")),
+                ]
+            });
+        (bytes, t.elapsed().as_secs_f64())
+    };
+    let write_docx = &write_docx;
+    std::thread::scope(|scope| {
+        let mut pages = crate::layout::Pages::default();
+        let mut plan = crate::layout::Plan::default();
+        let mut pdf_doc = doc.clone();
+        let mut source = String::new();
+        let mut timings = Timings::default();
+        let clock = std::time::Instant::now();
+        // the DOCX takes the 版记's page parity from the Typst layout, so lay out
+        // even when only the DOCX is wanted
+        let mut engine = None;
+        let mut docx_job = None;
+        if settings.formats.pdf || settings.formats.docx {
+            let mut e = typst_engine(c, settings)?;
+            let mut each_round = |round: &crate::layout::Plan| {
+                timings.rounds += 1;
+                if timings.rounds == 1 {
+                    timings.first_round = clock.elapsed().as_secs_f64();
+                }
+                if settings.formats.docx && docx_job.is_none() {
+                    let banji = round.banji;
+                    docx_job = Some((banji, scope.spawn(move || write_docx(banji))));
+                }
+            };
+            let laid = crate::layout::paginate_with(&doc, &mut e, &mut each_round);
+            let (laid, p, last) = match laid {
+                Ok(laid) => laid,
+                Err(d) => {
+                    // joined here: a DOCX thread's panic is not left to the scope
+                    if let Some((_, handle)) = docx_job {
+                        let _ = handle.join();
+                    }
+                    return Err(d);
+                }
+            };
+            (pdf_doc, plan, pages) = (laid, p, last);
+            source = std::mem::take(&mut e.source);
+            timings.layout = clock.elapsed().as_secs_f64();
+            engine = Some(e);
+        }
+        // the PDF is exported while the DOCX is written (two cores)
         let t = std::time::Instant::now();
         let pdf = match (&engine, settings.formats.pdf) {
             (Some(e), true) => {
@@ -262,37 +290,40 @@ pub fn render(c: &Composed, settings: &Settings) -> Result<Rendered, Vec<Diagnos
             _ => None,
         };
         timings.pdf = t.elapsed().as_secs_f64();
-        let docx = docx.map(|h| {
-            h.join().unwrap_or_else(|_| {
-                (
-                    Err(vec![Diagnostic::error(
-                        Location::None,
-                        "无法生成 DOCX（内部错误）",
-                    )]),
-                    0.0,
-                )
-            })
-        });
-        (pdf, docx)
-    });
-    let pdf = pdf.transpose()?;
-    let docx = match docx {
-        Some((bytes, secs)) => {
-            timings.docx = secs;
-            Some(bytes?)
-        }
-        None => None,
-    };
-    Ok(Rendered {
-        pdf,
-        docx,
-        typst: source,
-        pages: pages.count,
-        page_texts: pages.texts,
-        timings,
-        doc: pdf_doc,
-        table_breaks: plan.table_breaks,
-        layout: engine.and_then(render::typst::TypstEngine::into_layout),
+        let docx = match docx_job {
+            Some((banji, handle)) => {
+                let (mut bytes, mut secs) = handle.join().unwrap_or_else(|_| {
+                    (
+                        Err(vec![Diagnostic::error(
+                            Location::None,
+                            "无法生成 DOCX（内部错误）",
+                        )]),
+                        0.0,
+                    )
+                });
+                if banji != plan.banji && bytes.is_ok() {
+                    // a later round moved the 版记: written again as laid out
+                    let (again, more) = write_docx(plan.banji);
+                    (bytes, secs) = (again, secs + more);
+                }
+                timings.docx = secs;
+                Some(bytes)
+            }
+            None => None,
+        };
+        let (pdf, docx) = (pdf.transpose()?, docx.transpose()?);
+        Ok(Rendered {
+            pdf,
+            docx,
+            typst: source,
+            pages: pages.count,
+            page_texts: pages.texts,
+            timings,
+            doc: pdf_doc,
+            table_breaks: plan.table_breaks,
+            banji: plan.banji,
+            layout: engine.and_then(render::typst::TypstEngine::into_layout),
+        })
     })
 }
 

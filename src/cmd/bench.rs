@@ -27,7 +27,7 @@ pub struct BenchArgs {
         long,
         value_enum,
         value_delimiter = ',',
-        default_value = "example,rows1000,merged1000,rows5000,merged5000,batch"
+        default_value = "example,rows1000,unmerged1000,merged1000,rows5000,merged5000,batch"
     )]
     pub only: Vec<Workload>,
     /// 字体
@@ -47,6 +47,8 @@ pub enum Workload {
     Rows1000,
     /// 5000 行附件
     Rows5000,
+    /// 1000 行任务分解，列与合并单元格的相同而不合并（对照）
+    Unmerged1000,
     /// 1000 行任务分解（一级、二级指标合并单元格）
     Merged1000,
     /// 5000 行任务分解（一级、二级指标合并单元格）
@@ -97,18 +99,19 @@ pub fn execute(a: &BenchArgs) -> Result<(), Failure> {
             }
             Workload::Rows1000
             | Workload::Rows5000
+            | Workload::Unmerged1000
             | Workload::Merged1000
             | Workload::Merged5000 => {
-                let (rows, merged) = match w {
-                    Workload::Rows1000 => (1000, false),
-                    Workload::Rows5000 => (5000, false),
-                    Workload::Merged1000 => (1000, true),
-                    _ => (5000, true),
+                let (rows, annex) = match w {
+                    Workload::Rows1000 => (1000, bench::Annex::Plain),
+                    Workload::Rows5000 => (5000, bench::Annex::Plain),
+                    Workload::Unmerged1000 => (1000, bench::Annex::Unmerged),
+                    Workload::Merged1000 => (1000, bench::Annex::Merged),
+                    _ => (5000, bench::Annex::Merged),
                 };
-                let kind = if merged { "合并单元格" } else { "附件" };
-                let name = format!("{rows} 行{kind}");
+                let name = format!("{rows} 行{}", annex.name());
                 let dir = tmp.path().join(&name);
-                bench::write_rows_case(&dir, rows, merged).map_err(|e| {
+                bench::write_rows_case(&dir, rows, annex).map_err(|e| {
                     Failure::problem(format!(
                         "无法写出测试案卷（{}）",
                         crate::case::io_reason(&e)
@@ -173,16 +176,16 @@ pub fn execute(a: &BenchArgs) -> Result<(), Failure> {
     );
     if !all.is_empty() {
         outln!(
-            "| 项目 | 页数 | 中位数 | 最快 | 最慢 | 读取与措辞 | Typst 排版 | PDF 导出 | DOCX | 写文件 | 峰值内存 |"
+            "| 项目 | 页数 | 中位数 | 最快 | 最慢 | 读取与措辞 | Typst 排版 | 其中第一轮（轮数） | PDF 导出 | DOCX | 写文件 | 峰值内存 |"
         );
         outln!(
-            "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
+            "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
         );
     }
     for f in &all {
         let s = &f.stages;
         outln!(
-            "| {} | {} | {:.3} 秒 | {:.3} | {:.3} | {:.3} | {:.3} | {:.3} | {:.3} | {:.3} | {:.0} MiB |",
+            "| {} | {} | {:.3} 秒 | {:.3} | {:.3} | {:.3} | {:.3} | {:.3}（{}） | {:.3} | {:.3} | {:.3} | {:.0} MiB |",
             f.name,
             f.pages,
             f.median(),
@@ -190,6 +193,8 @@ pub fn execute(a: &BenchArgs) -> Result<(), Failure> {
             f.max(),
             s.compose,
             s.layout,
+            s.first_round,
+            s.rounds,
             s.pdf,
             s.docx,
             s.write,

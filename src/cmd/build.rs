@@ -77,14 +77,16 @@ pub fn execute(a: BuildArgs, today: NaiveDate) -> Result<(), Failure> {
         let pipeline::Built { pages, timings: t, .. } =
             pipeline::build_case(&dir, out, &settings).map_err(Failure::Problems)?;
         outln!(
-            "GONGWEN_TIMINGS {} {} {} {} {} {} {}",
+            "GONGWEN_TIMINGS {} {} {} {} {} {} {} {} {}",
             t.compose,
             t.layout,
             t.pdf,
             t.docx,
             t.write,
             pages,
-            crate::bench::peak_memory_mib()
+            crate::bench::peak_memory_mib(),
+            t.first_round,
+            t.rounds
         );
         return Ok(());
     }

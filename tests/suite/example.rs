@@ -270,6 +270,16 @@ fn breakdown_annex_roster_and_merged_levels() {
     let tables = doc.tables_mut().len();
     assert_eq!(xml.matches("<w:tblHeader").count(), tables, "one w:tbl per table");
     assert_eq!(rendered.pages % 2, 0);
+    // the DOCX, begun on the first layout round's plan while the PDF's second
+    // round ran, is the DOCX of the last round's plan
+    assert_eq!(rendered.timings.rounds, 2, "the labels cut by a page printed again");
+    let s = settings();
+    let mut doc = composed.doc.clone();
+    gongwen::layout::place_signatures(&mut doc, s.fonts.as_ref());
+    let last =
+        gongwen::render::docx::write_docx(&doc, s.date, rendered.banji, &composed.images)
+            .unwrap();
+    assert!(rendered.docx.as_deref() == Some(&last[..]), "DOCX of another plan");
 }
 
 /// Read from the pages Typst laid out: no page of the 任务分解 table ends with
