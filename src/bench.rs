@@ -32,6 +32,15 @@ pub fn peak_memory_mib() -> f64 {
         .map_or(0.0, |kb| kb / 1024.0)
 }
 
+/// Starts a new in-process workload: drops what Typst cached for the last one
+/// and restarts the peak-memory count at the present size (Linux: writing 5
+/// to `/proc/self/clear_refs` resets VmHWM), so a workload's peak is its own
+/// and not that of a larger one measured before it in the same process.
+fn fresh_workload() {
+    typst::comemo::evict(0);
+    let _ = std::fs::write("/proc/self/clear_refs", "5");
+}
+
 /// Writes the example case into `dir`, with `rows` indicators (the example's
 /// rows repeated and renumbered) when given, and another county and date.
 pub fn write_case(
@@ -214,6 +223,7 @@ pub fn bench_case(
 ) -> Result<Figures, Vec<Diagnostic>> {
     let mut f = Figures { name: name.into(), ..Default::default() };
     let mut stages = Vec::new();
+    fresh_workload();
     for i in 0..=runs {
         let t = Instant::now();
         let pipeline::Built { pages, timings, .. } =
@@ -251,6 +261,7 @@ pub fn bench_batch(
     let jobs = batch::plan(&dirs, Some(root), out);
     let mut f =
         Figures { name: format!("批量 {cases} 个案卷"), ..Default::default() };
+    fresh_workload();
     for i in 0..=runs {
         let t = Instant::now();
         let results = batch::build_batch(&jobs, settings, &|_, _| {});
