@@ -5,7 +5,11 @@
 //! Builds (Typst layout is CPU-heavy) run on the blocking pool behind a
 //! semaphore of two permits, each under `catch_unwind`: a panic becomes a 500
 //! with a Chinese message and the server keeps serving. Fonts and Typst's
-//! library are loaded once and shared by every build.
+//! library are loaded once and shared by every build; after each layout job
+//! (preview or download) Typst's caches keep only what the last few such jobs
+//! used, so the server's memory stays flat (BENCHMARKS.md 网页服务). A preview
+//! draws only the pages whose content the page does not already show (page
+//! keys).
 //!
 //! Confinement: the server joins only a validated workspace id (32 hex
 //! characters) and fixed names (`case.toml`, the indicator workbook) to the data
