@@ -207,65 +207,14 @@ pub fn resolve(root: &Path, name: &str) -> Result<PathBuf, GuardError> {
     Ok(target)
 }
 
-/// `O_NONBLOCK`, spelled out so that the crate needs no libc: 0o4000 on the
-/// Linux ports listed (the generic ABI), 0x0004 on the BSDs and Apple systems.
-#[cfg(all(
-    target_os = "linux",
-    any(
-        target_arch = "x86_64",
-        target_arch = "x86",
-        target_arch = "aarch64",
-        target_arch = "arm",
-        target_arch = "riscv64",
-        target_arch = "loongarch64",
-        target_arch = "s390x",
-        target_arch = "powerpc64"
-    )
-))]
-const O_NONBLOCK: Option<i32> = Some(0o4000);
-#[cfg(any(
-    target_os = "macos",
-    target_os = "ios",
-    target_os = "freebsd",
-    target_os = "openbsd",
-    target_os = "netbsd",
-    target_os = "dragonfly"
-))]
-const O_NONBLOCK: Option<i32> = Some(0x0004);
-#[cfg(all(
-    unix,
-    not(any(
-        all(
-            target_os = "linux",
-            any(
-                target_arch = "x86_64",
-                target_arch = "x86",
-                target_arch = "aarch64",
-                target_arch = "arm",
-                target_arch = "riscv64",
-                target_arch = "loongarch64",
-                target_arch = "s390x",
-                target_arch = "powerpc64"
-            )
-        ),
-        target_os = "macos",
-        target_os = "ios",
-        target_os = "freebsd",
-        target_os = "openbsd",
-        target_os = "netbsd",
-        target_os = "dragonfly"
-    ))
-))]
-const O_NONBLOCK: Option<i32> = None;
-
-/// Opens for reading without blocking on a FIFO where the flag is known.
+/// Opens for reading without blocking on a FIFO (Unix).
 fn open_nonblocking(path: &Path) -> io::Result<File> {
     let mut opts = OpenOptions::new();
     opts.read(true);
     #[cfg(unix)]
-    if let Some(flag) = O_NONBLOCK {
+    {
         use std::os::unix::fs::OpenOptionsExt;
-        opts.custom_flags(flag);
+        opts.custom_flags(libc::O_NONBLOCK);
     }
     opts.open(path)
 }

@@ -167,44 +167,10 @@ impl std::fmt::Display for IoReason {
 
 impl std::error::Error for IoReason {}
 
-/// `ELOOP`, spelled out so that the crate needs no libc: 40 on Linux (but for
-/// the MIPS, Alpha and SPARC ports), 62 on the BSDs and Apple systems.
-#[cfg(all(
-    target_os = "linux",
-    not(any(
-        target_arch = "mips",
-        target_arch = "mips64",
-        target_arch = "sparc",
-        target_arch = "sparc64"
-    ))
-))]
-const ELOOP: Option<i32> = Some(40);
-#[cfg(any(
-    target_os = "macos",
-    target_os = "ios",
-    target_os = "freebsd",
-    target_os = "openbsd",
-    target_os = "netbsd",
-    target_os = "dragonfly"
-))]
-const ELOOP: Option<i32> = Some(62);
-#[cfg(not(any(
-    all(
-        target_os = "linux",
-        not(any(
-            target_arch = "mips",
-            target_arch = "mips64",
-            target_arch = "sparc",
-            target_arch = "sparc64"
-        ))
-    ),
-    target_os = "macos",
-    target_os = "ios",
-    target_os = "freebsd",
-    target_os = "openbsd",
-    target_os = "netbsd",
-    target_os = "dragonfly"
-)))]
+/// `ELOOP`, the error of a path whose symbolic links form a loop.
+#[cfg(unix)]
+const ELOOP: Option<i32> = Some(libc::ELOOP);
+#[cfg(not(unix))]
 const ELOOP: Option<i32> = None;
 
 /// A short Chinese reason for an I/O error: our own reason if it carries one,
