@@ -2,7 +2,7 @@
 //! extraction from the DOCX, normalisation for comparing PDF and DOCX text.
 
 use std::io::Read;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::{Arc, OnceLock};
 
 use gongwen::case::CaseDir;
@@ -32,6 +32,16 @@ pub fn settings() -> Settings {
 }
 
 /// Composes and renders a case, panicking with the diagnostics if it fails.
+/// A test case folder under tests/fixtures.
+pub fn fixture_path(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures").join(name)
+}
+
+/// A test case under tests/fixtures, as a case folder.
+pub fn fixture(name: &str) -> CaseDir {
+    CaseDir::Disk(fixture_path(name))
+}
+
 pub fn build(dir: &CaseDir) -> (Composed, Rendered) {
     let s = settings();
     let composed = pipeline::compose_dir(dir, &s).unwrap_or_else(|d| panic!("{d:#?}"));

@@ -6,14 +6,6 @@ use gongwen::doc::{Align, Block, Cell, Column, Document, Table, Width};
 
 use crate::common::*;
 
-fn fixture(name: &str) -> CaseDir {
-    CaseDir::Disk(
-        std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("tests/fixtures")
-            .join(name),
-    )
-}
-
 #[test]
 fn example_pdf_and_docx_carry_the_same_text() {
     let (composed, rendered) = build(&CaseDir::Builtin);

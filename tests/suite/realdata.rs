@@ -6,7 +6,7 @@
 //! without body text, GB/T 9704 7.3.5). Expected text is read from the inputs
 //! themselves (the workbook cell by cell, the case file), never from the tool.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use calamine::{Reader, open_workbook_auto};
 use rust_xlsxwriter::{Format, Workbook};
@@ -16,14 +16,6 @@ use gongwen::doc::{Block, Table};
 use gongwen::pipeline;
 
 use crate::common::*;
-
-fn fixture_path(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures").join(name)
-}
-
-fn fixture(name: &str) -> CaseDir {
-    CaseDir::Disk(fixture_path(name))
-}
 
 /// The lines of a cell as the office typed them (line breaks in the cell).
 fn cell_lines(s: &str) -> Vec<String> {

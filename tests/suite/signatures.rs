@@ -66,9 +66,7 @@ fn paragraphs(xml: &str) -> Vec<Para> {
 /// A copy of a fixture whose 署名 is `names`.
 fn case_with_names(fixture: &str, names: &[&str]) -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
-    let src = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/fixtures")
-        .join(fixture);
+    let src = fixture_path(fixture);
     for e in std::fs::read_dir(&src).unwrap().flatten() {
         std::fs::copy(e.path(), dir.path().join(e.file_name())).unwrap();
     }

@@ -171,14 +171,6 @@ fn snapshot(name: &str, dir: &CaseDir) {
     insta::assert_snapshot!(format!("model_{name}"), render(&doc));
 }
 
-fn fixture(name: &str) -> CaseDir {
-    CaseDir::Disk(
-        std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("tests/fixtures")
-            .join(name),
-    )
-}
-
 #[test]
 fn model_example() {
     snapshot("example", &CaseDir::Builtin);
