@@ -290,6 +290,41 @@ pub fn bench_batch(
     Ok(f)
 }
 
+/// This program, to run again in a fresh process.
+fn current_exe() -> Result<std::path::PathBuf, Vec<Diagnostic>> {
+    std::env::current_exe().map_err(|e| {
+        problem(format!("找不到 gongwen 程序（{}）", crate::case::io_reason(&e)))
+    })
+}
+
+/// Runs `cmd`, timing it, and reads the numbers of the stdout line that starts
+/// with `marker` (at least `fields` of them); `what` names the run in errors.
+fn timed_run(
+    cmd: &mut std::process::Command,
+    marker: &str,
+    fields: usize,
+    what: &str,
+) -> Result<(f64, Vec<f64>), Vec<Diagnostic>> {
+    let t = Instant::now();
+    let o = cmd.output().map_err(|e| {
+        problem(format!("无法运行 gongwen（{}）", crate::case::io_reason(&e)))
+    })?;
+    let wall = t.elapsed().as_secs_f64();
+    let text = String::from_utf8_lossy(&o.stdout);
+    let line = text.lines().find(|l| l.starts_with(marker)).ok_or_else(|| {
+        problem(format!(
+            "{what}失败（{}）",
+            String::from_utf8_lossy(&o.stderr).trim_end()
+        ))
+    })?;
+    let v: Vec<f64> =
+        line.split_whitespace().skip(1).filter_map(|x| x.parse().ok()).collect();
+    if v.len() < fields {
+        return Err(problem(format!("无法读取计时：{line}")));
+    }
+    Ok((wall, v))
+}
+
 /// Runs a single-case build in a fresh process `runs` times (one warm-up for the
 /// file cache): the figures a user sees for one `gongwen build`.
 pub fn bench_cold(
@@ -298,9 +333,7 @@ pub fn bench_cold(
     out: &Path,
     runs: usize,
 ) -> Result<Figures, Vec<Diagnostic>> {
-    let exe = std::env::current_exe().map_err(|e| {
-        problem(format!("找不到 gongwen 程序（{}）", crate::case::io_reason(&e)))
-    })?;
+    let exe = current_exe()?;
     let mut f = Figures { name: name.into(), ..Default::default() };
     let mut stages = Vec::new();
     let mut peak: f64 = 0.0;
@@ -316,24 +349,7 @@ pub fn bench_cold(
             "2023-08-31",
             "--timings",
         ]);
-        let t = Instant::now();
-        let o = cmd.output().map_err(|e| {
-            problem(format!("无法运行 gongwen（{}）", crate::case::io_reason(&e)))
-        })?;
-        let wall = t.elapsed().as_secs_f64();
-        let text = String::from_utf8_lossy(&o.stdout);
-        let line =
-            text.lines().find(|l| l.starts_with("GONGWEN_TIMINGS")).ok_or_else(|| {
-                problem(format!(
-                    "冷启动测试失败（{}）",
-                    String::from_utf8_lossy(&o.stderr).trim_end()
-                ))
-            })?;
-        let v: Vec<f64> =
-            line.split_whitespace().skip(1).filter_map(|x| x.parse().ok()).collect();
-        if v.len() < 9 {
-            return Err(problem(format!("无法读取计时：{line}")));
-        }
+        let (wall, v) = timed_run(&mut cmd, "GONGWEN_TIMINGS", 9, "冷启动测试")?;
         if i > 0 {
             f.walls.push(wall);
             stages.push(Timings {
@@ -359,8 +375,13 @@ pub fn bench_cold(
 /// layout rounds, no DOCX. Returns the pages.
 pub fn bare_compile(dir: &Path, settings: &Settings) -> Result<usize, Vec<Diagnostic>> {
     let read = |name: &str| {
-        std::fs::read_to_string(dir.join(name))
-            .map_err(|e| problem(format!("无法读取 {}（{e}）", dir.join(name).display())))
+        std::fs::read_to_string(dir.join(name)).map_err(|e| {
+            problem(format!(
+                "无法读取 {}（{}）",
+                dir.join(name).display(),
+                crate::case::io_reason(&e)
+            ))
+        })
     };
     let (main, style) = (read("main.typ")?, read("gongwen.typ")?);
     let mut engine = crate::render::typst::TypstEngine::new(
@@ -383,30 +404,12 @@ pub fn bench_bare(
     typ_dir: &Path,
     runs: usize,
 ) -> Result<Figures, Vec<Diagnostic>> {
-    let exe = std::env::current_exe()
-        .map_err(|e| problem(format!("找不到 gongwen 程序（{e}）")))?;
+    let exe = current_exe()?;
     let mut f = Figures { name: name.into(), ..Default::default() };
     for i in 0..=runs {
-        let t = Instant::now();
-        let o = std::process::Command::new(&exe)
-            .args(["bench", "--ignore-system-fonts", "--typst-only"])
-            .arg(typ_dir)
-            .output()
-            .map_err(|e| problem(format!("无法运行 gongwen（{e}）")))?;
-        let wall = t.elapsed().as_secs_f64();
-        let text = String::from_utf8_lossy(&o.stdout);
-        let line =
-            text.lines().find(|l| l.starts_with("GONGWEN_BARE")).ok_or_else(|| {
-                problem(format!(
-                    "单独编译 Typst 源文件失败（{}）",
-                    String::from_utf8_lossy(&o.stderr).trim()
-                ))
-            })?;
-        let v: Vec<f64> =
-            line.split_whitespace().skip(1).filter_map(|x| x.parse().ok()).collect();
-        if v.len() < 2 {
-            return Err(problem(format!("无法读取计时：{line}")));
-        }
+        let mut cmd = std::process::Command::new(&exe);
+        cmd.args(["bench", "--ignore-system-fonts", "--typst-only"]).arg(typ_dir);
+        let (wall, v) = timed_run(&mut cmd, "GONGWEN_BARE", 2, "单独编译 Typst 源文件")?;
         if i > 0 {
             f.walls.push(wall);
         }
@@ -419,8 +422,7 @@ pub fn bench_bare(
 /// Writes the Typst sources of a build of `dir` (PDF only) into `out` and
 /// returns the folder that holds them.
 pub fn emit_typst(dir: &Path, out: &Path) -> Result<PathBuf, Vec<Diagnostic>> {
-    let exe = std::env::current_exe()
-        .map_err(|e| problem(format!("找不到 gongwen 程序（{e}）")))?;
+    let exe = current_exe()?;
     let o = std::process::Command::new(&exe)
         .arg("build")
         .arg(dir)
@@ -435,7 +437,9 @@ pub fn emit_typst(dir: &Path, out: &Path) -> Result<PathBuf, Vec<Diagnostic>> {
             "pdf",
         ])
         .output()
-        .map_err(|e| problem(format!("无法运行 gongwen（{e}）")))?;
+        .map_err(|e| {
+            problem(format!("无法运行 gongwen（{}）", crate::case::io_reason(&e)))
+        })?;
     if !o.status.success() {
         return Err(problem(format!(
             "无法写出 Typst 源文件（{}）",
@@ -556,11 +560,12 @@ pub fn bench_serve(
     users: usize,
     builds: usize,
 ) -> Result<ServeFigures, Vec<Diagnostic>> {
-    let exe = std::env::current_exe()
-        .map_err(|e| problem(format!("找不到 gongwen 程序（{e}）")))?;
+    let exe = current_exe()?;
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .and_then(|l| l.local_addr())
-        .map_err(|e| problem(format!("找不到空闲端口（{e}）")))?
+        .map_err(|e| {
+            problem(format!("找不到空闲端口（{}）", crate::case::io_reason(&e)))
+        })?
         .port();
     let addr = std::net::SocketAddr::from(([127, 0, 0, 1], port));
     let child = std::process::Command::new(&exe)
@@ -569,7 +574,9 @@ pub fn bench_serve(
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::null())
         .spawn()
-        .map_err(|e| problem(format!("无法启动 gongwen serve（{e}）")))?;
+        .map_err(|e| {
+            problem(format!("无法启动 gongwen serve（{}）", crate::case::io_reason(&e)))
+        })?;
     let server = ServerProcess(child);
     let t = Instant::now();
     while std::net::TcpStream::connect(addr).is_err() {
