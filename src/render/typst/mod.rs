@@ -311,15 +311,6 @@ impl TypstEngine {
     pub fn into_layout(self) -> Option<PagedDocument> {
         self.last
     }
-
-    /// The first `max` pages of the last layout as SVG images (for a preview).
-    pub fn export_svg(&self, max: usize) -> Result<Vec<String>, Diagnostic> {
-        let doc = self.last.as_ref().ok_or_else(|| {
-            Diagnostic::error(Location::None, "无法生成预览（尚未排版）")
-        })?;
-        let opts = typst_svg::SvgOptions::default();
-        Ok(doc.pages().iter().take(max).map(|p| typst_svg::svg(p, &opts)).collect())
-    }
 }
 
 impl crate::layout::Engine for TypstEngine {
