@@ -219,110 +219,84 @@ impl Timings {
 
 /// Renders a composed case into the requested formats (nothing is written).
 ///
-/// The DOCX needs of the layout only the 版记 placement: it is written, on a
-/// second thread, from the first layout round's plan while any further rounds
-/// and the PDF export run, and written again in the rare case that a later
-/// round moved the 版记.
+/// The DOCX needs of the layout only the 版记's placement: it is written on a
+/// second thread while Typst lays the document out (mostly on one core), and
+/// finished with the placement of the last layout round while the PDF is
+/// exported.
 pub fn render(c: &Composed, settings: &Settings) -> Result<Rendered, Vec<Diagnostic>> {
     // the layout stage: positions for both writers
     let mut doc = c.doc.clone();
     crate::layout::place_signatures(&mut doc, settings.fonts.as_ref());
     let doc = doc;
-    let write_docx = |banji: BanjiPlacement| {
+    std::thread::scope(|scope| {
+        let clock = std::time::Instant::now();
+        // the DOCX, but for the 版记's placement, which is sent when laid out
+        let (placed, placement) = std::sync::mpsc::channel::<BanjiPlacement>();
+        let docx_job = settings.formats.docx.then(|| {
+            let doc = &doc;
+            scope.spawn(move || {
+                let t = std::time::Instant::now();
+                let prepared = render::docx::prepare_docx(doc, settings.date, &c.images);
+                let mut secs = t.elapsed().as_secs_f64();
+                // no placement: the layout failed and the DOCX is not wanted
+                let banji = placement.recv().ok()?;
+                let t = std::time::Instant::now();
+                let bytes = prepared.and_then(|p| p.finish(banji));
+                secs += t.elapsed().as_secs_f64();
+                Some((bytes, secs))
+            })
+        });
+        let mut timings = Timings::default();
+        // the DOCX takes the 版记's page parity from the Typst layout, so lay out
+        // even when only the DOCX is wanted
+        let mut engine = typst_engine(c, settings)?;
+        let mut each_round = |_: &crate::layout::Plan| {
+            timings.rounds += 1;
+            if timings.rounds == 1 {
+                timings.first_round = clock.elapsed().as_secs_f64();
+            }
+        };
+        // on an error the sender is dropped with this scope's locals and the
+        // DOCX thread ends without finishing
+        let (pdf_doc, plan, pages) =
+            crate::layout::paginate_with(&doc, &mut engine, &mut each_round)?;
+        timings.layout = clock.elapsed().as_secs_f64();
+        // a closed channel only means the DOCX thread is gone: its join says why
+        let _ = placed.send(plan.banji);
+        // the PDF is exported while the DOCX is finished (two cores)
         let t = std::time::Instant::now();
-        let bytes = render::docx::write_docx(&doc, settings.date, banji, &c.images)
-            .map_err(|e| {
+        let pdf = settings
+            .formats
+            .pdf
+            .then(|| engine.export_pdf(&c.name, settings.date).map_err(|d| vec![d]));
+        timings.pdf = t.elapsed().as_secs_f64();
+        let docx = docx_job.map(|handle| {
+            let (bytes, secs) = match handle.join() {
+                Ok(Some(done)) => done,
+                _ => (Err("the DOCX writer stopped".to_owned()), 0.0),
+            };
+            timings.docx = secs;
+            bytes.map_err(|e| {
                 // the writer's errors are our own faults, worded by the XML and
                 // zip libraries: wrapped, the detail kept for the report
                 vec![
                     Diagnostic::error(Location::None, "无法生成 DOCX（程序内部错误）")
                         .with_hint(format!("报告此问题时请附上：{e}")),
                 ]
-            });
-        (bytes, t.elapsed().as_secs_f64())
-    };
-    let write_docx = &write_docx;
-    std::thread::scope(|scope| {
-        let mut pages = crate::layout::Pages::default();
-        let mut plan = crate::layout::Plan::default();
-        let mut pdf_doc = doc.clone();
-        let mut source = String::new();
-        let mut timings = Timings::default();
-        let clock = std::time::Instant::now();
-        // the DOCX takes the 版记's page parity from the Typst layout, so lay out
-        // even when only the DOCX is wanted
-        let mut engine = None;
-        let mut docx_job = None;
-        if settings.formats.pdf || settings.formats.docx {
-            let mut e = typst_engine(c, settings)?;
-            let mut each_round = |round: &crate::layout::Plan| {
-                timings.rounds += 1;
-                if timings.rounds == 1 {
-                    timings.first_round = clock.elapsed().as_secs_f64();
-                }
-                if settings.formats.docx && docx_job.is_none() {
-                    let banji = round.banji;
-                    docx_job = Some((banji, scope.spawn(move || write_docx(banji))));
-                }
-            };
-            let laid = crate::layout::paginate_with(&doc, &mut e, &mut each_round);
-            let (laid, p, last) = match laid {
-                Ok(laid) => laid,
-                Err(d) => {
-                    // joined here: a DOCX thread's panic is not left to the scope
-                    if let Some((_, handle)) = docx_job {
-                        let _ = handle.join();
-                    }
-                    return Err(d);
-                }
-            };
-            (pdf_doc, plan, pages) = (laid, p, last);
-            source = std::mem::take(&mut e.source);
-            timings.layout = clock.elapsed().as_secs_f64();
-            engine = Some(e);
-        }
-        // the PDF is exported while the DOCX is written (two cores)
-        let t = std::time::Instant::now();
-        let pdf = match (&engine, settings.formats.pdf) {
-            (Some(e), true) => {
-                Some(e.export_pdf(&c.name, settings.date).map_err(|d| vec![d]))
-            }
-            _ => None,
-        };
-        timings.pdf = t.elapsed().as_secs_f64();
-        let docx = match docx_job {
-            Some((banji, handle)) => {
-                let (mut bytes, mut secs) = handle.join().unwrap_or_else(|_| {
-                    (
-                        Err(vec![Diagnostic::error(
-                            Location::None,
-                            "无法生成 DOCX（内部错误）",
-                        )]),
-                        0.0,
-                    )
-                });
-                if banji != plan.banji && bytes.is_ok() {
-                    // a later round moved the 版记: written again as laid out
-                    let (again, more) = write_docx(plan.banji);
-                    (bytes, secs) = (again, secs + more);
-                }
-                timings.docx = secs;
-                Some(bytes)
-            }
-            None => None,
-        };
+            })
+        });
         let (pdf, docx) = (pdf.transpose()?, docx.transpose()?);
         Ok(Rendered {
             pdf,
             docx,
-            typst: source,
+            typst: std::mem::take(&mut engine.source),
             pages: pages.count,
             page_texts: pages.texts,
             timings,
             doc: pdf_doc,
             table_breaks: plan.table_breaks,
             banji: plan.banji,
-            layout: engine.and_then(render::typst::TypstEngine::into_layout),
+            layout: engine.into_layout(),
         })
     })
 }

@@ -121,6 +121,15 @@ pub fn normalize(xml: &mut docx_rs::XMLDocx, core: &CoreProps) -> Result<(), Str
 /// `_rels/.rels` first and the other entries sorted by name, no directory entries
 /// and a fixed timestamp, so the same input always gives the same bytes.
 pub fn normalize_package(zip_bytes: &[u8], core: &CoreProps) -> Result<Vec<u8>, String> {
+    write_zip(normalize_parts(zip_bytes, core)?)
+}
+
+/// [`normalize_package`] without the packing: the repaired parts by name, for a
+/// writer that changes one of them before [`write_zip`].
+pub fn normalize_parts(
+    zip_bytes: &[u8],
+    core: &CoreProps,
+) -> Result<BTreeMap<String, Vec<u8>>, String> {
     let mut entries = read_zip(zip_bytes)?;
     let ct_bytes = entries.remove(CT_PATH).ok_or("[Content_Types].xml is missing")?;
     let ct_src = text(&ct_bytes)?;
@@ -175,7 +184,7 @@ pub fn normalize_package(zip_bytes: &[u8], core: &CoreProps) -> Result<Vec<u8>, 
         entries.insert(name, bytes);
     }
     entries.insert(CT_PATH.to_string(), new_ct);
-    write_zip(entries)
+    Ok(entries)
 }
 
 /// Repairs one XML part: children in schema order, attributes the schema does not
@@ -740,7 +749,9 @@ fn read_zip(bytes: &[u8]) -> Result<BTreeMap<String, Vec<u8>>, String> {
     Ok(entries)
 }
 
-fn write_zip(mut entries: BTreeMap<String, Vec<u8>>) -> Result<Vec<u8>, String> {
+/// Packs parts into a ZIP: `[Content_Types].xml` and the package relationships
+/// first, the rest by name, no timestamps (same parts, same bytes).
+pub fn write_zip(mut entries: BTreeMap<String, Vec<u8>>) -> Result<Vec<u8>, String> {
     let options = zip::write::SimpleFileOptions::default()
         .compression_method(zip::CompressionMethod::Deflated)
         .compression_level(Some(6))

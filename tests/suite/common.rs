@@ -31,7 +31,6 @@ pub fn settings() -> Settings {
     }
 }
 
-/// Composes and renders a case, panicking with the diagnostics if it fails.
 /// A test case folder under tests/fixtures.
 pub fn fixture_path(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures").join(name)
@@ -42,6 +41,7 @@ pub fn fixture(name: &str) -> CaseDir {
     CaseDir::Disk(fixture_path(name))
 }
 
+/// Composes and renders a case, panicking with the diagnostics if it fails.
 pub fn build(dir: &CaseDir) -> (Composed, Rendered) {
     let s = settings();
     let composed = pipeline::compose_dir(dir, &s).unwrap_or_else(|d| panic!("{d:#?}"));

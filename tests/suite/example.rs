@@ -262,8 +262,8 @@ fn breakdown_annex_roster_and_merged_levels() {
     let tables = doc.tables_mut().len();
     assert_eq!(xml.matches("<w:tblHeader").count(), tables, "one w:tbl per table");
     assert_eq!(rendered.pages % 2, 0);
-    // the DOCX, begun on the first layout round's plan while the PDF's second
-    // round ran, is the DOCX of the last round's plan
+    // the DOCX, written while Typst laid the document out and finished with
+    // the 版记's placement, is the DOCX of the last round's plan
     assert_eq!(rendered.timings.rounds, 2, "the labels cut by a page printed again");
     let s = settings();
     let mut doc = composed.doc.clone();
@@ -272,6 +272,54 @@ fn breakdown_annex_roster_and_merged_levels() {
         gongwen::render::docx::write_docx(&doc, s.date, rendered.banji, &composed.images)
             .unwrap();
     assert!(rendered.docx.as_deref() == Some(&last[..]), "DOCX of another plan");
+}
+
+/// The DOCX is written while Typst lays the document out and finished with the
+/// 版记's placement: the same bytes as written for that placement at once. The
+/// 版记 has the body's last section to itself: continuous at the foot of the
+/// last content page, else starting on an even page (after landscape pages
+/// always), its footers unnumbered after a blank page.
+#[test]
+fn docx_banji_section_follows_the_placement() {
+    use gongwen::layout::BanjiPlacement as P;
+    use gongwen::render::docx::{prepare_docx, write_docx};
+    let s = settings();
+    let mut after = std::collections::BTreeSet::new();
+    for dir in [CaseDir::Builtin, fixture("foot-1"), fixture("lingchuan")] {
+        let composed = gongwen::pipeline::compose_dir(&dir, &s).unwrap();
+        let mut doc = composed.doc.clone();
+        gongwen::layout::place_signatures(&mut doc, s.fonts.as_ref());
+        for p in [P::SamePage, P::NextPage, P::AfterBlank] {
+            let direct = write_docx(&doc, s.date, p, &composed.images).unwrap();
+            let prepared =
+                prepare_docx(&doc, s.date, &composed.images).unwrap().finish(p).unwrap();
+            assert!(direct == prepared, "{}: {p:?}", doc.title);
+            let xml = document_xml(&direct);
+            let starts: Vec<usize> =
+                xml.match_indices("<w:sectPr").map(|m| m.0).collect();
+            let (before, last) = (starts[starts.len() - 2], starts[starts.len() - 1]);
+            assert_eq!(xml.matches("<w:tblpPr").count(), 1, "one floating table");
+            let banji = xml.find("<w:tblpPr").unwrap();
+            assert!(before < banji && banji < last, "the 版记 in the last section");
+            let landscape = xml[before..banji].contains(r#"w:orient="landscape""#);
+            after.insert(landscape);
+            let kind =
+                if p == P::SamePage && !landscape { "continuous" } else { "evenPage" };
+            let sect = &xml[last..];
+            assert!(
+                sect.contains(&format!(r#"<w:type w:val="{kind}""#)),
+                "{p:?}: {sect}"
+            );
+            let blank = sect.matches(r#"r:id="rIdGwFooterBlank""#).count();
+            let numbered = sect.contains(r#"r:id="rIdGwFooterOdd""#)
+                && sect.contains(r#"r:id="rIdGwFooterEven""#);
+            assert_eq!(
+                (blank, numbered),
+                if p == P::AfterBlank { (2, false) } else { (0, true) }
+            );
+        }
+    }
+    assert_eq!(after.len(), 2, "content ending on portrait and on landscape pages");
 }
 
 /// Read from the pages Typst laid out: no page of the 任务分解 table ends with

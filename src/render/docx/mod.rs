@@ -864,6 +864,94 @@ fn banji_table(w: &mut Writer, b: &doc::Banji) -> Table {
         )
 }
 
+/// The last section of a document with a 版记, the 版记's own: the one part of
+/// a DOCX that depends on the PDF layout (GB/T 9704-2012 7.5: the 版记 at the
+/// foot of an even page).
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct LastSection {
+    /// Continuous (the 版记 at the foot of the last content page) or starting
+    /// on an even page.
+    kind: SectionType,
+    /// No page numbers after a blank page.
+    footers: Footers,
+}
+
+impl LastSection {
+    /// The 版记's section for a placement; `after_landscape`: the content ends
+    /// on landscape table pages (the 版记 then always opens a portrait page).
+    fn of(banji: BanjiPlacement, after_landscape: bool) -> LastSection {
+        LastSection {
+            kind: if banji == BanjiPlacement::SamePage && !after_landscape {
+                SectionType::Continuous
+            } else {
+                SectionType::EvenPage
+            },
+            footers: if banji == BanjiPlacement::AfterBlank {
+                Footers::Blank
+            } else {
+                Footers::Portrait
+            },
+        }
+    }
+}
+
+/// The part name of the main document.
+const DOCUMENT_PART: &str = "word/document.xml";
+
+/// A DOCX written but for the 版记's section ([`LastSection`]): all of the work
+/// of [`write_docx`] that does not need the PDF layout, so that it can run while
+/// Typst lays the document out; [`PreparedDocx::finish`] sets the placement.
+pub struct PreparedDocx {
+    /// The repaired parts, by name.
+    parts: BTreeMap<String, Vec<u8>>,
+    /// The 版记's section as written, and the byte range of its `w:sectPr` (the
+    /// body's last child) in `word/document.xml`; `None` without a 版记.
+    last: Option<(LastSection, std::ops::Range<usize>)>,
+    /// The content ends on landscape pages.
+    after_landscape: bool,
+}
+
+impl PreparedDocx {
+    /// The DOCX bytes with the 版记 where the PDF layout put it.
+    pub fn finish(mut self, banji: BanjiPlacement) -> Result<Vec<u8>, String> {
+        if let Some((written, range)) = self.last.take() {
+            let want = LastSection::of(banji, self.after_landscape);
+            if want != written {
+                let part = self.parts.get_mut(DOCUMENT_PART).ok_or("no main document")?;
+                let mut sect = String::from_utf8(part[range.clone()].to_vec())
+                    .map_err(|e| e.to_string())?;
+                if want.kind != written.kind {
+                    sect = replace_once(
+                        &sect,
+                        &format!(r#"w:val="{}""#, written.kind),
+                        &format!(r#"w:val="{}""#, want.kind),
+                    )?;
+                }
+                let (from, to) = (written.footers.ids(), want.footers.ids());
+                for (a, b) in [(from.0, to.0), (from.1, to.1)] {
+                    if a != b {
+                        sect = replace_once(
+                            &sect,
+                            &format!(r#"r:id="{a}""#),
+                            &format!(r#"r:id="{b}""#),
+                        )?;
+                    }
+                }
+                part.splice(range, sect.into_bytes());
+            }
+        }
+        super::ooxml::write_zip(self.parts)
+    }
+}
+
+/// `s` with the one occurrence of `from` replaced.
+fn replace_once(s: &str, from: &str, to: &str) -> Result<String, String> {
+    match s.matches(from).count() {
+        1 => Ok(s.replacen(from, to, 1)),
+        n => Err(format!("{from} occurs {n} times in the last section")),
+    }
+}
+
 /// Writes the DOCX bytes of a document. `banji` is where the PDF layout put the
 /// 版记; `images` are the PNG images the document shows, by path.
 pub fn write_docx(
@@ -872,6 +960,26 @@ pub fn write_docx(
     banji: BanjiPlacement,
     images: &BTreeMap<String, Vec<u8>>,
 ) -> Result<Vec<u8>, String> {
+    prepare(doc, created, banji, images)?.finish(banji)
+}
+
+/// Writes a document's DOCX but for the 版记's placement, which
+/// [`PreparedDocx::finish`] sets: it gives the same bytes as [`write_docx`].
+pub fn prepare_docx(
+    doc: &Document,
+    created: chrono::NaiveDate,
+    images: &BTreeMap<String, Vec<u8>>,
+) -> Result<PreparedDocx, String> {
+    prepare(doc, created, BanjiPlacement::NextPage, images)
+}
+
+/// The DOCX of a document with the 版记's section written for `banji`.
+fn prepare(
+    doc: &Document,
+    created: chrono::NaiveDate,
+    banji: BanjiPlacement,
+    images: &BTreeMap<String, Vec<u8>>,
+) -> Result<PreparedDocx, String> {
     let mut w = Writer {
         next_id: 0,
         landscape: false,
@@ -882,8 +990,10 @@ pub fn write_docx(
     let mut items = Vec::new();
     w.blocks(&doc.blocks, &mut items);
 
-    // sections: portrait runs and landscape table pages alternate; the 版记 goes
-    // at the foot of the last page, or on a page of its own (after a blank page)
+    // sections: portrait runs and landscape table pages alternate; the 版记 has
+    // a section of its own, continuous at the foot of the last content page or
+    // starting on an even page (after a blank page, neither that page nor the
+    // 版记's is numbered): the only part that depends on the PDF layout
     let mut parts: Vec<(bool, Vec<Item>)> = vec![(false, Vec::new())];
     for item in items {
         match item {
@@ -896,52 +1006,26 @@ pub fn write_docx(
     if parts.is_empty() {
         parts.push((false, vec![Item::P(w.grid_para())]));
     }
+    let after_landscape = parts.last().is_some_and(|(l, _)| *l);
     // (footers, section type) of each section, in order
-    let mut sections: Vec<(Footers, Option<SectionType>)> = Vec::new();
     let footers_of = |landscape: bool| {
         if landscape { Footers::Landscape } else { Footers::Portrait }
     };
-    let banji_part = doc.banji.as_ref().map(|b| {
+    let mut sections: Vec<(Footers, Option<SectionType>)> =
+        parts.iter().map(|(l, _)| (footers_of(*l), None)).collect();
+    let mut body: Vec<(bool, Vec<Item>)> = parts;
+    let mut last = None;
+    if let Some(b) = &doc.banji {
         let table = banji_table(&mut w, b);
         // the paragraph the floating table is anchored to, as small as can be
-        let anchor = tiny(w.para());
-        (table, anchor)
-    });
-    let own_section = match (&banji_part, banji) {
-        (None, _) => false,
-        (Some(_), BanjiPlacement::SamePage) => parts.last().is_some_and(|(l, _)| *l),
-        (Some(_), _) => true,
-    };
-    let mut body: Vec<(bool, Vec<Item>)> = parts;
-    if let Some((table, anchor)) = banji_part {
-        if own_section {
-            let mut items = Vec::new();
-            // a section of its own that starts on an even page; when that needs
-            // a blank page first, neither it nor the 版记 page is numbered
-            let footers = match banji {
-                BanjiPlacement::AfterBlank => Footers::Blank,
-                _ => Footers::Portrait,
-            };
-            let kind = SectionType::EvenPage;
-            items.push(Item::T(table));
-            let mut anchor = anchor;
-            if std::mem::take(&mut w.break_before) {
-                anchor = anchor.page_break_before(true);
-            }
-            items.push(Item::P(anchor));
-            body.push((false, items));
-            sections.extend(
-                body.iter().take(body.len() - 1).map(|(l, _)| (footers_of(*l), None)),
-            );
-            sections.push((footers, Some(kind)));
-        } else {
-            let last = body.last_mut().expect("at least one part");
-            last.1.push(Item::T(table));
-            last.1.push(Item::P(anchor));
-            sections.extend(body.iter().map(|(l, _)| (footers_of(*l), None)));
+        let mut anchor = tiny(w.para());
+        if std::mem::take(&mut w.break_before) {
+            anchor = anchor.page_break_before(true);
         }
-    } else {
-        sections.extend(body.iter().map(|(l, _)| (footers_of(*l), None)));
+        let section = LastSection::of(banji, after_landscape);
+        body.push((false, vec![Item::T(table), Item::P(anchor)]));
+        sections.push((section.footers, Some(section.kind)));
+        last = Some(section);
     }
 
     let mut docx = Docx::new()
@@ -1075,14 +1159,34 @@ pub fn write_docx(
     // children in schema order, unique ids, no unreferenced parts, core
     // properties: what Word needs to open the file without a repair
     let creator = doc.banji.as_ref().map_or("gongwen", |b| b.printer.as_str());
-    super::ooxml::normalize_package(
+    let parts = super::ooxml::normalize_parts(
         &buf.into_inner(),
         &super::ooxml::CoreProps {
             title: doc.title.clone(),
             creator: creator.to_string(),
             date: created,
         },
-    )
+    )?;
+    // the 版记's section is the body's last child
+    let last = match last {
+        None => None,
+        Some(section) => {
+            let xml = parts.get(DOCUMENT_PART).ok_or("no main document")?;
+            let start = find_last(xml, b"<w:sectPr").ok_or("no w:sectPr")?;
+            let end = find_last(xml, b"</w:sectPr>").ok_or("no w:sectPr end")?
+                + b"</w:sectPr>".len();
+            if end < start || !xml[end..].trim_ascii_start().starts_with(b"</w:body>") {
+                return Err("the last w:sectPr is not the body's".into());
+            }
+            Some((section, start..end))
+        }
+    };
+    Ok(PreparedDocx { parts, last, after_landscape })
+}
+
+/// Where `needle` last occurs in `hay`.
+fn find_last(hay: &[u8], needle: &[u8]) -> Option<usize> {
+    hay.windows(needle.len()).rposition(|w| w == needle)
 }
 
 /// fontTable.xml: the official fonts with the alternates Windows and WPS have
