@@ -177,8 +177,7 @@ pub fn check_document(doc: &Document, glyphs: &dyn GlyphCheck) -> Vec<Diagnostic
 struct Composer<'a> {
     case: &'a Case,
     prose: Prose,
-    /// Template variables (unmangled); `ctx` is what Tera sees.
-    vars: serde_json::Map<String, serde_json::Value>,
+    /// The template variables as Tera sees them (keys mangled).
     ctx: Context,
     /// The variables without the indicator and stage lists.
     small_ctx: Context,
@@ -195,7 +194,6 @@ pub fn compose_case(
     let mut c = Composer {
         case,
         prose,
-        vars: serde_json::Map::new(),
         ctx: Context::new(),
         small_ctx: Context::new(),
         glyphs,
@@ -231,19 +229,16 @@ impl Composer<'_> {
         }
     }
 
-    /// Sets a template variable.
+    /// Sets a template variable (in both contexts: one copy of the indicator
+    /// list, however many variables follow it).
     fn set(&mut self, key: &str, value: serde_json::Value) {
-        self.vars.insert(key.to_string(), value);
-        self.ctx = prose::mangled_context(&self.vars);
+        let one = serde_json::Map::from_iter([(key.to_string(), value)]);
+        self.ctx.extend(prose::mangled_context(&one));
         // Tera copies the whole context on every render: texts that do not walk
         // the indicator or stage lists get a context without them
-        let small: serde_json::Map<String, serde_json::Value> = self
-            .vars
-            .iter()
-            .filter(|(k, _)| *k != "指标" && *k != "步骤")
-            .map(|(k, v)| (k.clone(), v.clone()))
-            .collect();
-        self.small_ctx = prose::mangled_context(&small);
+        if key != "指标" && key != "步骤" {
+            self.small_ctx.extend(prose::mangled_context(&one));
+        }
     }
 
     /// Checks the characters of printed text: no control characters, a glyph for
@@ -537,19 +532,13 @@ impl Composer<'_> {
             .iter()
             .filter(|i| i.kind == IndicatorKind::Main)
             .chain(case.indicators.iter().filter(|i| i.kind != IndicatorKind::Main));
-        let base: serde_json::Map<String, serde_json::Value> = self
-            .vars
-            .iter()
-            .filter(|(k, _)| *k != "指标" && *k != "步骤")
-            .map(|(k, v)| (k.clone(), v.clone()))
-            .collect();
         let mut n = 0;
         for ind in ordered {
             n += 1;
             // the item itself, with the same keys as in a loop over 指标
-            let mut vars = base.clone();
-            vars.insert("指标".into(), indicator_view(ind));
-            let ctx = prose::mangled_context(&vars);
+            let mut ctx = self.small_ctx.clone();
+            let item = serde_json::Map::from_iter([("指标".into(), indicator_view(ind))]);
+            ctx.extend(prose::mangled_context(&item));
             let text = match self.prose.render_text(template, &ctx) {
                 Ok(t) => t,
                 Err(d) => {
