@@ -274,6 +274,28 @@ fn breakdown_annex_roster_and_merged_levels() {
     assert!(rendered.docx.as_deref() == Some(&last[..]), "DOCX of another plan");
 }
 
+/// A later layout round starts from the last round's introspection (page
+/// numbers, the 版记's page) and settles in fewer passes; what it settles on is
+/// what a cold compile of the same source gives: the same pages, the same PDF.
+#[test]
+fn seeded_layout_rounds_give_the_cold_compile() {
+    let (composed, rendered) = build(&fixture("lingchuan"));
+    assert_eq!(rendered.timings.rounds, 2, "a second round, seeded with the first");
+    let s = settings();
+    let style = gongwen::pipeline::style_library(&s).unwrap();
+    let mut cold = gongwen::render::typst::TypstEngine::new(
+        s.library.clone(),
+        s.fonts.clone(),
+        &style,
+        std::sync::Arc::new(composed.images.clone()),
+        s.date,
+    )
+    .unwrap();
+    assert_eq!(cold.compile_source(&rendered.typst).unwrap(), rendered.pages);
+    let pdf = cold.export_pdf(&composed.name, s.date).unwrap();
+    assert!(rendered.pdf.as_deref() == Some(&pdf[..]), "another PDF");
+}
+
 /// The DOCX is written while Typst lays the document out and finished with the
 /// 版记's placement: the same bytes as written for that placement at once. The
 /// 版记 has the body's last section to itself: continuous at the foot of the

@@ -320,7 +320,10 @@ impl crate::layout::Engine for TypstEngine {
     ) -> Result<crate::layout::Pages, Vec<Diagnostic>> {
         self.source = typst_source(doc);
         self.world.set_main(&self.source);
-        let document = compile_world(&self.world)?;
+        // a later round starts from the last round's introspection (page
+        // numbers, the 版记's page): where its pages did not move, one layout
+        // pass settles it instead of two
+        let document = compile_world_from(&self.world, self.last.as_ref())?;
         let pages = crate::layout::Pages {
             count: document.pages().len(),
             texts: page_texts(&document),
@@ -336,7 +339,16 @@ impl crate::layout::Engine for TypstEngine {
 /// because a warning (an unknown font family, say) is the early sign of a wrong
 /// page.
 fn compile_world(world: &GongwenWorld) -> Result<PagedDocument, Vec<Diagnostic>> {
-    let Warned { output, warnings } = typst::compile::<PagedDocument>(world);
+    compile_world_from(world, None)
+}
+
+/// [`compile_world`], the first layout pass introspecting `seed` (an earlier
+/// layout of nearly the same document) instead of nothing.
+fn compile_world_from(
+    world: &GongwenWorld,
+    seed: Option<&PagedDocument>,
+) -> Result<PagedDocument, Vec<Diagnostic>> {
+    let Warned { output, warnings } = compile_seeded(world, seed);
     let mut diags: Vec<Diagnostic> = warnings.iter().map(|w| convert(world, w)).collect();
     match output {
         Ok(document) if diags.is_empty() => Ok(document),
@@ -346,6 +358,84 @@ fn compile_world(world: &GongwenWorld) -> Result<PagedDocument, Vec<Diagnostic>>
             Err(diags)
         }
     }
+}
+
+/// `typst::compile` for paged output, with the relayout loop starting from the
+/// introspection of `seed` rather than an empty one. Typst lays a document out
+/// until what it introspected (counters, positions) is what the layout gives:
+/// a cold compile needs two passes for page numbers, a layout seeded with the
+/// previous round's, whose pages did not move, settles in one. The loop is
+/// `typst::compile_impl`'s (typst 0.15.1) with that seed: the same passes'
+/// limit, the same checks, the same delayed errors.
+fn compile_seeded(
+    world: &dyn typst::World,
+    seed: Option<&PagedDocument>,
+) -> Warned<typst::diag::SourceResult<PagedDocument>> {
+    use typst::World as _;
+    use typst::comemo::{Constraint, Track};
+    use typst::engine::{Engine, Route, Sink, Traced};
+    use typst::foundations::{Output, StyleChain, Target, TargetElem};
+    use typst::introspection::{Introspector, MAX_ITERS};
+    use typst::utils::Protected;
+
+    let Some(seed) = seed else { return typst::compile::<PagedDocument>(world) };
+    let mut sink = Sink::new();
+    let traced = Traced::default();
+    let output = (|| {
+        let (world, traced) = (world.track(), traced.track());
+        let library = world.library();
+        let base = StyleChain::new(&library.styles);
+        let target = TargetElem::target.set(Target::Paged).wrap();
+        let styles = base.chain(&target);
+        let main = world.source(world.main()).map_err(|e| {
+            typst::ecow::eco_vec![SourceDiagnostic::error(
+                typst::syntax::Span::detached(),
+                typst::ecow::EcoString::from(e),
+            )]
+        })?;
+        let content = typst_eval::eval(
+            world,
+            library,
+            traced,
+            sink.track_mut(),
+            Route::default().track(),
+            &main,
+        )?
+        .content();
+        let mut previous: Option<PagedDocument> = None;
+        let mut passes = 0;
+        loop {
+            let introspector: &dyn Introspector =
+                Output::introspector(previous.as_ref().unwrap_or(seed));
+            let constraint = Constraint::new();
+            let mut subsink = Sink::new();
+            let mut engine = Engine {
+                library,
+                world,
+                introspector: Protected::new(introspector.track_with(&constraint)),
+                traced,
+                sink: subsink.track_mut(),
+                route: Route::default(),
+            };
+            let document = PagedDocument::create(&mut engine, &content, styles)?;
+            passes += 1;
+            let settled = constraint.validate(Output::introspector(&document));
+            // a seed gets one pass more than a cold compile
+            if settled || passes > MAX_ITERS {
+                sink.extend_from_sink(subsink);
+                if !settled {
+                    sink.warn(SourceDiagnostic::warning(
+                        typst::syntax::Span::detached(),
+                        "layout did not converge within 6 attempts",
+                    ));
+                }
+                let delayed = sink.delayed();
+                return if delayed.is_empty() { Ok(document) } else { Err(delayed) };
+            }
+            previous = Some(document);
+        }
+    })();
+    Warned { output, warnings: sink.warnings() }
 }
 
 /// A Typst diagnostic as ours, located in the generated file; Typst's own English
