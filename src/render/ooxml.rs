@@ -307,7 +307,7 @@ impl<'a> Tree<'a> {
         config.check_end_names = true;
         let mut nodes = Vec::new();
         let mut stack: Vec<Open> = Vec::new();
-        let mut scopes: Vec<(String, String)> = Vec::new();
+        let mut scopes: Vec<Scope> = Vec::new();
         let mut pos = 0usize;
         loop {
             let event = reader.read_event().map_err(|e| {
@@ -429,11 +429,20 @@ fn ns_index(uri: &str) -> Option<u8> {
     NAMESPACES.iter().position(|u| *u == uri).and_then(|i| u8::try_from(i).ok())
 }
 
-fn resolve<'s>(scopes: &'s [(String, String)], prefix: &str) -> Option<&'s str> {
+/// A namespace declaration in scope: prefix, URI and the URI's index in the
+/// table (looked up once, where it is declared).
+struct Scope {
+    prefix: String,
+    uri: String,
+    ns: Option<u8>,
+}
+
+/// The URI bound to `prefix` and its index in the table.
+fn resolve<'s>(scopes: &'s [Scope], prefix: &str) -> Option<(&'s str, Option<u8>)> {
     if prefix == "xml" {
-        return Some(XML_NS);
+        return Some((XML_NS, ns_index(XML_NS)));
     }
-    scopes.iter().rev().find(|(p, _)| p == prefix).map(|(_, u)| u.as_str())
+    scopes.iter().rev().find(|s| s.prefix == prefix).map(|s| (s.uri.as_str(), s.ns))
 }
 
 fn find_child(t: &Type, ns: u8, local: &str) -> Option<&'static Child> {
@@ -461,31 +470,30 @@ fn start_elem(
     e: &BytesStart<'_>,
     open: Range<usize>,
     stack: &[Open],
-    scopes: &mut Vec<(String, String)>,
+    scopes: &mut Vec<Scope>,
     scope: usize,
 ) -> Result<Open, String> {
+    // attributes as (key, raw value), borrowed: most start tags are kept as
+    // they are and their attributes are never written anew
     let mut raw = Vec::new();
     for a in e.attributes() {
         let a = a.map_err(|err| format!("bad attribute: {err}"))?;
-        let key = utf8(a.key.as_ref())?;
-        let value = utf8(&a.value)?;
         if let Some(b) = a.key.as_namespace_binding() {
             let prefix = match b {
                 quick_xml::name::PrefixDeclaration::Default => "",
                 quick_xml::name::PrefixDeclaration::Named(p) => utf8(p)?,
             };
-            scopes.push((
-                prefix.to_string(),
-                unescape(value).map_err(|e| e.to_string())?.into(),
-            ));
+            let uri: String =
+                unescape(utf8(&a.value)?).map_err(|e| e.to_string())?.into();
+            let ns = ns_index(&uri);
+            scopes.push(Scope { prefix: prefix.to_string(), uri, ns });
         }
-        raw.push((key.to_string(), value.to_string()));
+        raw.push(a);
     }
     let qname = e.name();
     let prefix = qname.prefix().map(|p| utf8(p.into_inner())).transpose()?.unwrap_or("");
     let local = utf8(qname.local_name().into_inner())?;
-    let uri = resolve(scopes, prefix).unwrap_or("");
-    let ns = ns_index(uri);
+    let (uri, ns) = resolve(scopes, prefix).unwrap_or(("", None));
     let is_mc = uri == MC;
 
     // the element's type, from its parent's content model or the global elements
@@ -524,41 +532,49 @@ fn start_elem(
 
     // attributes: drop those in a schema namespace that the type does not declare
     let ty = sort.map(|t| &TYPES[usize::from(t)]);
-    let mut attrs = Vec::with_capacity(raw.len());
+    let unprefixed = Some(("", ns_index("")));
+    let mut kept: Vec<(&str, &str)> = Vec::with_capacity(raw.len());
     let mut id = None;
     let mut dropped = false;
     let mut has_attrs = false;
-    for (key, value) in raw {
+    for a in &raw {
+        let key = utf8(a.key.as_ref())?;
         let (aprefix, alocal) = match key.split_once(':') {
             Some((p, l)) => (p, l),
-            None => ("", key.as_str()),
+            None => ("", key),
         };
         let is_decl = key == "xmlns" || aprefix == "xmlns";
         if !is_decl {
             has_attrs = true;
-            let auri =
-                if aprefix.is_empty() { Some("") } else { resolve(scopes, aprefix) };
-            if let (Some(t), Some(i)) = (ty, auri.and_then(ns_index))
+            let resolved =
+                if aprefix.is_empty() { unprefixed } else { resolve(scopes, aprefix) };
+            let auri = resolved.map(|r| r.0);
+            if let (Some(t), Some(i)) = (ty, resolved.and_then(|r| r.1))
                 && !declares(t, i, alocal)
             {
                 dropped = true;
                 continue;
             }
             if auri == Some(W14) && alocal == "paraId" {
-                id = Some((IdKind::Para, attrs.len()));
+                id = Some((IdKind::Para, kept.len()));
             } else if auri == Some("")
                 && alocal == "id"
                 && ns == Some(order::WP)
                 && local == "docPr"
             {
-                id = Some((IdKind::DocPr, attrs.len()));
+                id = Some((IdKind::DocPr, kept.len()));
             }
         }
-        attrs.push(Attr { key, value });
+        kept.push((key, utf8(&a.value)?));
     }
-    if id.is_none() && !dropped {
-        attrs.clear();
-    }
+    // written anew only with an id to make unique or an attribute dropped
+    let attrs = if id.is_some() || dropped {
+        kept.into_iter()
+            .map(|(k, v)| Attr { key: k.to_string(), value: v.to_string() })
+            .collect()
+    } else {
+        Vec::new()
+    };
     let elem = Elem {
         open,
         close: 0..0,
