@@ -12,7 +12,10 @@
 //!
 //! The writer only maps the document model: every label and position comes from
 //! `compose` and the layout stage; the one decision taken from the PDF layout is the
-//! page parity of the 版记 ([`BanjiPlacement`]).
+//! page parity of the 版记 ([`BanjiPlacement`]). The 版记 has the body's last section
+//! to itself, so that decision is that section's type and footers alone: the rest
+//! is written while Typst lays the document out ([`prepare_docx`]) and the
+//! placement set afterwards ([`PreparedDocx::finish`]).
 
 mod xml;
 
