@@ -336,38 +336,119 @@ pub fn bench_cold(
     let exe = current_exe()?;
     let mut f = Figures { name: name.into(), ..Default::default() };
     let mut stages = Vec::new();
-    let mut peak: f64 = 0.0;
     for i in 0..=runs {
-        let mut cmd = std::process::Command::new(&exe);
-        cmd.arg("build");
-        if let Some(d) = dir {
-            cmd.arg(d);
-        }
-        cmd.args(["--out"]).arg(out).args([
-            "--ignore-system-fonts",
-            "--date",
-            "2023-08-31",
-            "--timings",
-        ]);
-        let (wall, v) = timed_run(&mut cmd, "GONGWEN_TIMINGS", 9, "冷启动测试")?;
-        if i > 0 {
-            f.walls.push(wall);
-            stages.push(Timings {
-                compose: v[0],
-                layout: v[1],
-                pdf: v[2],
-                docx: v[3],
-                write: v[4],
-                first_round: v[7],
-                rounds: v[8] as usize,
-            });
-        }
-        f.pages = v[5] as usize;
-        peak = peak.max(v[6]);
+        cold_once(&exe, dir, out, &mut f, &mut stages, i > 0)?;
     }
     f.stages = median_timings(stages);
-    f.peak_mib = peak;
     Ok(f)
+}
+
+/// One `gongwen build` in a fresh process, added to `f` (and its stages to
+/// `stages`) when `counted` (not the warm-up).
+fn cold_once(
+    exe: &Path,
+    dir: Option<&Path>,
+    out: &Path,
+    f: &mut Figures,
+    stages: &mut Vec<Timings>,
+    counted: bool,
+) -> Result<(), Vec<Diagnostic>> {
+    let mut cmd = std::process::Command::new(exe);
+    cmd.arg("build");
+    if let Some(d) = dir {
+        cmd.arg(d);
+    }
+    cmd.args(["--out"]).arg(out).args([
+        "--ignore-system-fonts",
+        "--date",
+        "2023-08-31",
+        "--timings",
+    ]);
+    let (wall, v) = timed_run(&mut cmd, "GONGWEN_TIMINGS", 9, "冷启动测试")?;
+    if counted {
+        f.walls.push(wall);
+        stages.push(Timings {
+            compose: v[0],
+            layout: v[1],
+            pdf: v[2],
+            docx: v[3],
+            write: v[4],
+            first_round: v[7],
+            rounds: v[8] as usize,
+        });
+    }
+    f.pages = v[5] as usize;
+    f.peak_mib = f.peak_mib.max(v[6]);
+    Ok(())
+}
+
+/// One bare Typst compile of `typ_dir` in a fresh process (`gongwen bench
+/// --typst-only DIR`), added to `f` when `counted`.
+fn bare_once(
+    exe: &Path,
+    typ_dir: &Path,
+    f: &mut Figures,
+    counted: bool,
+) -> Result<(), Vec<Diagnostic>> {
+    let mut cmd = std::process::Command::new(exe);
+    cmd.args(["bench", "--ignore-system-fonts", "--typst-only"]).arg(typ_dir);
+    let (wall, v) = timed_run(&mut cmd, "GONGWEN_BARE", 2, "单独编译 Typst 源文件")?;
+    if counted {
+        f.walls.push(wall);
+    }
+    f.pages = v[0] as usize;
+    f.peak_mib = f.peak_mib.max(v[1]);
+    Ok(())
+}
+
+/// A workload of the cold-process rounds: its case folder, where its builds
+/// write, and the folder of its emitted Typst sources.
+pub struct ColdWorkload {
+    /// The build's figures.
+    pub build: Figures,
+    /// The bare Typst compile's figures.
+    pub bare: Figures,
+    /// The case folder.
+    pub dir: PathBuf,
+    /// Where the builds write.
+    pub out: PathBuf,
+    /// The emitted Typst sources.
+    pub typ: PathBuf,
+}
+
+/// Runs, round by round (one warm-up round), a fresh-process build and a bare
+/// Typst compile of its emitted source for every workload in turn. This
+/// machine's speed drifts by 20–30 % within a minute; in turn, the drift
+/// falls on every workload of a round alike, and the ratios the targets are
+/// stated in are taken round by round ([`pairwise_ratio`]).
+pub fn bench_cold_rounds(
+    workloads: &mut [ColdWorkload],
+    runs: usize,
+) -> Result<(), Vec<Diagnostic>> {
+    let exe = current_exe()?;
+    let mut stages: Vec<Vec<Timings>> = vec![Vec::new(); workloads.len()];
+    for i in 0..=runs {
+        for (w, st) in workloads.iter_mut().zip(&mut stages) {
+            cold_once(&exe, Some(&w.dir), &w.out, &mut w.build, st, i > 0)?;
+            bare_once(&exe, &w.typ, &mut w.bare, i > 0)?;
+        }
+    }
+    for (w, st) in workloads.iter_mut().zip(stages) {
+        w.build.stages = median_timings(st);
+    }
+    Ok(())
+}
+
+/// The median of the round-by-round ratios of two series of wall times
+/// measured in the same rounds.
+pub fn pairwise_ratio(a: &[f64], b: &[f64]) -> f64 {
+    let mut r: Vec<f64> = a.iter().zip(b).map(|(x, y)| x / y).collect();
+    r.sort_by(f64::total_cmp);
+    match r.len() {
+        0 => f64::NAN,
+        n if n % 2 == 1 => r[n / 2],
+        n => (r[n / 2 - 1] + r[n / 2]) / 2.0,
+    }
 }
 
 /// The bare Typst compile of a build's emitted sources (`build --emit-typst`:
@@ -394,29 +475,6 @@ pub fn bare_compile(dir: &Path, settings: &Settings) -> Result<usize, Vec<Diagno
     let pages = engine.compile_source(&main)?;
     engine.export_pdf("bare", settings.date).map_err(|d| vec![d])?;
     Ok(pages)
-}
-
-/// Runs the bare Typst compile of `typ_dir` in a new process `runs` times after
-/// one warm-up (`gongwen bench --typst-only DIR`): the cold-process figure a
-/// build is compared with.
-pub fn bench_bare(
-    name: &str,
-    typ_dir: &Path,
-    runs: usize,
-) -> Result<Figures, Vec<Diagnostic>> {
-    let exe = current_exe()?;
-    let mut f = Figures { name: name.into(), ..Default::default() };
-    for i in 0..=runs {
-        let mut cmd = std::process::Command::new(&exe);
-        cmd.args(["bench", "--ignore-system-fonts", "--typst-only"]).arg(typ_dir);
-        let (wall, v) = timed_run(&mut cmd, "GONGWEN_BARE", 2, "单独编译 Typst 源文件")?;
-        if i > 0 {
-            f.walls.push(wall);
-        }
-        f.pages = v[0] as usize;
-        f.peak_mib = f.peak_mib.max(v[1]);
-    }
-    Ok(f)
 }
 
 /// Writes the Typst sources of a build of `dir` (PDF only) into `out` and

@@ -75,8 +75,39 @@ pub fn execute(a: &BenchArgs) -> Result<(), Failure> {
     })?;
     let runs = usize::from(a.runs);
     let mut all = Vec::new();
-    // cold-process medians of the row workloads: (workload, bare Typst) seconds
-    let mut cold: Vec<(Workload, f64, f64)> = Vec::new();
+    // the row workloads' fresh-process builds and bare compiles, all measured
+    // first, in turn, round by round
+    let rows: Vec<Workload> =
+        a.only.iter().copied().filter(|w| row_workload(*w).is_some()).collect();
+    let mut cold = Vec::new();
+    for w in &rows {
+        let (n, annex) = row_workload(*w).expect("a row workload");
+        let name = format!("{n} 行{}", annex.name());
+        let dir = tmp.path().join(&name);
+        bench::write_rows_case(&dir, n, annex).map_err(|e| {
+            Failure::problem(format!(
+                "无法写出测试案卷（{}）",
+                crate::case::io_reason(&e)
+            ))
+        })?;
+        // the same emitted source compiled bare, for comparison
+        let typ = bench::emit_typst(&dir, &tmp.path().join(format!("{name}-typ")))
+            .map_err(Failure::Problems)?;
+        cold.push(bench::ColdWorkload {
+            build: bench::Figures {
+                name: format!("{name}，冷启动进程"),
+                ..Default::default()
+            },
+            bare: bench::Figures {
+                name: format!("{name}，单独编译其 Typst 源文件（冷启动进程，仅 PDF）"),
+                ..Default::default()
+            },
+            out: tmp.path().join(format!("{name}-cold")),
+            dir,
+            typ,
+        });
+    }
+    bench::bench_cold_rounds(&mut cold, runs).map_err(Failure::Problems)?;
     let mut serve = None;
     for w in &a.only {
         let f = match w {
@@ -104,49 +135,14 @@ pub fn execute(a: &BenchArgs) -> Result<(), Failure> {
             | Workload::Unmerged1000
             | Workload::Merged1000
             | Workload::Merged5000 => {
-                let (rows, annex) = match w {
-                    Workload::Rows1000 => (1000, bench::Annex::Plain),
-                    Workload::Rows5000 => (5000, bench::Annex::Plain),
-                    Workload::Unmerged1000 => (1000, bench::Annex::Unmerged),
-                    Workload::Merged1000 => (1000, bench::Annex::Merged),
-                    _ => (5000, bench::Annex::Merged),
-                };
-                let name = format!("{rows} 行{}", annex.name());
-                let dir = tmp.path().join(&name);
-                bench::write_rows_case(&dir, rows, annex).map_err(|e| {
-                    Failure::problem(format!(
-                        "无法写出测试案卷（{}）",
-                        crate::case::io_reason(&e)
-                    ))
-                })?;
-                all.push(
-                    bench::bench_cold(
-                        &format!("{name}，冷启动进程"),
-                        Some(&dir),
-                        &tmp.path().join(format!("{name}-cold")),
-                        runs,
-                    )
-                    .map_err(Failure::Problems)?,
-                );
-                // the same emitted source compiled bare, for comparison
-                let typ =
-                    bench::emit_typst(&dir, &tmp.path().join(format!("{name}-typ")))
-                        .map_err(Failure::Problems)?;
-                let bare = bench::bench_bare(
-                    &format!("{name}，单独编译其 Typst 源文件（冷启动进程，仅 PDF）"),
-                    &typ,
-                    runs,
-                )
-                .map_err(Failure::Problems)?;
-                cold.push((
-                    *w,
-                    all.last().map_or(0.0, bench::Figures::median),
-                    bare.median(),
-                ));
-                all.push(bare);
+                let k = rows.iter().position(|r| r == w).expect("measured above");
+                let c = &cold[k];
+                all.push(c.build.clone());
+                all.push(c.bare.clone());
+                let name = c.build.name.trim_end_matches("，冷启动进程").to_string();
                 bench::bench_case(
                     &format!("{name}，进程内重复"),
-                    &CaseDir::Disk(dir.clone()),
+                    &CaseDir::Disk(c.dir.clone()),
                     &tmp.path().join(format!("{name}-warm")),
                     &settings,
                     runs,
@@ -244,7 +240,12 @@ pub fn execute(a: &BenchArgs) -> Result<(), Failure> {
             f.peak_mib
         );
     }
-    comparisons(&cold);
+    let walls: Vec<(Workload, &[f64], &[f64])> = rows
+        .iter()
+        .zip(&cold)
+        .map(|(w, c)| (*w, c.build.walls.as_slice(), c.bare.walls.as_slice()))
+        .collect();
+    comparisons(&walls);
     if let Some(s) = serve {
         let mut r = s.refresh.clone();
         r.sort_by(f64::total_cmp);
@@ -290,11 +291,25 @@ pub fn execute(a: &BenchArgs) -> Result<(), Failure> {
     Ok(())
 }
 
-/// The ratios the speed targets are stated in (BENCHMARKS.md), from the
-/// cold-process medians of this run: a build against the bare Typst compile of
-/// its own source, merged against unmerged and plain, 5000 rows against 1000.
-fn comparisons(cold: &[(Workload, f64, f64)]) {
-    let of = |w: Workload| cold.iter().find(|c| c.0 == w).map(|c| (c.1, c.2));
+/// The rows and annex of a workload of many rows.
+fn row_workload(w: Workload) -> Option<(usize, bench::Annex)> {
+    match w {
+        Workload::Rows1000 => Some((1000, bench::Annex::Plain)),
+        Workload::Rows5000 => Some((5000, bench::Annex::Plain)),
+        Workload::Unmerged1000 => Some((1000, bench::Annex::Unmerged)),
+        Workload::Merged1000 => Some((1000, bench::Annex::Merged)),
+        Workload::Merged5000 => Some((5000, bench::Annex::Merged)),
+        _ => None,
+    }
+}
+
+/// The ratios the speed targets are stated in (BENCHMARKS.md), each the median
+/// of the round-by-round ratios of this run's fresh-process wall times
+/// (`walls`: per row workload, the builds' and the bare compiles'): a build
+/// against the bare Typst compile of its own source, merged against unmerged
+/// and plain, 5000 rows against 1000.
+fn comparisons(walls: &[(Workload, &[f64], &[f64])]) {
+    let of = |w: Workload| walls.iter().find(|c| c.0 == w).map(|c| (c.1, c.2));
     let mut lines = Vec::new();
     for (w, name) in [
         (Workload::Rows1000, "1000 行附件"),
@@ -307,7 +322,7 @@ fn comparisons(cold: &[(Workload, f64, f64)]) {
             let target = if w == Workload::Rows1000 { "≤ 1.1" } else { "" };
             lines.push(format!(
                 "| {name}：生成（PDF + DOCX）÷ 单独编译其 Typst 源文件（仅 PDF） | {:.2} | {target} |",
-                build / bare
+                bench::pairwise_ratio(build, bare)
             ));
         }
     }
@@ -329,12 +344,15 @@ fn comparisons(cold: &[(Workload, f64, f64)]) {
     ];
     for (a, b, name, target) in pairs {
         if let (Some((x, _)), Some((y, _))) = (of(a), of(b)) {
-            lines.push(format!("| {name} | {:.2} | {target} |", x / y));
+            lines.push(format!(
+                "| {name} | {:.2} | {target} |",
+                bench::pairwise_ratio(x, y)
+            ));
         }
     }
     if !lines.is_empty() {
         outln!("");
-        outln!("| 冷启动进程中位数之比（本次测量） | 比值 | 目标 |");
+        outln!("| 冷启动进程的比值（本次测量：各轮之比的中位数） | 比值 | 目标 |");
         outln!("| --- | ---: | :--- |");
         for l in lines {
             outln!("{l}");
