@@ -205,9 +205,8 @@ pub fn paginate(
 }
 
 /// [`paginate`], telling `each_round` the plan of every round as it is laid
-/// out (the last call has the plan returned). A writer that needs only the
-/// plan's 版记 placement (the DOCX) can start on the first round's plan while
-/// later rounds run.
+/// out (the last call has the plan returned): `--timings` and `bench` count
+/// the rounds and time the first.
 pub fn paginate_with(
     doc: &Document,
     engine: &mut dyn Engine,
