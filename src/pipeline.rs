@@ -230,6 +230,9 @@ pub fn render(c: &Composed, settings: &Settings) -> Result<Rendered, Vec<Diagnos
     let doc = doc;
     std::thread::scope(|scope| {
         let clock = std::time::Instant::now();
+        // the DOCX takes the 版记's page parity from the Typst layout, so lay out
+        // even when only the DOCX is wanted
+        let mut engine = typst_engine(c, settings)?;
         // the DOCX, but for the 版记's placement, which is sent when laid out
         let (placed, placement) = std::sync::mpsc::channel::<BanjiPlacement>();
         let docx_job = settings.formats.docx.then(|| {
@@ -247,19 +250,25 @@ pub fn render(c: &Composed, settings: &Settings) -> Result<Rendered, Vec<Diagnos
             })
         });
         let mut timings = Timings::default();
-        // the DOCX takes the 版记's page parity from the Typst layout, so lay out
-        // even when only the DOCX is wanted
-        let mut engine = typst_engine(c, settings)?;
         let mut each_round = |_: &crate::layout::Plan| {
             timings.rounds += 1;
             if timings.rounds == 1 {
                 timings.first_round = clock.elapsed().as_secs_f64();
             }
         };
-        // on an error the sender is dropped with this scope's locals and the
-        // DOCX thread ends without finishing
         let (pdf_doc, plan, pages) =
-            crate::layout::paginate_with(&doc, &mut engine, &mut each_round)?;
+            match crate::layout::paginate_with(&doc, &mut engine, &mut each_round) {
+                Ok(laid) => laid,
+                Err(d) => {
+                    // no placement: the DOCX thread ends without finishing; it is
+                    // joined here, so that a panic of it is not left to the scope
+                    drop(placed);
+                    if let Some(handle) = docx_job {
+                        let _ = handle.join();
+                    }
+                    return Err(d);
+                }
+            };
         timings.layout = clock.elapsed().as_secs_f64();
         // a closed channel only means the DOCX thread is gone: its join says why
         let _ = placed.send(plan.banji);
