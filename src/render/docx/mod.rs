@@ -915,44 +915,39 @@ pub struct PreparedDocx {
 }
 
 impl PreparedDocx {
-    /// The DOCX bytes with the 版记 where the PDF layout put it.
+    /// The DOCX bytes with the 版记 where the PDF layout put it: the 版记's
+    /// `w:sectPr` edited structurally (its `w:type` and footer references).
     pub fn finish(mut self, banji: BanjiPlacement) -> Result<Vec<u8>, String> {
         if let Some((written, range)) = self.last.take() {
             let want = LastSection::of(banji, self.after_landscape);
             if want != written {
                 let part = self.parts.get_mut(DOCUMENT_PART).ok_or("no main document")?;
-                let mut sect = String::from_utf8(part[range.clone()].to_vec())
-                    .map_err(|e| e.to_string())?;
-                if want.kind != written.kind {
-                    sect = replace_once(
-                        &sect,
-                        &format!(r#"w:val="{}""#, written.kind),
-                        &format!(r#"w:val="{}""#, want.kind),
-                    )?;
-                }
-                let (from, to) = (written.footers.ids(), want.footers.ids());
-                for (a, b) in [(from.0, to.0), (from.1, to.1)] {
-                    if a != b {
-                        sect = replace_once(
-                            &sect,
-                            &format!(r#"r:id="{a}""#),
-                            &format!(r#"r:id="{b}""#),
-                        )?;
+                let (odd, even) = want.footers.ids();
+                // written as `prepare` writes them, so the bytes are the same
+                let sect = xml::edit(&part[range.clone()], |path, e| {
+                    match path.iter().map(String::as_str).collect::<Vec<_>>()[..] {
+                        ["w:sectPr", "w:type"] => xml::Edit::Replace(format!(
+                            r#"<w:type w:val="{}" />"#,
+                            want.kind
+                        )),
+                        ["w:sectPr", "w:footerReference"] => {
+                            let kind = xml::attr(e, "w:type").unwrap_or_default();
+                            let id = if kind == "even" { even } else { odd };
+                            xml::Edit::Replace(footer_reference(&kind, id))
+                        }
+                        _ => xml::Edit::Keep,
                     }
-                }
-                part.splice(range, sect.into_bytes());
+                })?;
+                part.splice(range, sect);
             }
         }
         super::ooxml::write_zip(self.parts)
     }
 }
 
-/// `s` with the one occurrence of `from` replaced.
-fn replace_once(s: &str, from: &str, to: &str) -> Result<String, String> {
-    match s.matches(from).count() {
-        1 => Ok(s.replacen(from, to, 1)),
-        n => Err(format!("{from} occurs {n} times in the last section")),
-    }
+/// A section's reference to one of its footers (`kind`: default or even).
+fn footer_reference(kind: &str, id: &str) -> String {
+    format!(r#"<w:footerReference w:type="{kind}" r:id="{id}"/>"#)
 }
 
 /// Writes the DOCX bytes of a document. `banji` is where the PDF layout put the
@@ -1113,9 +1108,9 @@ fn prepare(
                 let footers = sections.get(k).map_or(Footers::Portrait, |s| s.0);
                 k += 1;
                 let (odd, even) = footers.ids();
-                xml::Edit::Prepend(format!(
-                    r#"<w:footerReference w:type="default" r:id="{odd}"/><w:footerReference w:type="even" r:id="{even}"/>"#
-                ))
+                xml::Edit::Prepend(
+                    footer_reference("default", odd) + &footer_reference("even", even),
+                )
             }
             "w:footerReference" | "w:headerReference" => {
                 xml::Edit::Replace(String::new())
