@@ -363,10 +363,11 @@ fn compile_world_from(
 /// `typst::compile` for paged output, with the relayout loop starting from the
 /// introspection of `seed` rather than an empty one. Typst lays a document out
 /// until what it introspected (counters, positions) is what the layout gives:
-/// a cold compile needs two passes for page numbers, a layout seeded with the
-/// previous round's, whose pages did not move, settles in one. The loop is
-/// `typst::compile_impl`'s (typst 0.15.1) with that seed: the same passes'
-/// limit, the same checks, the same delayed errors.
+/// a cold compile of ours needs four passes (page numbers, then the 版记's
+/// page and the pages left unnumbered), a layout seeded with the previous
+/// round's, whose pages did not move, settles in one. The loop is
+/// `typst::compile_impl`'s (typst 0.15.1) with that seed: the same checks, the
+/// same delayed errors, errors deduplicated as there, one pass more allowed.
 fn compile_seeded(
     world: &dyn typst::World,
     seed: Option<&PagedDocument>,
@@ -420,7 +421,7 @@ fn compile_seeded(
             let document = PagedDocument::create(&mut engine, &content, styles)?;
             passes += 1;
             let settled = constraint.validate(Output::introspector(&document));
-            // a seed gets one pass more than a cold compile
+            // a seed gets one pass more than a cold compile (MAX_ITERS)
             if settled || passes > MAX_ITERS {
                 sink.extend_from_sink(subsink);
                 if !settled {
@@ -435,6 +436,12 @@ fn compile_seeded(
             previous = Some(document);
         }
     })();
+    // as `typst::compile`: an error reported in several passes once
+    let output = output.map_err(|mut errors| {
+        let mut seen = std::collections::HashSet::new();
+        errors.retain(|e| seen.insert((e.span, e.message.clone())));
+        errors
+    });
     Warned { output, warnings: sink.warnings() }
 }
 
