@@ -290,6 +290,67 @@ pub fn bench_batch(
     Ok(f)
 }
 
+/// The marker a batch run alone (`bench --only batch`) prints for a parent
+/// that runs it apart ([`bench_batch_apart`]).
+const BATCH_MARKER: &str = "GONGWEN_BATCH";
+
+impl Figures {
+    /// The batch's figures as the line [`bench_batch_apart`] reads back:
+    /// median, fastest, slowest, pages, peak, then the stages.
+    pub fn batch_marker(&self) -> String {
+        let s = &self.stages;
+        format!(
+            "{BATCH_MARKER} {} {} {} {} {} {} {} {} {} {} {} {}",
+            self.median(),
+            self.min(),
+            self.max(),
+            self.pages,
+            self.peak_mib,
+            s.compose,
+            s.layout,
+            s.first_round,
+            s.rounds,
+            s.pdf,
+            s.docx,
+            s.write
+        )
+    }
+}
+
+/// The batch workload of `cases` cases in a process of its own (`bench --only
+/// batch`, with the font options `fonts`), read back from its
+/// [`Figures::batch_marker`] line: measured after other workloads in one
+/// process, the memory the allocator keeps from them would count as its peak.
+pub fn bench_batch_apart(
+    cases: usize,
+    runs: usize,
+    fonts: &[std::ffi::OsString],
+) -> Result<Figures, Vec<Diagnostic>> {
+    let mut cmd = std::process::Command::new(current_exe()?);
+    cmd.args(["bench", "--only", "batch", "--runs"])
+        .arg(runs.to_string())
+        .arg("--cases")
+        .arg(cases.to_string())
+        .args(fonts);
+    let (_, v) = timed_run(&mut cmd, BATCH_MARKER, 12, "批量测试")?;
+    Ok(Figures {
+        name: format!("批量 {cases} 个案卷（单独一个进程）"),
+        // median, fastest and slowest: the three figures a table row shows
+        walls: vec![v[1], v[0], v[2]],
+        pages: v[3] as usize,
+        peak_mib: v[4],
+        stages: Timings {
+            compose: v[5],
+            layout: v[6],
+            first_round: v[7],
+            rounds: v[8] as usize,
+            pdf: v[9],
+            docx: v[10],
+            write: v[11],
+        },
+    })
+}
+
 /// This program, to run again in a fresh process.
 fn current_exe() -> Result<std::path::PathBuf, Vec<Diagnostic>> {
     std::env::current_exe().map_err(|e| {

@@ -164,7 +164,15 @@ pub fn execute(a: &BenchArgs) -> Result<(), Failure> {
             // after other workloads, in a process of its own: memory this
             // process's allocator keeps from them would count as the batch's peak
             Workload::Batch if a.only.len() > 1 => {
-                batch_apart(a, runs.min(3)).map_err(Failure::Problems)?
+                let mut fonts: Vec<std::ffi::OsString> = Vec::new();
+                if a.fonts.ignore_system_fonts {
+                    fonts.push("--ignore-system-fonts".into());
+                }
+                for p in &a.fonts.font_paths {
+                    fonts.extend(["--font-path".into(), p.clone().into_os_string()]);
+                }
+                bench::bench_batch_apart(usize::from(a.cases), runs.min(3), &fonts)
+                    .map_err(Failure::Problems)?
             }
             Workload::Batch => {
                 let f = bench::bench_batch(
@@ -175,22 +183,7 @@ pub fn execute(a: &BenchArgs) -> Result<(), Failure> {
                     runs.min(3),
                 )
                 .map_err(Failure::Problems)?;
-                let s = &f.stages;
-                outln!(
-                    "GONGWEN_BATCH {} {} {} {} {} {} {} {} {} {} {} {}",
-                    f.median(),
-                    f.min(),
-                    f.max(),
-                    f.pages,
-                    f.peak_mib,
-                    s.compose,
-                    s.layout,
-                    s.first_round,
-                    s.rounds,
-                    s.pdf,
-                    s.docx,
-                    s.write
-                );
+                outln!("{}", f.batch_marker());
                 f
             }
         };
@@ -358,59 +351,4 @@ fn comparisons(walls: &[(Workload, &[f64], &[f64])]) {
             outln!("{l}");
         }
     }
-}
-
-/// The batch workload in a new process (`bench --only batch`), read back from
-/// its `GONGWEN_BATCH` line: median, fastest, slowest, pages, peak and stages.
-fn batch_apart(
-    a: &BenchArgs,
-    runs: usize,
-) -> Result<bench::Figures, Vec<crate::diag::Diagnostic>> {
-    let problem =
-        |m: String| vec![crate::diag::Diagnostic::error(crate::diag::Location::None, m)];
-    let exe = std::env::current_exe().map_err(|e| {
-        problem(format!("无法找到 gongwen 程序（{}）", crate::case::io_reason(&e)))
-    })?;
-    let mut cmd = std::process::Command::new(exe);
-    cmd.args(["bench", "--only", "batch", "--runs"])
-        .arg(runs.to_string())
-        .arg("--cases")
-        .arg(a.cases.to_string());
-    if a.fonts.ignore_system_fonts {
-        cmd.arg("--ignore-system-fonts");
-    }
-    for p in &a.fonts.font_paths {
-        cmd.arg("--font-path").arg(p);
-    }
-    let o = cmd.output().map_err(|e| {
-        problem(format!("无法运行 gongwen（{}）", crate::case::io_reason(&e)))
-    })?;
-    let text = String::from_utf8_lossy(&o.stdout);
-    let v: Vec<f64> = text
-        .lines()
-        .find_map(|l| l.strip_prefix("GONGWEN_BATCH "))
-        .map(|l| l.split_whitespace().filter_map(|x| x.parse().ok()).collect())
-        .unwrap_or_default();
-    if v.len() < 12 {
-        return Err(problem(format!(
-            "批量测试失败（{}）",
-            String::from_utf8_lossy(&o.stderr).trim_end()
-        )));
-    }
-    Ok(bench::Figures {
-        name: format!("批量 {} 个案卷（单独一个进程）", a.cases),
-        // median, fastest and slowest: the three figures a table row shows
-        walls: vec![v[1], v[0], v[2]],
-        pages: v[3] as usize,
-        peak_mib: v[4],
-        stages: crate::pipeline::Timings {
-            compose: v[5],
-            layout: v[6],
-            first_round: v[7],
-            rounds: v[8] as usize,
-            pdf: v[9],
-            docx: v[10],
-            write: v[11],
-        },
-    })
 }
