@@ -714,16 +714,21 @@ fn score_sheets_on_the_page() {
     assert_eq!(r.json()["results"].as_array().unwrap().last().unwrap()["total"], "198.5");
 }
 
-/// A preview asked for with the keys of the pages the page shows.
-fn preview_having(addr: SocketAddr, id: &str, have: &Value) -> Value {
-    let body = serde_json::json!({ "have": have }).to_string();
-    let r = request(
+/// A preview request with this JSON body.
+fn post_preview(addr: SocketAddr, id: &str, body: &[u8]) -> Resp {
+    request(
         addr,
         "POST",
         &format!("/api/workspaces/{id}/preview"),
         &[("Content-Type", "application/json")],
-        body.as_bytes(),
-    );
+        body,
+    )
+}
+
+/// A preview asked for with the keys of the pages the page shows.
+fn preview_having(addr: SocketAddr, id: &str, have: &Value) -> Value {
+    let body = serde_json::json!({ "have": have }).to_string();
+    let r = post_preview(addr, id, body.as_bytes());
     assert_eq!(r.status, 200, "{}", r.text());
     r.json()
 }
@@ -762,25 +767,13 @@ fn a_preview_draws_only_the_pages_that_changed() {
     }
 
     // a request the server cannot read, or naming too many pages
-    let bad = request(
-        addr,
-        "POST",
-        &format!("/api/workspaces/{id}/preview"),
-        &[("Content-Type", "application/json")],
-        b"{\"have\": 3}",
-    );
+    let bad = post_preview(addr, &id, b"{\"have\": 3}");
     assert_eq!(bad.status, 400);
     let message = bad.json()["problems"][0]["message"].as_str().unwrap().to_string();
     assert!(message.starts_with("无法读取预览请求"), "{message}");
     let many: Vec<String> = (0..1000).map(|i| format!("{i:032x}")).collect();
     let body = serde_json::json!({ "have": many }).to_string();
-    let bad = request(
-        addr,
-        "POST",
-        &format!("/api/workspaces/{id}/preview"),
-        &[("Content-Type", "application/json")],
-        body.as_bytes(),
-    );
+    let bad = post_preview(addr, &id, body.as_bytes());
     assert_eq!(bad.status, 400);
     let message = bad.json()["problems"][0]["message"].as_str().unwrap().to_string();
     assert!(message.contains("预览请求列出的页太多"), "{message}");
