@@ -193,8 +193,7 @@ impl Figures {
 
     /// Median wall time.
     pub fn median(&self) -> f64 {
-        let v = self.sorted();
-        v.get(v.len() / 2).copied().unwrap_or(0.0)
+        median_of(self.walls.clone())
     }
 
     /// Fastest run.
@@ -503,13 +502,13 @@ pub fn bench_cold_rounds(
 /// The median of the round-by-round ratios of two series of wall times
 /// measured in the same rounds.
 pub fn pairwise_ratio(a: &[f64], b: &[f64]) -> f64 {
-    let mut r: Vec<f64> = a.iter().zip(b).map(|(x, y)| x / y).collect();
-    r.sort_by(f64::total_cmp);
-    match r.len() {
-        0 => f64::NAN,
-        n if n % 2 == 1 => r[n / 2],
-        n => (r[n / 2 - 1] + r[n / 2]) / 2.0,
-    }
+    median_of(a.iter().zip(b).map(|(x, y)| x / y).collect())
+}
+
+/// The middle value (of an even count, the upper middle one); 0 for none.
+fn median_of(mut v: Vec<f64>) -> f64 {
+    v.sort_by(f64::total_cmp);
+    v.get(v.len() / 2).copied().unwrap_or(0.0)
 }
 
 /// The bare Typst compile of a build's emitted sources (`build --emit-typst`:
