@@ -232,12 +232,11 @@ impl Composer<'_> {
     /// Sets a template variable (in both contexts: one copy of the indicator
     /// list, however many variables follow it).
     fn set(&mut self, key: &str, value: serde_json::Value) {
-        let one = serde_json::Map::from_iter([(key.to_string(), value)]);
-        self.ctx.extend(prose::mangled_context(&one));
+        prose::insert_mangled(&mut self.ctx, key, &value);
         // Tera copies the whole context on every render: texts that do not walk
         // the indicator or stage lists get a context without them
         if key != "指标" && key != "步骤" {
-            self.small_ctx.extend(prose::mangled_context(&one));
+            prose::insert_mangled(&mut self.small_ctx, key, &value);
         }
     }
 
@@ -537,8 +536,7 @@ impl Composer<'_> {
             n += 1;
             // the item itself, with the same keys as in a loop over 指标
             let mut ctx = self.small_ctx.clone();
-            let item = serde_json::Map::from_iter([("指标".into(), indicator_view(ind))]);
-            ctx.extend(prose::mangled_context(&item));
+            prose::insert_mangled(&mut ctx, "指标", &indicator_view(ind));
             let text = match self.prose.render_text(template, &ctx) {
                 Ok(t) => t,
                 Err(d) => {

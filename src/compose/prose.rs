@@ -137,9 +137,15 @@ pub fn mangle_template(src: &str) -> String {
 pub fn mangled_context(pairs: &serde_json::Map<String, serde_json::Value>) -> Context {
     let mut ctx = Context::new();
     for (k, v) in pairs {
-        ctx.insert(mangle_ident(k), &mangle_value(v));
+        insert_mangled(&mut ctx, k, v);
     }
     ctx
+}
+
+/// Sets one variable of a Tera context, its key (and nested object keys)
+/// mangled as in [`mangled_context`].
+pub fn insert_mangled(ctx: &mut Context, key: &str, value: &serde_json::Value) {
+    ctx.insert(mangle_ident(key), &mangle_value(value));
 }
 
 fn mangle_value(v: &serde_json::Value) -> serde_json::Value {
