@@ -79,8 +79,9 @@ pub struct FontSet {
     faces: Vec<(FontRole, Face, usize)>,
     /// Where each font came from, for `gongwen fonts`.
     origins: Vec<String>,
-    /// Remembered coverage answers.
-    covered: std::sync::Mutex<std::collections::HashMap<(FontRole, char), bool>>,
+    /// Per role (in the order of [`FontRole::ALL`]), the characters its font
+    /// covers: read from the font once, then looked up.
+    covered: [std::sync::OnceLock<Covered>; FontRole::ALL.len()],
 }
 
 impl FontSet {
@@ -210,15 +211,41 @@ impl crate::layout::Measure for FontSet {
     }
 }
 
+/// The characters a font covers: a bit per character of the Basic
+/// Multilingual Plane, the others listed in order.
+struct Covered {
+    bmp: Vec<u64>,
+    beyond: Vec<u32>,
+}
+
+impl Covered {
+    fn of(font: &Font) -> Covered {
+        let mut c = Covered { bmp: vec![0; 0x10000 / 64], beyond: Vec::new() };
+        for cp in font.info().coverage.iter() {
+            match usize::try_from(cp) {
+                Ok(i) if i < 0x10000 => c.bmp[i / 64] |= 1 << (i % 64),
+                _ => c.beyond.push(cp),
+            }
+        }
+        c
+    }
+
+    fn contains(&self, ch: char) -> bool {
+        let cp = ch as u32;
+        match usize::try_from(cp) {
+            Ok(i) if i < 0x10000 => self.bmp[i / 64] & (1 << (i % 64)) != 0,
+            _ => self.beyond.binary_search(&cp).is_ok(),
+        }
+    }
+}
+
 impl GlyphCheck for FontSet {
     fn missing(&self, role: FontRole, text: &str) -> Option<char> {
         let font = self.role_font(role)?;
-        let coverage = &font.info().coverage;
-        // coverage lookups walk the font's ranges; texts repeat their characters
-        // endlessly, so answers are remembered
-        let mut seen = self.covered.lock().unwrap_or_else(|e| e.into_inner());
-        text.chars().find(|c| {
-            !*seen.entry((role, *c)).or_insert_with(|| coverage.contains(*c as u32))
-        })
+        // Typst's coverage walks the font's ranges for each character; the
+        // characters are listed once and searched
+        let slot = FontRole::ALL.iter().position(|r| *r == role)?;
+        let covered = self.covered[slot].get_or_init(|| Covered::of(&font));
+        text.chars().find(|c| !covered.contains(*c))
     }
 }
