@@ -11,9 +11,12 @@
 //! author `unknown`. Word repairs such files silently or asks to; strict consumers
 //! reject them.
 //!
-//! Every XML part is read with quick-xml into a tree whose nodes keep their byte
-//! ranges in the source, so that whatever is not repaired is written back byte for
-//! byte: text, attribute values, namespace declarations and foreign markup (w14, mc).
+//! Every XML part is read with quick-xml in one pass that copies what it reads to
+//! the output, so that whatever is not repaired is written back byte for byte:
+//! text, attribute values, namespace declarations and foreign markup (w14, mc).
+//! An element's children are put in order when its end tag is read, by moving
+//! their spans in the output; a start tag with an id is written as a placeholder
+//! until the ids of all parts are known.
 //! The element types come from the schemas: `ooxml_order.rs` is generated from the
 //! XSDs by `tools/gen_ooxml_order.py`; each element's type is tracked from the part
 //! root down, so `w:rPr` in `w:pPr` (CT_ParaRPr) and `w:rPr` in `w:r` (CT_RPr) each
@@ -200,23 +203,15 @@ pub fn reorder_part(xml: &[u8]) -> Result<Vec<u8>, String> {
 /// Repairs several parts of one package; ids are made unique across them (the first
 /// occurrence in part order keeps its value).
 fn repair_parts(parts: &[(&str, &[u8])]) -> Result<Vec<Vec<u8>>, String> {
-    let mut trees = Vec::with_capacity(parts.len());
+    let mut ids = [IdPool::new(IdKind::Para), IdPool::new(IdKind::DocPr)];
+    let mut repaired = Vec::with_capacity(parts.len());
     for (name, bytes) in parts {
         let src = text(bytes).map_err(|e| format!("{name}: {e}"))?;
-        trees.push(Tree::parse(src).map_err(|e| format!("{name}: {e}"))?);
+        repaired
+            .push(Repaired::parse(src, &mut ids).map_err(|e| format!("{name}: {e}"))?);
     }
-    let mut ids = [IdPool::new(IdKind::Para), IdPool::new(IdKind::DocPr)];
-    for tree in &trees {
-        tree.visit(&mut |e| {
-            if let Some((kind, i)) = e.id {
-                ids[kind as usize].note(&e.attrs[i].value);
-            }
-        });
-    }
-    for tree in &mut trees {
-        tree.visit_mut(&mut |e| e.unique_id(&mut ids));
-    }
-    Ok(trees.iter().map(Tree::write).collect())
+    // every id of every part is noted: new ones avoid them all
+    repaired.into_iter().map(|r| r.finish(&mut ids)).collect()
 }
 
 fn text(bytes: &[u8]) -> Result<&str, String> {
@@ -226,69 +221,37 @@ fn text(bytes: &[u8]) -> Result<&str, String> {
     std::str::from_utf8(bytes).map_err(|e| format!("not UTF-8: {e}"))
 }
 
-// ------------------------------------------------------------------------ tree
+// ------------------------------------------------------------------- one pass
 
-/// A node of a parsed part.
-enum Node {
-    /// Anything but an element (text, comment, declaration), as a source range.
-    Raw(Range<usize>),
-    /// An element.
-    Elem(Box<Elem>),
+/// A part repaired in one pass: the output, with every start tag that carries an
+/// id to make unique written as a placeholder (NUL, its index in `tags`, NUL),
+/// filled in when the ids of all parts are known ([`Repaired::finish`]).
+struct Repaired<'a> {
+    src: &'a str,
+    out: Vec<u8>,
+    tags: Vec<IdTag>,
 }
 
-/// An attribute of a start tag that is written anew: raw (escaped) key and value.
-struct Attr {
-    key: String,
+/// A start tag with an id (`w14:paraId`, `wp:docPr/@id`).
+struct IdTag {
+    kind: IdKind,
+    /// The id as written (escaped).
     value: String,
-}
-
-struct Elem {
-    /// The start tag (or empty-element tag) in the source.
+    /// The start tag in the source.
     open: Range<usize>,
-    /// The end tag in the source; empty for an empty-element tag.
-    close: Range<usize>,
     /// Length of the qualified name.
     name_len: usize,
-    /// Slots the element may take in its parent's content model; `None` when the
-    /// parent's type is unknown or does not list the element.
-    ranks: Option<&'static [u16]>,
-    /// The attributes to write when the start tag must be written anew.
-    attrs: Vec<Attr>,
-    /// An id that must be unique in the document (`w14:paraId`, `wp:docPr/@id`):
-    /// its kind and index in `attrs`.
-    id: Option<(IdKind, usize)>,
-    /// Namespace (index into the table) and local name of an element in a schema
-    /// namespace that its parent's type (which has no wildcard) does not allow.
-    undeclared: Option<(u8, String)>,
-    /// Not allowed by the parent's type, and without attributes: dropped when it
-    /// turns out to have no content either (docx-rs writes `<w:rPr />` into
-    /// `w:pPr` of styles and numbering levels, where CT_PPrGeneral has no `w:rPr`).
-    droppable: bool,
-    /// Whether the start tag must be written from `attrs`.
-    rewrite: bool,
-    children: Vec<Node>,
+    /// An empty-element tag.
+    empty: bool,
+    /// The attributes to write when an attribute was dropped, with the index of
+    /// the id among them; `None` when the tag is written as it is unless its id
+    /// changes.
+    kept: Option<(Vec<(String, String)>, usize)>,
 }
 
-impl Elem {
-    fn unique_id(&mut self, ids: &mut [IdPool; 2]) {
-        if let Some((kind, i)) = self.id
-            && let Some(new) = ids[kind as usize].claim(&self.attrs[i].value)
-        {
-            self.attrs[i].value = new;
-            self.rewrite = true;
-        }
-    }
-}
-
-/// A parsed part: the nodes keep byte ranges into `src`.
-struct Tree<'a> {
-    src: &'a str,
-    nodes: Vec<Node>,
-}
-
-/// An element being read: its node and what its children are looked up in.
-struct Open {
-    elem: Elem,
+/// An element being written: where its start tag and content begin in the
+/// output, what its children are looked up in and how they are put in order.
+struct Frame<'a> {
     /// Type the children are looked up in (for mc:AlternateContent and its
     /// branches, the type of the element that holds them).
     lookup: Option<u16>,
@@ -296,18 +259,161 @@ struct Open {
     sort: Option<u16>,
     /// Length of the namespace stack before this element's declarations.
     scope: usize,
+    /// Where its start tag begins in the output.
+    start: usize,
+    /// Where its content begins in the output.
+    content: usize,
+    /// Slots the element may take in its parent's content model.
+    ranks: Option<&'static [u16]>,
+    /// Namespace and local name, when its parent's type does not allow it.
+    undeclared: Option<(u8, &'a str)>,
+    /// Dropped when it turns out to have no content (see [`Start::droppable`]).
+    droppable: bool,
+    /// Where its ranked children's groups start in [`Pass::groups`].
+    groups: usize,
+    /// The slot reached by its children so far.
+    current: u16,
+    /// Whether its children are in order so far.
+    sorted: bool,
+    /// Children that belong to its parent (see [`HOIST_FROM`]): their spans in
+    /// the output and their slots in the parent.
+    hoisted: Option<Vec<Hoisted>>,
 }
 
-impl<'a> Tree<'a> {
-    fn parse(src: &'a str) -> Result<Self, String> {
+/// A child moved up to its grandparent: its span in the output and its slots
+/// in the grandparent's content model.
+type Hoisted = (Range<usize>, Option<&'static [u16]>);
+
+/// The state of one part's pass.
+struct Pass<'a> {
+    out: Vec<u8>,
+    stack: Vec<Frame<'a>>,
+    scopes: Vec<Scope>,
+    /// Per open ordered element (from its [`Frame::groups`] on): its ranked
+    /// children, as (slot, where the child starts in the output). A child
+    /// carries what follows it up to the next ranked child.
+    groups: Vec<(u16, usize)>,
+    tags: Vec<IdTag>,
+}
+
+impl<'a> Pass<'a> {
+    /// Files a child element written at `span` with the element that holds it.
+    fn child_done(
+        &mut self,
+        span: Range<usize>,
+        ranks: Option<&'static [u16]>,
+        undeclared: Option<(u8, &str)>,
+    ) {
+        let grand = self.stack.len().checked_sub(2).and_then(|i| self.stack[i].sort);
+        let Some(parent) = self.stack.last_mut() else { return };
+        if let Some(hoisted) = &mut parent.hoisted {
+            // a child its grandparent's type lists moves up there
+            if let (Some((ns, local)), Some(pt)) = (undeclared, grand)
+                && let Some(c) = find_child(&TYPES[usize::from(pt)], ns, local)
+            {
+                hoisted.push((span, Some(c.ranks).filter(|r| !r.is_empty())));
+                return;
+            }
+        }
+        let Some(t) = parent.sort.map(|t| &TYPES[usize::from(t)]) else { return };
+        if !t.ordered {
+            return;
+        }
+        if let Some(ranks) = ranks {
+            let rank = pick_rank(ranks, &mut parent.current);
+            let last = self.groups[parent.groups..].last().map(|g| g.0);
+            parent.sorted &= last.is_none_or(|l| l <= rank);
+            self.groups.push((rank, span.start));
+        }
+    }
+
+    /// Ends the element on top of the stack: its hoisted children move after it,
+    /// its children are put in order, it is dropped when empty and droppable.
+    fn close(&mut self, end_tag: &[u8]) -> Result<(), String> {
+        let mut f = self.stack.pop().ok_or("end tag without start tag")?;
+        self.scopes.truncate(f.scope);
+        // hoisted children leave the element's content
+        let mut moved = Vec::new();
+        if let Some(hoisted) = f.hoisted.take()
+            && !hoisted.is_empty()
+        {
+            let moved_spans: Vec<Range<usize>> =
+                hoisted.iter().map(|(span, _)| span.clone()).collect();
+            let content = self.out.split_off(f.content);
+            let mut rest = Vec::with_capacity(content.len());
+            let mut at = 0;
+            for (span, ranks) in hoisted {
+                let (s, e) = (span.start - f.content, span.end - f.content);
+                rest.extend_from_slice(&content[at..s]);
+                moved.push((content[s..e].to_vec(), ranks));
+                at = e;
+            }
+            rest.extend_from_slice(&content[at..]);
+            self.out.extend_from_slice(&rest);
+            // the children filed after a hoisted one start earlier now
+            for g in &mut self.groups[f.groups..] {
+                let before: usize = moved_spans
+                    .iter()
+                    .filter(|r: &&Range<usize>| r.end <= g.1)
+                    .map(|r| r.len())
+                    .sum();
+                g.1 -= before;
+            }
+        }
+        let groups = self.groups.split_off(f.groups);
+        if !f.sorted {
+            let end = self.out.len();
+            let mut spans: Vec<(i32, Range<usize>)> =
+                Vec::with_capacity(groups.len() + 1);
+            let first = groups.first().map_or(end, |g| g.1);
+            spans.push((-1, f.content..first));
+            for (i, (rank, start)) in groups.iter().enumerate() {
+                let stop = groups.get(i + 1).map_or(end, |g| g.1);
+                spans.push((i32::from(*rank), *start..stop));
+            }
+            spans.sort_by_key(|s| s.0);
+            let content = self.out.split_off(f.content);
+            for (_, r) in spans {
+                self.out
+                    .extend_from_slice(&content[r.start - f.content..r.end - f.content]);
+            }
+        }
+        if f.droppable && self.out.len() == f.content {
+            self.out.truncate(f.start);
+        } else {
+            self.out.extend_from_slice(end_tag);
+            let span = f.start..self.out.len();
+            self.child_done(span, f.ranks, f.undeclared);
+        }
+        for (bytes, ranks) in moved {
+            let start = self.out.len();
+            self.out.extend_from_slice(&bytes);
+            let span = start..self.out.len();
+            self.child_done(span, ranks, None);
+        }
+        Ok(())
+    }
+}
+
+impl<'a> Repaired<'a> {
+    /// Repairs one part but for its ids, which are noted in `ids`.
+    fn parse(src: &'a str, ids: &mut [IdPool; 2]) -> Result<Self, String> {
+        if memchr::memchr(0, src.as_bytes()).is_some() {
+            return Err("NUL character in XML".into());
+        }
         let mut reader = Reader::from_str(src);
         let config = reader.config_mut();
         config.trim_text(false);
         config.expand_empty_elements = false;
         config.check_end_names = true;
-        let mut nodes = Vec::new();
-        let mut stack: Vec<Open> = Vec::new();
-        let mut scopes: Vec<Scope> = Vec::new();
+        let mut p = Pass {
+            out: Vec::with_capacity(src.len() + 64),
+            stack: Vec::new(),
+            scopes: Vec::new(),
+            groups: Vec::new(),
+            tags: Vec::new(),
+        };
+        let bytes = src.as_bytes();
         let mut pos = 0usize;
         loop {
             let event = reader.read_event().map_err(|e| {
@@ -320,108 +426,160 @@ impl<'a> Tree<'a> {
             match event {
                 Event::Start(ref e) | Event::Empty(ref e) => {
                     let empty = matches!(event, Event::Empty(_));
-                    let scope = scopes.len();
-                    let open = start_elem(e, range, &stack, &mut scopes, scope)?;
-                    if empty {
-                        scopes.truncate(open.scope);
-                        if !open.elem.droppable {
-                            push(&mut stack, &mut nodes, Node::Elem(Box::new(open.elem)));
+                    let scope = p.scopes.len();
+                    let parent = p.stack.last().map(|f| (f.lookup, f.sort));
+                    let s = start_elem(e, parent, &mut p.scopes)?;
+                    let qname = &src[range.start + 1..][..s.name_len];
+                    let local = qname.rsplit(':').next().unwrap_or(qname);
+                    if empty && s.droppable {
+                        p.scopes.truncate(scope);
+                        continue;
+                    }
+                    let start = p.out.len();
+                    match s.id {
+                        Some((kind, at)) => {
+                            ids[kind as usize].note(s.kept[at].1);
+                            let tag = IdTag {
+                                kind,
+                                value: s.kept[at].1.to_string(),
+                                open: range.clone(),
+                                name_len: s.name_len,
+                                empty,
+                                kept: s.rewrite.then(|| (owned(&s.kept), at)),
+                            };
+                            p.out.push(0);
+                            p.out.extend_from_slice(p.tags.len().to_string().as_bytes());
+                            p.out.push(0);
+                            p.tags.push(tag);
                         }
-                    } else {
-                        stack.push(open);
+                        None if s.rewrite => {
+                            write_tag(
+                                &mut p.out,
+                                &bytes[range.start + 1..][..s.name_len],
+                                &s.kept,
+                                empty,
+                            );
+                        }
+                        None => p.out.extend_from_slice(&bytes[range.clone()]),
+                    }
+                    let hoist = s.sort.is_some_and(|t| {
+                        HOIST_FROM.contains(&TYPES[usize::from(t)].name)
+                    }) && parent.is_some_and(|(_, sort)| sort.is_some());
+                    let frame = Frame {
+                        lookup: s.lookup,
+                        sort: s.sort,
+                        scope,
+                        start,
+                        content: p.out.len(),
+                        ranks: s.ranks,
+                        undeclared: s.undeclared.map(|ns| (ns, local)),
+                        droppable: s.droppable,
+                        groups: p.groups.len(),
+                        current: 0,
+                        sorted: true,
+                        hoisted: hoist.then(Vec::new),
+                    };
+                    p.stack.push(frame);
+                    if empty {
+                        p.close(b"")?;
                     }
                 }
-                Event::End(_) => {
-                    let mut open = stack.pop().ok_or("end tag without start tag")?;
-                    scopes.truncate(open.scope);
-                    open.elem.close = range;
-                    let hoisted = hoist(&mut open, stack.last());
-                    if let Some(t) = open.sort {
-                        reorder(&TYPES[usize::from(t)], &mut open.elem.children);
-                    }
-                    if !(open.elem.droppable && open.elem.children.is_empty()) {
-                        push(&mut stack, &mut nodes, Node::Elem(Box::new(open.elem)));
-                    }
-                    for node in hoisted {
-                        push(&mut stack, &mut nodes, node);
-                    }
-                }
+                Event::End(_) => p.close(&bytes[range])?,
                 Event::Eof => break,
-                _ => push(&mut stack, &mut nodes, Node::Raw(range)),
+                _ => p.out.extend_from_slice(&bytes[range]),
             }
         }
-        if !stack.is_empty() {
+        if !p.stack.is_empty() {
             return Err("unclosed element at end of part".into());
         }
-        Ok(Tree { src, nodes })
+        Ok(Repaired { src, out: p.out, tags: p.tags })
     }
 
-    fn visit(&self, f: &mut impl FnMut(&Elem)) {
-        fn walk(nodes: &[Node], f: &mut impl FnMut(&Elem)) {
-            for n in nodes {
-                if let Node::Elem(e) = n {
-                    f(e);
-                    walk(&e.children, f);
-                }
-            }
+    /// The part with its ids made unique (in the order they are written).
+    fn finish(self, ids: &mut [IdPool; 2]) -> Result<Vec<u8>, String> {
+        if self.tags.is_empty() {
+            return Ok(self.out);
         }
-        walk(&self.nodes, f);
-    }
-
-    fn visit_mut(&mut self, f: &mut impl FnMut(&mut Elem)) {
-        fn walk(nodes: &mut [Node], f: &mut impl FnMut(&mut Elem)) {
-            for n in nodes {
-                if let Node::Elem(e) = n {
-                    f(e);
-                    walk(&mut e.children, f);
-                }
-            }
-        }
-        walk(&mut self.nodes, f);
-    }
-
-    fn write(&self) -> Vec<u8> {
-        let mut out = Vec::with_capacity(self.src.len() + 64);
-        for n in &self.nodes {
-            self.write_node(n, &mut out);
-        }
-        out
-    }
-
-    fn write_node(&self, node: &Node, out: &mut Vec<u8>) {
-        let bytes = self.src.as_bytes();
-        match node {
-            Node::Raw(r) => out.extend_from_slice(&bytes[r.clone()]),
-            Node::Elem(e) => {
-                if e.rewrite {
-                    let name_at = e.open.start + 1;
-                    out.push(b'<');
-                    out.extend_from_slice(&bytes[name_at..name_at + e.name_len]);
-                    for a in &e.attrs {
-                        out.push(b' ');
-                        out.extend_from_slice(a.key.as_bytes());
-                        out.extend_from_slice(b"=\"");
-                        out.extend_from_slice(a.value.replace('"', "&quot;").as_bytes());
-                        out.push(b'"');
+        let mut out = Vec::with_capacity(self.out.len() + 64);
+        let mut rest = self.out.as_slice();
+        while let Some(i) = memchr::memchr(0, rest) {
+            out.extend_from_slice(&rest[..i]);
+            let after = &rest[i + 1..];
+            let j = memchr::memchr(0, after).ok_or("unfinished id placeholder")?;
+            let n: usize = std::str::from_utf8(&after[..j])
+                .ok()
+                .and_then(|s| s.parse().ok())
+                .ok_or("bad id placeholder")?;
+            let tag = self.tags.get(n).ok_or("id placeholder out of range")?;
+            let new = ids[tag.kind as usize].claim(&tag.value);
+            let src = &self.src[tag.open.clone()];
+            match (new, &tag.kept) {
+                (None, None) => out.extend_from_slice(src.as_bytes()),
+                (new, kept) => {
+                    let (mut attrs, at) = match kept {
+                        Some((attrs, at)) => (attrs.clone(), *at),
+                        None => {
+                            let attrs = raw_attributes(src, tag.name_len)?;
+                            let at = attrs
+                                .iter()
+                                .position(|(_, v)| *v == tag.value)
+                                .ok_or("id attribute not found")?;
+                            (attrs, at)
+                        }
+                    };
+                    if let Some(new) = new {
+                        attrs[at].1 = new;
                     }
-                    out.extend_from_slice(if e.close.is_empty() { b" />" } else { b">" });
-                } else {
-                    out.extend_from_slice(&bytes[e.open.clone()]);
+                    write_tag(
+                        &mut out,
+                        &src.as_bytes()[1..][..tag.name_len],
+                        &attrs,
+                        tag.empty,
+                    );
                 }
-                for c in &e.children {
-                    self.write_node(c, out);
-                }
-                out.extend_from_slice(&bytes[e.close.clone()]);
             }
+            rest = &after[j + 1..];
         }
+        out.extend_from_slice(rest);
+        Ok(out)
     }
 }
 
-fn push(stack: &mut [Open], nodes: &mut Vec<Node>, node: Node) {
-    match stack.last_mut() {
-        Some(parent) => parent.elem.children.push(node),
-        None => nodes.push(node),
+/// Writes a start tag anew: its name and attributes (raw values).
+fn write_tag<K: AsRef<str>, V: AsRef<str>>(
+    out: &mut Vec<u8>,
+    name: &[u8],
+    attrs: &[(K, V)],
+    empty: bool,
+) {
+    out.push(b'<');
+    out.extend_from_slice(name);
+    for (k, v) in attrs {
+        out.push(b' ');
+        out.extend_from_slice(k.as_ref().as_bytes());
+        out.extend_from_slice(b"=\"");
+        out.extend_from_slice(v.as_ref().replace('"', "&quot;").as_bytes());
+        out.push(b'"');
     }
+    out.extend_from_slice(if empty { b" />" } else { b">" });
+}
+
+fn owned(attrs: &[(&str, &str)]) -> Vec<(String, String)> {
+    attrs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+}
+
+/// The attributes of one start tag with their raw (escaped) values.
+fn raw_attributes(tag: &str, name_len: usize) -> Result<Vec<(String, String)>, String> {
+    let inner = tag.strip_prefix('<').unwrap_or(tag);
+    let inner =
+        inner.strip_suffix("/>").or_else(|| inner.strip_suffix('>')).unwrap_or(inner);
+    let start = BytesStart::from_content(inner, name_len);
+    let mut out = Vec::new();
+    for a in start.attributes() {
+        let a = a.map_err(|err| format!("bad attribute: {err}"))?;
+        out.push((utf8(a.key.as_ref())?.to_string(), utf8(&a.value)?.to_string()));
+    }
+    Ok(out)
 }
 
 /// Index of a namespace URI in the generated table.
@@ -464,31 +622,69 @@ fn utf8(b: &[u8]) -> Result<&str, String> {
     std::str::from_utf8(b).map_err(|e| format!("not UTF-8: {e}"))
 }
 
-/// Reads a start tag: namespace declarations, the element's type and rank in its
-/// parent, the attributes its type does not declare, its `w14:paraId`.
-fn start_elem(
-    e: &BytesStart<'_>,
-    open: Range<usize>,
-    stack: &[Open],
+/// What a start tag says: the element's type and rank in its parent, the
+/// attributes its type does not declare, its id.
+struct Start<'e> {
+    /// Type the children are looked up in.
+    lookup: Option<u16>,
+    /// Type whose order the children are put in.
+    sort: Option<u16>,
+    /// Slots the element may take in its parent's content model; `None` when the
+    /// parent's type is unknown or does not list the element.
+    ranks: Option<&'static [u16]>,
+    /// Namespace of an element in a schema namespace that its parent's type
+    /// (which has no wildcard) does not allow.
+    undeclared: Option<u8>,
+    /// Not allowed by the parent's type, and without attributes: dropped when it
+    /// turns out to have no content either (docx-rs writes `<w:rPr />` into
+    /// `w:pPr` of styles and numbering levels, where CT_PPrGeneral has no `w:rPr`).
+    droppable: bool,
+    /// Whether the start tag must be written from `kept` (an attribute dropped).
+    rewrite: bool,
+    /// The attributes kept, as (key, raw value); filled only when the tag is
+    /// written anew or carries an id.
+    kept: Vec<(&'e str, &'e str)>,
+    /// An id that must be unique in the document: its kind and index in `kept`.
+    id: Option<(IdKind, usize)>,
+    /// Length of the qualified name.
+    name_len: usize,
+}
+
+/// What becomes of an attribute.
+enum Attribute {
+    Keep,
+    /// In a schema namespace, not declared by the element's type.
+    Drop,
+    /// An id to make unique.
+    Id(IdKind),
+}
+
+/// Reads a start tag: namespace declarations (pushed on `scopes`), the
+/// element's type and rank in its parent (whose lookup and sort types are
+/// `parent`), the attributes its type does not declare, its `w14:paraId`.
+fn start_elem<'e>(
+    e: &'e BytesStart<'_>,
+    parent: Option<(Option<u16>, Option<u16>)>,
     scopes: &mut Vec<Scope>,
-    scope: usize,
-) -> Result<Open, String> {
-    // attributes as (key, raw value), borrowed: most start tags are kept as
-    // they are and their attributes are never written anew
-    let mut raw = Vec::new();
+) -> Result<Start<'e>, String> {
+    // namespace declarations first: an attribute may use a prefix declared
+    // after it in the same tag
+    let mut has_attrs = false;
     for a in e.attributes() {
         let a = a.map_err(|err| format!("bad attribute: {err}"))?;
-        if let Some(b) = a.key.as_namespace_binding() {
-            let prefix = match b {
-                quick_xml::name::PrefixDeclaration::Default => "",
-                quick_xml::name::PrefixDeclaration::Named(p) => utf8(p)?,
-            };
-            let uri: String =
-                unescape(utf8(&a.value)?).map_err(|e| e.to_string())?.into();
-            let ns = ns_index(&uri);
-            scopes.push(Scope { prefix: prefix.to_string(), uri, ns });
+        match a.key.as_namespace_binding() {
+            Some(b) => {
+                let prefix = match b {
+                    quick_xml::name::PrefixDeclaration::Default => "",
+                    quick_xml::name::PrefixDeclaration::Named(p) => utf8(p)?,
+                };
+                let uri: String =
+                    unescape(utf8(&a.value)?).map_err(|e| e.to_string())?.into();
+                let ns = ns_index(&uri);
+                scopes.push(Scope { prefix: prefix.to_string(), uri, ns });
+            }
+            None => has_attrs = true,
         }
-        raw.push(a);
     }
     let qname = e.name();
     let prefix = qname.prefix().map(|p| utf8(p.into_inner())).transpose()?.unwrap_or("");
@@ -497,8 +693,7 @@ fn start_elem(
     let is_mc = uri == MC;
 
     // the element's type, from its parent's content model or the global elements
-    let parent = stack.last();
-    let parent_lookup = parent.and_then(|p| p.lookup);
+    let parent_lookup = parent.and_then(|p| p.0);
     let mut ranks = None;
     let mut undeclared = false;
     let (lookup, sort) = if is_mc {
@@ -518,7 +713,7 @@ fn start_elem(
             None => {
                 undeclared = ns.is_some()
                     && parent.is_some_and(|p| {
-                        p.sort.is_some_and(|t| !TYPES[usize::from(t)].wildcard)
+                        p.1.is_some_and(|t| !TYPES[usize::from(t)].wildcard)
                     });
                 ns.and_then(|ns| find_global(ns, local))
             }
@@ -526,142 +721,91 @@ fn start_elem(
         (ty, ty)
     };
     // inside an mc branch the element keeps no rank: the branch is not reordered
-    if parent.is_some_and(|p| p.sort.is_none()) {
+    if parent.is_some_and(|p| p.1.is_none()) {
         ranks = None;
     }
 
-    // attributes: drop those in a schema namespace that the type does not declare
+    // attributes: drop those in a schema namespace that the type does not
+    // declare; most start tags keep all and carry no id, and are copied as
+    // they are, so the kept attributes are only collected for the others
     let ty = sort.map(|t| &TYPES[usize::from(t)]);
-    let unprefixed = Some(("", ns_index("")));
-    let mut kept: Vec<(&str, &str)> = Vec::with_capacity(raw.len());
-    let mut id = None;
-    let mut dropped = false;
-    let mut has_attrs = false;
-    for a in &raw {
-        let key = utf8(a.key.as_ref())?;
-        let (aprefix, alocal) = match key.split_once(':') {
-            Some((p, l)) => (p, l),
-            None => ("", key),
+    let classify = |key: &str| -> Attribute {
+        let (aprefix, alocal) = key.split_once(':').unwrap_or(("", key));
+        if key == "xmlns" || aprefix == "xmlns" {
+            return Attribute::Keep;
+        }
+        let resolved = if aprefix.is_empty() {
+            Some(("", ns_index("")))
+        } else {
+            resolve(scopes, aprefix)
         };
-        let is_decl = key == "xmlns" || aprefix == "xmlns";
-        if !is_decl {
-            has_attrs = true;
-            let resolved =
-                if aprefix.is_empty() { unprefixed } else { resolve(scopes, aprefix) };
-            let auri = resolved.map(|r| r.0);
-            if let (Some(t), Some(i)) = (ty, resolved.and_then(|r| r.1))
-                && !declares(t, i, alocal)
-            {
-                dropped = true;
-                continue;
-            }
-            if auri == Some(W14) && alocal == "paraId" {
-                id = Some((IdKind::Para, kept.len()));
-            } else if auri == Some("")
-                && alocal == "id"
-                && ns == Some(order::WP)
-                && local == "docPr"
-            {
-                id = Some((IdKind::DocPr, kept.len()));
+        if let (Some(t), Some(n)) = (ty, resolved.and_then(|r| r.1))
+            && !declares(t, n, alocal)
+        {
+            return Attribute::Drop;
+        }
+        let auri = resolved.map(|r| r.0);
+        if auri == Some(W14) && alocal == "paraId" {
+            Attribute::Id(IdKind::Para)
+        } else if auri == Some("")
+            && alocal == "id"
+            && ns == Some(order::WP)
+            && local == "docPr"
+        {
+            Attribute::Id(IdKind::DocPr)
+        } else {
+            Attribute::Keep
+        }
+    };
+    let mut rewrite = false;
+    let mut with_id = false;
+    if has_attrs {
+        for a in e.attributes() {
+            let a = a.map_err(|err| format!("bad attribute: {err}"))?;
+            match classify(utf8(a.key.into_inner())?) {
+                Attribute::Drop => rewrite = true,
+                Attribute::Id(_) => with_id = true,
+                Attribute::Keep => {}
             }
         }
-        kept.push((key, utf8(&a.value)?));
     }
-    // written anew only with an id to make unique or an attribute dropped
-    let attrs = if id.is_some() || dropped {
-        kept.into_iter()
-            .map(|(k, v)| Attr { key: k.to_string(), value: v.to_string() })
-            .collect()
-    } else {
-        Vec::new()
-    };
-    let elem = Elem {
-        open,
-        close: 0..0,
-        name_len: qname.as_ref().len(),
+    let mut kept: Vec<(&str, &str)> = Vec::new();
+    let mut id = None;
+    if rewrite || with_id {
+        for a in e.attributes() {
+            let a = a.map_err(|err| format!("bad attribute: {err}"))?;
+            let key = utf8(a.key.into_inner())?;
+            let value = match a.value {
+                std::borrow::Cow::Borrowed(v) => utf8(v)?,
+                std::borrow::Cow::Owned(_) => {
+                    return Err("attribute value not in its part".into());
+                }
+            };
+            match classify(key) {
+                Attribute::Drop => continue,
+                Attribute::Id(kind) => id = Some((kind, kept.len())),
+                Attribute::Keep => {}
+            }
+            kept.push((key, value));
+        }
+    }
+    Ok(Start {
+        lookup,
+        sort,
         ranks,
-        attrs,
-        id,
-        undeclared: ns.filter(|_| undeclared).map(|ns| (ns, local.to_string())),
+        undeclared: ns.filter(|_| undeclared),
         droppable: undeclared && !has_attrs,
-        rewrite: dropped,
-        children: Vec::new(),
-    };
-    Ok(Open { elem, lookup, sort, scope })
+        rewrite,
+        kept,
+        id,
+        name_len: qname.as_ref().len(),
+    })
 }
 
 /// Types whose children the schema does not allow there but their parent does are
 /// moved up one level: docx-rs writes `w:characterSpacingControl` into
 /// `w:compat`, where CT_Compat has no such child, instead of into `w:settings`.
 const HOIST_FROM: &[&str] = &["CT_Compat"];
-
-/// Takes out of `open` the children that belong to its parent (see [`HOIST_FROM`]),
-/// ranked for the parent's content model.
-fn hoist(open: &mut Open, parent: Option<&Open>) -> Vec<Node> {
-    let Some(t) = open.sort.map(|t| &TYPES[usize::from(t)]) else { return Vec::new() };
-    let Some(pt) = parent.and_then(|p| p.sort).map(|t| &TYPES[usize::from(t)]) else {
-        return Vec::new();
-    };
-    if !HOIST_FROM.contains(&t.name) {
-        return Vec::new();
-    }
-    let src_children = std::mem::take(&mut open.elem.children);
-    let mut moved = Vec::new();
-    for node in src_children {
-        let rank = match &node {
-            Node::Elem(e) => e
-                .undeclared
-                .as_ref()
-                .and_then(|(ns, local)| find_child(pt, *ns, local))
-                .map(|c| c.ranks),
-            Node::Raw(_) => None,
-        };
-        match (node, rank) {
-            (Node::Elem(mut e), Some(ranks)) => {
-                e.ranks = Some(ranks).filter(|r| !r.is_empty());
-                e.undeclared = None;
-                moved.push(Node::Elem(e));
-            }
-            (other, _) => open.elem.children.push(other),
-        }
-    }
-    moved
-}
-
-/// Puts the children of an element in the order of its type. Each child of a known
-/// kind carries along the children of unknown kind (and text, comments) that follow
-/// it; those before the first known child stay first. The sort is stable, so
-/// children that rank together keep their order.
-fn reorder(t: &Type, children: &mut Vec<Node>) {
-    if !t.ordered || children.len() < 2 {
-        return;
-    }
-    let mut groups: Vec<(i32, Vec<Node>)> = vec![(-1, Vec::new())];
-    let mut current = 0u16;
-    let mut sorted = true;
-    for node in children.drain(..) {
-        let rank = match &node {
-            Node::Elem(e) => e.ranks.map(|r| pick_rank(r, &mut current)),
-            Node::Raw(_) => None,
-        };
-        match rank {
-            Some(r) => {
-                let r = i32::from(r);
-                sorted &= groups.last().is_none_or(|g| g.0 <= r);
-                groups.push((r, vec![node]));
-            }
-            None => {
-                if let Some(g) = groups.last_mut() {
-                    g.1.push(node);
-                }
-            }
-        }
-    }
-    if !sorted {
-        groups.sort_by_key(|g| g.0);
-    }
-    children.extend(groups.into_iter().flat_map(|g| g.1));
-}
 
 /// The slot a child takes: the first of its slots at or after the current one, or,
 /// when it comes too late for all of them, its last slot.
@@ -840,40 +984,53 @@ fn part_key(name: &str) -> String {
 /// Removes the `Override` elements whose part is not in `present` (lower-case
 /// names), keeping every other byte.
 fn drop_overrides(src: &str, present: &HashSet<String>) -> Result<Vec<u8>, String> {
-    let mut tree = Tree::parse(src)?;
-    for node in &mut tree.nodes {
-        let Node::Elem(root) = node else { continue };
-        let mut kept = Vec::with_capacity(root.children.len());
-        for child in root.children.drain(..) {
-            if let Node::Elem(e) = &child {
-                let (name, attrs) = tag_attrs(&src[e.open.clone()], e.name_len)?;
-                let local = name.rsplit(':').next().unwrap_or_default();
-                let part = attrs.iter().find(|(k, _)| k == "PartName");
-                if local == "Override"
-                    && let Some((_, part)) = part
-                    && !present.contains(&part_key(part))
-                {
+    let mut reader = Reader::from_str(src);
+    reader.config_mut().check_end_names = true;
+    let bytes = src.as_bytes();
+    let mut out = Vec::with_capacity(src.len());
+    let (mut pos, mut depth) = (0usize, 0usize);
+    // inside a dropped Override: the depth it was opened at
+    let mut skipping: Option<usize> = None;
+    loop {
+        let event = reader.read_event().map_err(|e| e.to_string())?;
+        let end = usize::try_from(reader.buffer_position())
+            .map_err(|_| "part too large".to_string())?;
+        let range = pos..end;
+        pos = end;
+        let drop = |e: &BytesStart<'_>, depth: usize| -> Result<bool, String> {
+            let local = utf8(e.local_name().into_inner())?;
+            let attrs = attributes(e)?;
+            let part = attrs.iter().find(|(k, _)| k == "PartName");
+            Ok(depth == 1
+                && local == "Override"
+                && part.is_some_and(|(_, p)| !present.contains(&part_key(p))))
+        };
+        let skip = skipping.is_some();
+        match &event {
+            Event::Eof => break,
+            Event::Start(e) => {
+                depth += 1;
+                if !skip && drop(e, depth - 1)? {
+                    skipping = Some(depth);
                     continue;
                 }
             }
-            kept.push(child);
+            Event::Empty(e) if !skip && drop(e, depth)? => continue,
+            Event::End(_) => {
+                if skipping == Some(depth) {
+                    skipping = None;
+                    depth -= 1;
+                    continue;
+                }
+                depth = depth.saturating_sub(1);
+            }
+            _ => {}
         }
-        root.children = kept;
+        if !skip {
+            out.extend_from_slice(&bytes[range]);
+        }
     }
-    Ok(tree.write())
-}
-
-/// Name and unescaped attributes of one start tag (`<...>` or `<.../>`).
-fn tag_attrs(
-    tag: &str,
-    name_len: usize,
-) -> Result<(String, Vec<(String, String)>), String> {
-    let inner = tag.strip_prefix('<').unwrap_or(tag);
-    let inner =
-        inner.strip_suffix("/>").or_else(|| inner.strip_suffix('>')).unwrap_or(inner);
-    let start = BytesStart::from_content(inner, name_len);
-    let name = utf8(start.name().as_ref())?.to_string();
-    Ok((name, attributes(&start)?))
+    Ok(out)
 }
 
 fn attributes(e: &BytesStart<'_>) -> Result<Vec<(String, String)>, String> {
