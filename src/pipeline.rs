@@ -780,6 +780,41 @@ pub fn build_case(
     out: &Path,
     settings: &Settings,
 ) -> Result<Built, Vec<Diagnostic>> {
+    std::thread::scope(|scope| {
+        if !WARMED.swap(true, std::sync::atomic::Ordering::Relaxed) {
+            scope.spawn(|| warm_up(settings));
+        }
+        build_case_now(dir, out, settings)
+    })
+}
+
+/// Whether a build of this process has warmed Typst up (see [`warm_up`]).
+static WARMED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// Lays out a small document with the build's style library and drops it. Run
+/// on another core while the first case of a process is read and composed:
+/// Typst's first layout in a process loads the fonts and evaluates the style
+/// library, and its caches are the process's, so the case's own layout then
+/// starts with both done (1,000 rows: the layout stage about 0.03 s shorter).
+fn warm_up(settings: &Settings) {
+    let Ok(style) = style_library(settings) else { return };
+    // a panic here would be a Typst bug; the build itself then reports it
+    let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        render::typst::warm_up(
+            settings.library.clone(),
+            settings.fonts.clone(),
+            &style,
+            settings.date,
+        )
+    }));
+}
+
+/// [`build_case`] itself.
+fn build_case_now(
+    dir: &CaseDir,
+    out: &Path,
+    settings: &Settings,
+) -> Result<Built, Vec<Diagnostic>> {
     let t = std::time::Instant::now();
     let composed = compose_dir(dir, settings)?;
     let compose = t.elapsed().as_secs_f64();

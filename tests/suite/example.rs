@@ -296,6 +296,20 @@ fn seeded_layout_rounds_give_the_cold_compile() {
     assert!(rendered.pdf.as_deref() == Some(&pdf[..]), "another PDF");
 }
 
+/// The first build of a process lays a small document out with the style
+/// library while the case is read and composed (Typst's caches and loaded
+/// fonts are the process's): that document must stay one the style library
+/// lays out without a warning; with a style library that lacks its functions
+/// the warm-up only fails (the build reports the library's own errors).
+#[test]
+fn the_warm_up_document_lays_out_with_the_style_library() {
+    use gongwen::render::typst::warm_up;
+    let s = settings();
+    let style = gongwen::pipeline::style_library(&s).unwrap();
+    assert!(warm_up(s.library.clone(), s.fonts.clone(), &style, s.date));
+    assert!(!warm_up(s.library.clone(), s.fonts.clone(), "#let x = 1", s.date));
+}
+
 /// The DOCX is written while Typst lays the document out and finished with the
 /// 版记's placement: the same bytes as written for that placement at once. The
 /// 版记 has the body's last section to itself: continuous at the foot of the

@@ -259,6 +259,43 @@ fn table(t: &Table, index: usize, s: &mut String) {
     s.push_str("  ))");
 }
 
+/// A small document in the style library's shapes: every font role, a heading,
+/// a table annex with its row marker, a landscape page, the 版记.
+const WARM_UP: &str = r#"#import "/gongwen.typ": *
+#show: gongwen.with(title: "")
+#doc-title("关于")
+#heading-line(("hei", "一、"))
+#para(("kai", "（一）"), ("fang", "2023年8月31日，“一”。"), ("song", "一"), ("title", "一"))
+#landscape({
+  data-table(columns: (14mm, 1fr), align: (center + horizon, left + horizon), header: ("序号", "指标"), size: 12pt, rows: (
+    table.cell(rowspan: 1, colspan: 1, [#metadata((0, 0)) <gongwen-row>] + "1"), "一",
+  ))
+})
+#banji(cc-label: "抄送：", cc: "一。", printer: "一", date: "2023年8月31日印发")
+"#;
+
+/// Lays out a small document with `style` and drops it: Typst's caches and the
+/// loaded fonts are the process's, so the first layout of a real document then
+/// finds the fonts parsed and the style library evaluated. Meant for a second
+/// core while a case is read and composed; what it lays out is of no interest
+/// (a custom style library may lack the functions it calls).
+pub fn warm_up(
+    library: Arc<LazyHash<Library>>,
+    fonts: Arc<FontSet>,
+    style: &str,
+    today: chrono::NaiveDate,
+) -> bool {
+    let world = GongwenWorld::new(
+        library,
+        fonts,
+        WARM_UP.to_string(),
+        style,
+        Arc::default(),
+        today,
+    );
+    world.is_ok_and(|w| compile_world(&w).is_ok())
+}
+
 /// The Typst layout engine of one build: one world kept across layout rounds
 /// (only the generated main source changes between them, so Typst's caches
 /// serve everything else), and the last layout, for the PDF.
