@@ -20,6 +20,7 @@
 mod xml;
 
 use std::collections::BTreeMap;
+use std::fmt::Write as _;
 use std::io::Cursor;
 
 use docx_rs::*;
@@ -46,9 +47,6 @@ const RED_RULE_PARA: i32 = 160;
 const SIZE_BODY: usize = 32;
 const SIZE_SMALL: usize = 28;
 const SIZE_TITLE: usize = 44;
-/// Marks a header row so that `<w:tblHeader/>` can be written (docx-rs has no
-/// setter); the mark is replaced structurally before packing.
-const HEADER_ROW_MARK: f32 = 1.0;
 
 /// Relationship ids of the footers we add.
 const FOOTER_ODD: &str = "rIdGwFooterOdd";
@@ -127,9 +125,14 @@ fn run(role: FontRole, text: &str, size: usize) -> Run {
 }
 
 impl Writer<'_> {
-    fn para(&mut self) -> Paragraph {
+    /// The next paragraph's `w14:paraId`.
+    fn para_id(&mut self) -> String {
         self.next_id += 1;
-        let mut p = Paragraph::new().id(format!("{:08X}", 0x1000_0000 + self.next_id));
+        format!("{:08X}", 0x1000_0000 + self.next_id)
+    }
+
+    fn para(&mut self) -> Paragraph {
+        let mut p = Paragraph::new().id(self.para_id());
         if std::mem::take(&mut self.break_before) {
             p = p.page_break_before(true);
         }
@@ -264,7 +267,7 @@ impl Writer<'_> {
                         // a table cannot open a page itself: an empty paragraph does
                         out.push(Item::P(tiny(self.para().page_break_before(true))));
                     }
-                    out.push(Item::T(self.table(t)));
+                    out.push(Item::Xml(self.table(t)));
                 }
                 Block::Landscape(inner) => {
                     out.push(Item::LandscapeStart);
@@ -512,7 +515,12 @@ impl Writer<'_> {
     /// A table: one `w:tbl` whose header row repeats on every page, rows kept
     /// whole (but for rows taller than a page), merges as vMerge over the whole
     /// group and gridSpan.
-    fn table(&mut self, t: &doc::Table) -> Table {
+    /// A data table as WordprocessingML, written directly rather than built
+    /// with docx-rs and repaired: a long table is most of a document (1,000
+    /// rows: 90 → 19 ms for the whole DOCX). It is the XML docx-rs and the
+    /// schema repair ([`super::ooxml`]) gave for it, byte for byte, and is put
+    /// in place after the repair, which leaves it as it is (tested).
+    fn table(&mut self, t: &doc::Table) -> String {
         // a little less than the block: cell borders lie outside the grid widths
         let available = if self.landscape { 222.0 } else { 154.0 };
         let tall = t.tall_rows(crate::doc::TABLE_WIDTH_MM, crate::doc::TABLE_BLOCK_MM);
@@ -522,110 +530,179 @@ impl Writer<'_> {
             .map(|w| mm_to_twip(*w).max(0) as usize)
             .collect();
         let size = (t.size_pt * 2.0) as usize;
-        // `keep`: the row stays on the page of the next (the first row of a merged
-        // group never stands alone at a page foot, as in the PDF)
-        let cell_para =
-            |w: &mut Writer, text: &str, role: FontRole, align: Align, keep: bool| {
-                let a = match align {
-                    Align::Left => AlignmentType::Left,
-                    Align::Center => AlignmentType::Center,
-                };
-                w.para()
-                    .keep_next(keep)
-                    .align(a)
-                    .snap_to_grid(false)
-                    // as the Typst table: 1 em line boxes 0.4 em apart
-                    .line_spacing(exact(pt_to_twip(t.size_pt * 1.4)))
-                    .add_run(run(role, text, size))
-            };
-        let header_cells = t
-            .header
-            .iter()
-            .enumerate()
-            .map(|(i, h)| {
-                TableCell::new()
-                    .width(widths.get(i).copied().unwrap_or(0), WidthType::Dxa)
-                    .vertical_align(VAlignType::Center)
-                    .add_paragraph(cell_para(
-                        self,
-                        h,
-                        FontRole::Hei,
-                        Align::Center,
-                        false,
-                    ))
-            })
-            .collect();
-        let mut rows = vec![
-            TableRow::new(header_cells)
-                .row_height(HEADER_ROW_MARK)
-                .height_rule(HeightRule::AtLeast)
-                .cant_split(),
-        ];
+        // as the Typst table: 1 em line boxes 0.4 em apart
+        let line = pt_to_twip(t.size_pt * 1.4);
+        // rows as tall as in the Typst table: a cell is 1.8 mm inset plus its
+        // lines 1.4 em apart
+        let v = (mm_to_twip(1.8) - pt_to_twip(t.size_pt * 0.2)).max(0);
+        let h = mm_to_twip(1.5);
+        let mut x = String::with_capacity(256 + t.rows.len() * 1600);
+        x.push_str(r#"<w:tbl><w:tblPr><w:tblW w:w="0" w:type="auto" /><w:jc w:val="center" /><w:tblBorders>"#);
+        for side in ["top", "left", "bottom", "right", "insideH", "insideV"] {
+            let _ = write!(
+                x,
+                r#"<w:{side} w:val="single" w:sz="2" w:space="0" w:color="000000" />"#
+            );
+        }
+        let _ = write!(
+            x,
+            concat!(
+                r#"</w:tblBorders><w:tblLayout w:type="fixed" /><w:tblCellMar>"#,
+                r#"<w:top w:w="{v}" w:type="dxa" /><w:left w:w="{h}" w:type="dxa" />"#,
+                r#"<w:bottom w:w="{v}" w:type="dxa" /><w:right w:w="{h}" w:type="dxa" />"#,
+                r#"</w:tblCellMar></w:tblPr><w:tblGrid>"#
+            ),
+            v = v,
+            h = h
+        );
+        for w in &widths {
+            let _ = write!(x, r#"<w:gridCol w:w="{w}" />"#);
+        }
+        x.push_str("</w:tblGrid>");
+        // a cell: its width, spans and paragraph; `keep`: the row stays on the
+        // page of the next (the first row of a merged group never stands alone
+        // at a page foot, as in the PDF)
+        let cell = |w: &mut Writer, x: &mut String, c: Cell<'_>| {
+            let _ =
+                write!(x, r#"<w:tc><w:tcPr><w:tcW w:w="{}" w:type="dxa" />"#, c.width);
+            if c.colspan > 1 {
+                let _ = write!(x, r#"<w:gridSpan w:val="{}" />"#, c.colspan);
+            }
+            match c.merge {
+                Some(VMergeType::Restart) => {
+                    x.push_str(r#"<w:vMerge w:val="restart" />"#)
+                }
+                Some(_) => x.push_str(r#"<w:vMerge w:val="continue" />"#),
+                None => {}
+            }
+            let id = w.para_id();
+            let _ = write!(
+                x,
+                r#"<w:vAlign w:val="center" /></w:tcPr><w:p w14:paraId="{id}"><w:pPr>"#
+            );
+            if c.keep {
+                x.push_str("<w:keepNext />");
+            }
+            let _ = write!(
+                x,
+                r#"<w:snapToGrid w:val="false" /><w:spacing w:before="0" w:after="0" w:line="{line}" w:lineRule="exact" />"#
+            );
+            match c.text {
+                // a cell covered by a merge: an empty paragraph, which LibreOffice
+                // needs to keep the row with the next when the row does
+                None => x.push_str("<w:rPr /></w:pPr></w:p></w:tc>"),
+                Some((text, role, align)) => {
+                    let align = match align {
+                        Align::Left => "left",
+                        Align::Center => "center",
+                    };
+                    let font = role.official_name();
+                    let _ = write!(
+                        x,
+                        concat!(
+                            r#"<w:jc w:val="{align}" /><w:rPr /></w:pPr><w:r><w:rPr>"#,
+                            r#"<w:rFonts w:ascii="{f}" w:hAnsi="{f}" w:cs="{f}" w:eastAsia="{f}" />"#,
+                            r#"<w:sz w:val="{size}" /><w:szCs w:val="{size}" /></w:rPr>"#
+                        ),
+                        align = align,
+                        f = font,
+                        size = size
+                    );
+                    // the data's own line breaks
+                    for (i, l) in text.split('\n').enumerate() {
+                        if i > 0 {
+                            x.push_str(r#"<w:br w:type="textWrapping" />"#);
+                        }
+                        if !l.is_empty() {
+                            x.push_str(r#"<w:t xml:space="preserve">"#);
+                            escape_text(x, l);
+                            x.push_str("</w:t>");
+                        }
+                    }
+                    x.push_str("</w:r></w:p></w:tc>");
+                }
+            }
+        };
+        x.push_str("<w:tr><w:trPr><w:cantSplit /><w:tblHeader/></w:trPr>");
+        for (i, head) in t.header.iter().enumerate() {
+            let width = widths.get(i).copied().unwrap_or(0);
+            let text = Some((head.as_str(), FontRole::Hei, Align::Center));
+            cell(
+                self,
+                &mut x,
+                Cell { width, colspan: 1, merge: None, keep: false, text },
+            );
+        }
+        x.push_str("</w:tr>");
         let grid = span_grid(&t.rows, t.columns.len());
         let keep =
             t.keep_with_next(crate::doc::TABLE_WIDTH_MM, crate::doc::TABLE_BLOCK_MM);
         for (r, grid_row) in grid.iter().enumerate() {
-            let opens_group = keep[r];
-            let mut cells = Vec::new();
+            x.push_str(if tall[r] {
+                "<w:tr><w:trPr />"
+            } else {
+                "<w:tr><w:trPr><w:cantSplit /></w:trPr>"
+            });
             for slot in grid_row {
                 match slot {
                     Slot::Start((i, ci)) => {
-                        let cell = &t.rows[r][*i];
-                        let align = cell.align.unwrap_or(t.columns[*ci].align);
-                        let cs = (cell.colspan as usize).clamp(1, widths.len() - ci);
-                        let w: usize = widths[*ci..ci + cs].iter().sum();
-                        let mut tc = TableCell::new()
-                            .width(w, WidthType::Dxa)
-                            .vertical_align(VAlignType::Center)
-                            .add_paragraph(cell_para(
-                                self,
-                                &cell.text,
-                                FontRole::Fang,
-                                align,
-                                opens_group,
-                            ));
-                        if cs > 1 {
-                            tc = tc.grid_span(cs);
-                        }
-                        if cell.rowspan > 1 {
-                            tc = tc.vertical_merge(VMergeType::Restart);
-                        }
-                        cells.push(tc);
+                        let c = &t.rows[r][*i];
+                        let align = c.align.unwrap_or(t.columns[*ci].align);
+                        let colspan = (c.colspan as usize).clamp(1, widths.len() - ci);
+                        let width: usize = widths[*ci..ci + colspan].iter().sum();
+                        let merge = (c.rowspan > 1).then_some(VMergeType::Restart);
+                        let text = Some((c.text.as_str(), FontRole::Fang, align));
+                        cell(
+                            self,
+                            &mut x,
+                            Cell { width, colspan, merge, keep: keep[r], text },
+                        );
                     }
                     Slot::Covered { col, colspan, .. } => {
-                        let w: usize = widths[*col..*col + *colspan].iter().sum();
-                        let mut tc = TableCell::new()
-                            .width(w, WidthType::Dxa)
-                            .vertical_align(VAlignType::Center)
-                            .vertical_merge(VMergeType::Continue)
-                            .add_paragraph(
-                                // LibreOffice keeps a row with the next only when
-                                // every paragraph of the row says so
-                                self.para()
-                                    .keep_next(opens_group)
-                                    .snap_to_grid(false)
-                                    .line_spacing(exact(pt_to_twip(t.size_pt * 1.4))),
-                            );
-                        if *colspan > 1 {
-                            tc = tc.grid_span(*colspan);
-                        }
-                        cells.push(tc);
+                        let width: usize = widths[*col..*col + *colspan].iter().sum();
+                        let merge = Some(VMergeType::Continue);
+                        let colspan = *colspan;
+                        cell(
+                            self,
+                            &mut x,
+                            Cell { width, colspan, merge, keep: keep[r], text: None },
+                        );
                     }
                     Slot::Inner => {}
                 }
             }
-            let row = TableRow::new(cells);
-            rows.push(if tall[r] { row } else { row.cant_split() });
+            x.push_str("</w:tr>");
         }
-        // rows as tall as in the Typst table: a cell is 1.8 mm inset plus its
-        // lines 1.4 em apart
-        let v = (mm_to_twip(1.8) - pt_to_twip(t.size_pt * 0.2)).max(0) as usize;
-        let h = mm_to_twip(1.5) as usize;
-        Table::new(rows)
-            .set_grid(widths)
-            .layout(TableLayoutType::Fixed)
-            .align(TableAlignmentType::Center)
-            .margins(TableCellMargins::new().margin(v, h, v, h))
+        x.push_str("</w:tbl>");
+        x
+    }
+}
+
+/// A cell of [`Writer::table`]: its width in twips, the columns it spans, its
+/// vertical merge, whether its row keeps with the next, and its text with font
+/// and alignment (`None`: covered by a merge).
+struct Cell<'t> {
+    width: usize,
+    colspan: usize,
+    merge: Option<VMergeType>,
+    keep: bool,
+    text: Option<(&'t str, FontRole, Align)>,
+}
+
+/// Text as docx-rs escapes it (`w:t` content): the five XML entities, a line
+/// feed as a character reference, carriage returns dropped.
+fn escape_text(out: &mut String, text: &str) {
+    for ch in text.chars() {
+        match ch {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&apos;"),
+            '\n' => out.push_str("&#xA;"),
+            '\r' => {}
+            _ => out.push(ch),
+        }
     }
 }
 
@@ -653,6 +730,8 @@ fn text_twips(s: &str) -> i32 {
 enum Item {
     P(Paragraph),
     T(Table),
+    /// A data table's XML ([`Writer::table`]), put in place after the repair.
+    Xml(String),
     LandscapeStart,
     LandscapeEnd,
 }
@@ -1037,6 +1116,8 @@ fn prepare(
         .even_and_odd_headers()
         .character_spacing_control(CharacterSpacingValues::CompressPunctuation);
     let count = body.len();
+    // the data tables' XML by the id of the paragraph that stands for each
+    let mut tables: Vec<(String, String)> = Vec::new();
     for (k, (landscape, items)) in body.into_iter().enumerate() {
         let last_section = k + 1 == count;
         let mut prop = section_property(landscape);
@@ -1051,6 +1132,18 @@ fn prepare(
                 Item::P(p) => docx.add_paragraph(p),
                 Item::T(t) => {
                     docx = docx.add_table(t);
+                    if closes {
+                        // a section cannot end in a table: a tiny paragraph ends it
+                        docx.add_paragraph(tiny(w.para()).section_property(prop.clone()))
+                    } else {
+                        docx
+                    }
+                }
+                Item::Xml(xml) => {
+                    // a placeholder paragraph, replaced by the table after the repair
+                    let id = format!("{:08X}", TABLE_PLACEHOLDER + tables.len() as u32);
+                    docx = docx.add_paragraph(Paragraph::new().id(&id));
+                    tables.push((id, xml));
                     if closes {
                         // a section cannot end in a table: a tiny paragraph ends it
                         docx.add_paragraph(tiny(w.para()).section_property(prop.clone()))
@@ -1099,7 +1192,7 @@ fn prepare(
     xml.content_type = xml::edit(&xml.content_type, |path, _| {
         if path.len() == 1 { xml::Edit::Append(types.clone()) } else { xml::Edit::Keep }
     })?;
-    // every section names its footers; header rows repeat
+    // every section names its footers
     let mut k = 0;
     xml.document = xml::edit(&xml.document, |path, e| {
         let name = path.last().map_or("", String::as_str);
@@ -1120,12 +1213,6 @@ fn prepare(
                 r#"<{}/><w:tblOverlap w:val="never"/>"#,
                 String::from_utf8_lossy(e)
             )),
-            "w:trHeight"
-                if xml::attr(e, "w:val").as_deref() == Some("1")
-                    && xml::attr(e, "w:hRule").as_deref() == Some("atLeast") =>
-            {
-                xml::Edit::Replace("<w:tblHeader/>".into())
-            }
             _ => xml::Edit::Keep,
         }
     })?;
@@ -1157,7 +1244,7 @@ fn prepare(
     // children in schema order, unique ids, no unreferenced parts, core
     // properties: what Word needs to open the file without a repair
     let creator = doc.banji.as_ref().map_or("gongwen", |b| b.printer.as_str());
-    let parts = super::ooxml::normalize_parts(
+    let mut parts = super::ooxml::normalize_parts(
         &buf.into_inner(),
         &super::ooxml::CoreProps {
             title: doc.title.clone(),
@@ -1165,6 +1252,10 @@ fn prepare(
             date: created,
         },
     )?;
+    if !tables.is_empty() {
+        let xml = parts.get_mut(DOCUMENT_PART).ok_or("no main document")?;
+        *xml = put_tables(xml, &tables)?;
+    }
     // the 版记's section is the body's last child
     let last = match last {
         None => None,
@@ -1180,6 +1271,33 @@ fn prepare(
         }
     };
     Ok(PreparedDocx { parts, last, after_landscape })
+}
+
+/// First `w14:paraId` of the paragraphs that stand for data tables until the
+/// tables are put in place (above the writer's own ids, below the largest
+/// valid one).
+const TABLE_PLACEHOLDER: u32 = 0x7000_0000;
+
+/// The main document with each placeholder paragraph (by its id) replaced by
+/// its table.
+fn put_tables(xml: &[u8], tables: &[(String, String)]) -> Result<Vec<u8>, String> {
+    let size = tables.iter().map(|(_, t)| t.len()).sum::<usize>();
+    let mut out = Vec::with_capacity(xml.len() + size);
+    let mut rest = xml;
+    for (id, table) in tables {
+        let open = format!(r#"<w:p w14:paraId="{id}">"#);
+        let start = memchr::memmem::find(rest, open.as_bytes())
+            .ok_or_else(|| format!("no placeholder {id}"))?;
+        let end = memchr::memmem::find(&rest[start..], b"</w:p>")
+            .ok_or_else(|| format!("placeholder {id} not closed"))?
+            + start
+            + b"</w:p>".len();
+        out.extend_from_slice(&rest[..start]);
+        out.extend_from_slice(table.as_bytes());
+        rest = &rest[end..];
+    }
+    out.extend_from_slice(rest);
+    Ok(out)
 }
 
 /// Where `needle` last occurs in `hay`.
@@ -1216,4 +1334,82 @@ fn font_table() -> String {
     }
     s.push_str("</w:fonts>");
     s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::doc::{Cell, Column, Table, Width};
+
+    /// A table with what the writer meets: merges down and across, a row
+    /// taller than a page, the data's own line breaks, empty cells and the
+    /// characters XML escapes.
+    fn table() -> Table {
+        let col = |width, align| Column { width, align };
+        let span =
+            |text: &str, rowspan, colspan| Cell { rowspan, colspan, ..Cell::new(text) };
+        let mut rows = vec![
+            vec![span("一级", 2, 1), Cell::new("A&B <c> \"d\" 'e'"), Cell::new("")],
+            vec![Cell::new("第一行\n\n第三行"), Cell::new("x")],
+            vec![span("跨两列", 1, 2), Cell::new("y")],
+        ];
+        rows.push(vec![
+            Cell::new("长"),
+            Cell::new("很长的一格。".repeat(400)),
+            Cell::new("z"),
+        ]);
+        Table {
+            columns: vec![
+                col(Width::Mm(20.0), Align::Center),
+                col(Width::Fr(2), Align::Left),
+                col(Width::Fr(1), Align::Center),
+            ],
+            header: vec!["一级指标".into(), "任务".into(), "单位".into()],
+            rows,
+            size_pt: 12.0,
+        }
+    }
+
+    /// The data tables are written as XML directly: it must be what the
+    /// schema repair leaves as it is (children in schema order, only declared
+    /// attributes), and carry every cell's text, merge and break.
+    #[test]
+    fn direct_table_xml_is_schema_ordered() {
+        let images = BTreeMap::new();
+        let mut w = Writer {
+            next_id: 0,
+            landscape: false,
+            break_before: false,
+            pending_before: 0,
+            images: &images,
+        };
+        let body = w.table(&table());
+        let part = format!(
+            concat!(
+                r#"<w:document xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main" "#,
+                r#"xmlns:w14="http://schemas.microsoft.com/office/word/2010/wordml">"#,
+                "<w:body>{}</w:body></w:document>"
+            ),
+            body
+        );
+        let repaired = super::super::ooxml::reorder_part(part.as_bytes()).unwrap();
+        assert_eq!(String::from_utf8(repaired).unwrap(), part);
+        assert!(body.contains("<w:tblHeader/>"), "the header row repeats");
+        assert_eq!(body.matches(r#"<w:vMerge w:val="restart" />"#).count(), 1);
+        assert_eq!(body.matches(r#"<w:vMerge w:val="continue" />"#).count(), 1);
+        assert_eq!(body.matches(r#"<w:gridSpan w:val="2" />"#).count(), 1);
+        assert!(body.contains(
+            r#"<w:t xml:space="preserve">A&amp;B &lt;c&gt; &quot;d&quot; &apos;e&apos;</w:t>"#
+        ));
+        assert!(body.contains(concat!(
+            r#"<w:t xml:space="preserve">第一行</w:t><w:br w:type="textWrapping" />"#,
+            r#"<w:br w:type="textWrapping" /><w:t xml:space="preserve">第三行</w:t>"#
+        )));
+        // the row taller than a page may split, the others may not
+        assert_eq!(body.matches("<w:trPr />").count(), 1);
+        assert_eq!(body.matches("<w:cantSplit />").count(), 4);
+        // one paragraph per cell, numbered on
+        assert_eq!(body.matches("<w:p ").count(), 3 + 11);
+        assert!(body.contains(r#"w14:paraId="1000000E""#));
+    }
 }
