@@ -689,12 +689,13 @@ pub fn build_scores(
                 settings,
                 &mut outputs,
             )?;
-            let xlsx = crate::scores::write_entry_workbook(&scores).map_err(|e| {
-                vec![Diagnostic::error(
-                    Location::None,
-                    format!("无法生成打分录入表（{e}）"),
-                )]
-            })?;
+            let xlsx = crate::scores::write_entry_workbook(&scores, settings.date)
+                .map_err(|e| {
+                    vec![Diagnostic::error(
+                        Location::None,
+                        format!("无法生成打分录入表（{e}）"),
+                    )]
+                })?;
             let p = out.join("打分录入.xlsx");
             outputs.add(&p, &xlsx).map_err(|e| {
                 vec![Diagnostic::error(

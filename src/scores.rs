@@ -403,10 +403,20 @@ fn short(s: &str) -> String {
 const ENTRY_FIXED: [&str; 4] = ["打分表", "序号", "工作任务", "满分"];
 
 /// Writes the score-entry workbook: one row per task, one column per unit, the
-/// maximum per task, and total formulas per sheet and unit.
-pub fn write_entry_workbook(scores: &Scores) -> Result<Vec<u8>, String> {
-    use rust_xlsxwriter::{Format, Formula, Workbook};
+/// maximum per task, and total formulas per sheet and unit. `created` is the
+/// run's date (its metadata; same input, same bytes).
+pub fn write_entry_workbook(
+    scores: &Scores,
+    created: chrono::NaiveDate,
+) -> Result<Vec<u8>, String> {
+    use chrono::Datelike;
+    use rust_xlsxwriter::{DocProperties, ExcelDateTime, Format, Formula, Workbook};
     let mut wb = Workbook::new();
+    let year =
+        u16::try_from(created.year()).map_err(|_| format!("日期 {created} 超出范围"))?;
+    let day = ExcelDateTime::from_ymd(year, created.month() as u8, created.day() as u8)
+        .map_err(|e| xlsx_reason(&e))?;
+    wb.set_properties(&DocProperties::new().set_creation_datetime(&day));
     let ws = wb.add_worksheet();
     ws.set_name("打分录入").map_err(|e| xlsx_reason(&e))?;
     let bold = Format::new().set_bold();

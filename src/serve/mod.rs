@@ -1229,14 +1229,14 @@ async fn scores_download(
             "blank" => {
                 doc("督察情况打分表", crate::compose::scores::blank_sheets(&scores))
             }
-            "entry" => {
-                crate::scores::write_entry_workbook(&scores).map(Out::Xlsx).map_err(|e| {
+            "entry" => crate::scores::write_entry_workbook(&scores, settings.date)
+                .map(Out::Xlsx)
+                .map_err(|e| {
                     vec![Diagnostic::error(
                         Location::None,
                         format!("无法生成打分录入表（{e}）"),
                     )]
-                })
-            }
+                }),
             "results" => Ok(Out::Json(results_json(&scores, &filled()?))),
             "report" => {
                 doc("督察情况通报", crate::compose::scores::report(&scores, &filled()?))

@@ -113,6 +113,14 @@ fn blank_sheets_and_entry_workbook() {
     )
     .unwrap();
     assert!(ws.contains("<f>SUM(E2:E28)</f>"), "total formula for the first sheet");
+    // dated the run's date, not the clock's: the same input gives the same bytes
+    let mut core = String::new();
+    std::io::Read::read_to_string(
+        &mut zip.by_name("docProps/core.xml").unwrap(),
+        &mut core,
+    )
+    .unwrap();
+    assert!(core.contains(">2023-08-31T00:00:00Z</dcterms:created>"), "{core}");
 }
 
 /// Writes a filled entry workbook for the seed's sheets: `score(unit, sheet, task)`.
