@@ -34,12 +34,14 @@ pub fn mangle_ident(ident: &str) -> String {
     if ident.is_ascii() {
         return ident.to_string();
     }
-    let mut out = String::from("zh");
+    use std::fmt::Write as _;
+    let mut out = String::with_capacity(2 + ident.len() * 3);
+    out.push_str("zh");
     for c in ident.chars() {
         if c.is_ascii_alphanumeric() {
             out.push(c);
         } else {
-            out.push_str(&format!("_{:x}_", c as u32));
+            let _ = write!(out, "_{:x}_", c as u32);
         }
     }
     out
