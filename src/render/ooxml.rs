@@ -360,8 +360,8 @@ impl<'a> Pass<'a> {
                 g.1 -= before;
             }
         }
-        let groups = self.groups.split_off(f.groups);
         if !f.sorted {
+            let groups = &self.groups[f.groups..];
             let end = self.out.len();
             let mut spans: Vec<(i32, Range<usize>)> =
                 Vec::with_capacity(groups.len() + 1);
@@ -378,6 +378,7 @@ impl<'a> Pass<'a> {
                     .extend_from_slice(&content[r.start - f.content..r.end - f.content]);
             }
         }
+        self.groups.truncate(f.groups);
         if f.droppable && self.out.len() == f.content {
             self.out.truncate(f.start);
         } else {
