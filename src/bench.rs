@@ -512,8 +512,9 @@ fn median_of(mut v: Vec<f64>) -> f64 {
 }
 
 /// The bare Typst compile of a build's emitted sources (`build --emit-typst`:
-/// `main.typ` and `gongwen.typ` in `dir`): one compile and the PDF export, no
-/// layout rounds, no DOCX. Returns the pages.
+/// `main.typ` and `gongwen.typ` in `dir`): one compile, the PDF export and its
+/// file (`dir/main.pdf`, as `typst compile` writes it), no layout rounds, no
+/// DOCX. Returns the pages.
 pub fn bare_compile(dir: &Path, settings: &Settings) -> Result<usize, Vec<Diagnostic>> {
     let read = |name: &str| {
         std::fs::read_to_string(dir.join(name)).map_err(|e| {
@@ -533,7 +534,14 @@ pub fn bare_compile(dir: &Path, settings: &Settings) -> Result<usize, Vec<Diagno
         settings.date,
     )?;
     let pages = engine.compile_source(&main)?;
-    engine.export_pdf("bare", settings.date).map_err(|d| vec![d])?;
+    let pdf = engine.export_pdf("bare", settings.date).map_err(|d| vec![d])?;
+    std::fs::write(dir.join("main.pdf"), pdf).map_err(|e| {
+        problem(format!(
+            "无法写入 {}（{}）",
+            dir.join("main.pdf").display(),
+            crate::case::io_reason(&e)
+        ))
+    })?;
     Ok(pages)
 }
 
