@@ -512,14 +512,13 @@ impl Writer<'_> {
         out.push(Item::P(self.para().snap_to_grid(false).line_spacing(exact(rest))));
     }
 
-    /// A table: one `w:tbl` whose header row repeats on every page, rows kept
-    /// whole (but for rows taller than a page), merges as vMerge over the whole
-    /// group and gridSpan.
-    /// A data table as WordprocessingML, written directly rather than built
-    /// with docx-rs and repaired: a long table is most of a document (1,000
-    /// rows: 90 → 19 ms for the whole DOCX). It is the XML docx-rs and the
-    /// schema repair ([`super::ooxml`]) gave for it, byte for byte, and is put
-    /// in place after the repair, which leaves it as it is (tested).
+    /// A data table: one `w:tbl` whose header row repeats on every page, rows
+    /// kept whole (but for rows taller than a page), merges as vMerge over the
+    /// whole group and gridSpan. Written as WordprocessingML directly rather
+    /// than built with docx-rs and repaired: a long table is most of a document
+    /// (1,000 rows: 90 → 19 ms for the whole DOCX). It is the XML docx-rs and
+    /// the schema repair ([`super::ooxml`]) gave for it, byte for byte, and is
+    /// put in place after the repair, which leaves it as it is (tested).
     fn table(&mut self, t: &doc::Table) -> String {
         // a little less than the block: cell borders lie outside the grid widths
         let available = if self.landscape { 222.0 } else { 154.0 };
@@ -562,7 +561,7 @@ impl Writer<'_> {
         // a cell: its width, spans and paragraph; `keep`: the row stays on the
         // page of the next (the first row of a merged group never stands alone
         // at a page foot, as in the PDF)
-        let cell = |w: &mut Writer, x: &mut String, c: Cell<'_>| {
+        let cell = |w: &mut Writer, x: &mut String, c: CellXml<'_>| {
             let _ =
                 write!(x, r#"<w:tc><w:tcPr><w:tcW w:w="{}" w:type="dxa" />"#, c.width);
             if c.colspan > 1 {
@@ -630,7 +629,7 @@ impl Writer<'_> {
             cell(
                 self,
                 &mut x,
-                Cell { width, colspan: 1, merge: None, keep: false, text },
+                CellXml { width, colspan: 1, merge: None, keep: false, text },
             );
         }
         x.push_str("</w:tr>");
@@ -655,7 +654,7 @@ impl Writer<'_> {
                         cell(
                             self,
                             &mut x,
-                            Cell { width, colspan, merge, keep: keep[r], text },
+                            CellXml { width, colspan, merge, keep: keep[r], text },
                         );
                     }
                     Slot::Covered { col, colspan, .. } => {
@@ -665,7 +664,7 @@ impl Writer<'_> {
                         cell(
                             self,
                             &mut x,
-                            Cell { width, colspan, merge, keep: keep[r], text: None },
+                            CellXml { width, colspan, merge, keep: keep[r], text: None },
                         );
                     }
                     Slot::Inner => {}
@@ -681,7 +680,7 @@ impl Writer<'_> {
 /// A cell of [`Writer::table`]: its width in twips, the columns it spans, its
 /// vertical merge, whether its row keeps with the next, and its text with font
 /// and alignment (`None`: covered by a merge).
-struct Cell<'t> {
+struct CellXml<'t> {
     width: usize,
     colspan: usize,
     merge: Option<VMergeType>,

@@ -242,8 +242,8 @@ impl Covered {
 impl GlyphCheck for FontSet {
     fn missing(&self, role: FontRole, text: &str) -> Option<char> {
         let font = self.role_font(role)?;
-        // Typst's coverage walks the font's ranges for each character; the
-        // characters are listed once and searched
+        // Typst's coverage walks the font's ranges for each character: read
+        // once into a bitmap instead (texts repeat their characters endlessly)
         let slot = FontRole::ALL.iter().position(|r| *r == role)?;
         let covered = self.covered[slot].get_or_init(|| Covered::of(&font));
         text.chars().find(|c| !covered.contains(*c))

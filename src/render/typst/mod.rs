@@ -278,7 +278,8 @@ const WARM_UP: &str = r#"#import "/gongwen.typ": *
 /// loaded fonts are the process's, so the first layout of a real document then
 /// finds the fonts parsed and the style library evaluated. Meant for a second
 /// core while a case is read and composed; what it lays out is of no interest
-/// (a custom style library may lack the functions it calls).
+/// (a custom style library may lack the functions it calls). Returns whether it
+/// laid out without an error or warning.
 pub fn warm_up(
     library: Arc<LazyHash<Library>>,
     fonts: Arc<FontSet>,
