@@ -401,8 +401,8 @@ fn compile_world_from(
 /// `typst::compile` for paged output, with the relayout loop starting from the
 /// introspection of `seed` rather than an empty one. Typst lays a document out
 /// until what it introspected (counters, positions) is what the layout gives:
-/// a cold compile of ours needs four passes (page numbers, then the 版记's
-/// page and the pages left unnumbered), a layout seeded with the previous
+/// a cold compile of ours needs three passes (page numbers and the 版记's
+/// page, then the pages left unnumbered), a layout seeded with the previous
 /// round's, whose pages did not move, settles in one. The loop is
 /// `typst::compile_impl`'s (typst 0.15.1) with that seed: the same checks, the
 /// same delayed errors, errors deduplicated as there, one pass more allowed.
