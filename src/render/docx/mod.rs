@@ -614,7 +614,7 @@ impl Writer<'_> {
                         }
                         if !l.is_empty() {
                             x.push_str(r#"<w:t xml:space="preserve">"#);
-                            escape_text(x, l);
+                            x.push_str(&xml::esc(l));
                             x.push_str("</w:t>");
                         }
                     }
@@ -686,23 +686,6 @@ struct CellXml<'t> {
     merge: Option<VMergeType>,
     keep: bool,
     text: Option<(&'t str, FontRole, Align)>,
-}
-
-/// Text as docx-rs escapes it (`w:t` content): the five XML entities, a line
-/// feed as a character reference, carriage returns dropped.
-fn escape_text(out: &mut String, text: &str) {
-    for ch in text.chars() {
-        match ch {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&apos;"),
-            '\n' => out.push_str("&#xA;"),
-            '\r' => {}
-            _ => out.push(ch),
-        }
-    }
 }
 
 /// Width and height of a PNG from its header (the image was checked whole when
