@@ -243,10 +243,11 @@ struct IdTag {
     name_len: usize,
     /// An empty-element tag.
     empty: bool,
-    /// The attributes to write when an attribute was dropped, with the index of
-    /// the id among them; `None` when the tag is written as it is unless its id
-    /// changes.
-    kept: Option<(Vec<(String, String)>, usize)>,
+    /// Index of the id among the attributes kept (all of them unless `kept`).
+    at: usize,
+    /// The attributes to write when an attribute was dropped; `None` when the
+    /// tag is written as it is unless its id changes.
+    kept: Option<Vec<(String, String)>>,
 }
 
 /// An element being written: where its start tag and content begin in the
@@ -446,7 +447,8 @@ impl<'a> Repaired<'a> {
                                 open: range.clone(),
                                 name_len: s.name_len,
                                 empty,
-                                kept: s.rewrite.then(|| (owned(&s.kept), at)),
+                                at,
+                                kept: s.rewrite.then(|| owned(&s.kept)),
                             };
                             p.out.push(0);
                             p.out.extend_from_slice(p.tags.len().to_string().as_bytes());
@@ -517,19 +519,14 @@ impl<'a> Repaired<'a> {
             match (new, &tag.kept) {
                 (None, None) => out.extend_from_slice(src.as_bytes()),
                 (new, kept) => {
-                    let (mut attrs, at) = match kept {
-                        Some((attrs, at)) => (attrs.clone(), *at),
-                        None => {
-                            let attrs = raw_attributes(src, tag.name_len)?;
-                            let at = attrs
-                                .iter()
-                                .position(|(_, v)| *v == tag.value)
-                                .ok_or("id attribute not found")?;
-                            (attrs, at)
-                        }
+                    // nothing dropped: the tag's own attributes, the id where
+                    // it was read
+                    let mut attrs = match kept {
+                        Some(attrs) => attrs.clone(),
+                        None => raw_attributes(src, tag.name_len)?,
                     };
                     if let Some(new) = new {
-                        attrs[at].1 = new;
+                        attrs.get_mut(tag.at).ok_or("id attribute not found")?.1 = new;
                     }
                     write_tag(
                         &mut out,
@@ -1300,6 +1297,15 @@ mod tests {
         let want = doc(
             r#"<w:p w14:paraId="00000001"><w:r><w:t>a</w:t></w:r></w:p><w:p w14:paraId="00000003" /><w:p w14:paraId="00000002" /><w:p w14:paraId="00000004" />"#,
         );
+        assert_eq!(fix(&input), want);
+    }
+
+    #[test]
+    fn the_id_changes_not_an_attribute_of_the_same_value() {
+        let p = r#"<w:p w14:textId="00000001" w14:paraId="00000001" />"#;
+        let input = doc(&format!("{p}{p}"));
+        let want =
+            doc(&format!(r#"{p}<w:p w14:textId="00000001" w14:paraId="00000002" />"#));
         assert_eq!(fix(&input), want);
     }
 
