@@ -49,12 +49,17 @@ pub fn build(dir: &CaseDir) -> (Composed, Rendered) {
     (composed, rendered)
 }
 
+/// One text part of a ZIP package (DOCX, XLSX).
+pub fn zip_part(package: &[u8], name: &str) -> String {
+    let mut zip = zip::ZipArchive::new(std::io::Cursor::new(package)).unwrap();
+    let mut xml = String::new();
+    zip.by_name(name).unwrap().read_to_string(&mut xml).unwrap();
+    xml
+}
+
 /// `word/document.xml` of a DOCX.
 pub fn document_xml(docx: &[u8]) -> String {
-    let mut zip = zip::ZipArchive::new(std::io::Cursor::new(docx)).unwrap();
-    let mut xml = String::new();
-    zip.by_name("word/document.xml").unwrap().read_to_string(&mut xml).unwrap();
-    xml
+    zip_part(docx, "word/document.xml")
 }
 
 fn unescape(s: &str) -> String {
