@@ -562,6 +562,66 @@ impl Table {
         }
         changed
     }
+
+    /// Undoes [`Table::split_spans_at`]: the table with every label printed again
+    /// folded back into the merged cell it continues, and the cuts, by (row,
+    /// column) of that table. The Typst writer states the cuts apart from the
+    /// rows, so a layout round that only cuts merges leaves the rows' source
+    /// text, and with it Typst's cached layout of every other cell, as it was.
+    pub fn unsplit(&self) -> (Table, Cuts) {
+        let grid = span_grid(&self.rows, self.columns.len());
+        let mut cuts = Cuts::default();
+        let mut rows = Vec::with_capacity(self.rows.len());
+        for (r, slots) in grid.iter().enumerate() {
+            let mut row = Vec::with_capacity(self.rows[r].len());
+            for slot in slots {
+                let Slot::Start((i, col)) = *slot else { continue };
+                let cell = &self.rows[r][i];
+                if cell.again {
+                    cuts.again.insert((r, col), cell.clone());
+                    continue;
+                }
+                let mut whole = cell.clone();
+                // the labels printed again below it, each where the last part ends
+                let mut next = r + cell.rowspan as usize;
+                while let Some(&Slot::Start((j, _))) = grid.get(next).map(|s| &s[col])
+                    && self.rows[next][j].again
+                {
+                    whole.rowspan += self.rows[next][j].rowspan;
+                    next += self.rows[next][j].rowspan as usize;
+                }
+                if whole.rowspan != cell.rowspan {
+                    cuts.spans.insert((r, col), cell.rowspan);
+                }
+                row.push(whole);
+            }
+            // cells past the last column, which the grid leaves out, stay
+            let placed = slots.iter().filter(|s| matches!(s, Slot::Start(_))).count();
+            row.extend(self.rows[r].iter().skip(placed).cloned());
+            rows.push(row);
+        }
+        (Table { rows, ..self.clone_empty() }, cuts)
+    }
+
+    /// The table without its rows.
+    fn clone_empty(&self) -> Table {
+        Table {
+            columns: self.columns.clone(),
+            header: self.header.clone(),
+            rows: Vec::new(),
+            size_pt: self.size_pt,
+        }
+    }
+}
+
+/// The merged cells [`Table::split_spans_at`] cut, as [`Table::unsplit`] finds
+/// them: keyed by (row, column).
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Cuts {
+    /// Merged cells cut short: the rows they span in the cut table.
+    pub spans: std::collections::BTreeMap<(usize, usize), u32>,
+    /// Labels printed again after a page break.
+    pub again: std::collections::BTreeMap<(usize, usize), Cell>,
 }
 
 /// The 版记.
@@ -762,5 +822,50 @@ mod tests {
         let grid = span_grid(&t.rows, 3);
         assert!(grid.iter().all(|r| r.len() == 3));
         assert!(!t.split_spans_at(&[3, 7]), "settled");
+    }
+
+    #[test]
+    fn unsplit_gives_back_the_table_before_its_cuts() {
+        let mut first = Cell::new("一级");
+        first.rowspan = 10;
+        let (mut a, mut b) = (Cell::new("二级甲"), Cell::new("二级乙"));
+        a.rowspan = 5;
+        b.rowspan = 5;
+        let mut rows: Vec<Vec<Cell>> =
+            (0..10).map(|i| vec![Cell::new(format!("{i}"))]).collect();
+        rows[5].insert(0, b);
+        rows[0].insert(0, a);
+        rows[0].insert(0, first);
+        let base = Table {
+            columns: vec![
+                Column { width: Width::Mm(20.0), align: Align::Center },
+                Column { width: Width::Mm(20.0), align: Align::Center },
+                Column { width: Width::Fr(1), align: Align::Left },
+            ],
+            header: vec!["一级".into(), "二级".into(), "三级".into()],
+            rows,
+            size_pt: 12.0,
+        };
+        assert_eq!(base.unsplit(), (base.clone(), Cuts::default()));
+        // cut in two rounds, as the layout loop may: at 3, then at 7
+        let mut t = base.clone();
+        assert!(t.split_spans_at(&[3]));
+        assert!(t.split_spans_at(&[7]));
+        let (back, cuts) = t.unsplit();
+        assert_eq!(back, base);
+        let spans: Vec<_> = cuts.spans.into_iter().collect();
+        assert_eq!(spans, [((0, 0), 3), ((0, 1), 3), ((5, 1), 2)]);
+        let again: Vec<_> =
+            cuts.again.iter().map(|(k, c)| (*k, c.text.as_str(), c.rowspan)).collect();
+        assert_eq!(
+            again,
+            [
+                ((3, 0), "一级", 4),
+                ((3, 1), "二级甲", 2),
+                ((7, 0), "一级", 3),
+                ((7, 1), "二级乙", 3)
+            ]
+        );
+        assert!(cuts.again.values().all(|c| c.again));
     }
 }

@@ -20,43 +20,77 @@ use typst_layout::PagedDocument;
 use typst_pdf::{PdfOptions, Timestamp};
 
 use crate::diag::{Diagnostic, Location};
-use crate::doc::{Align, Block, Document, Run, Table, Width};
+use crate::doc::{Align, Block, Cell, Document, Run, Slot, Table, Width};
 use escape::string;
 use fonts::FontSet;
 use world::GongwenWorld;
 
 /// Writes the Typst main file for a document.
 pub fn typst_source(doc: &Document) -> String {
-    let mut s = String::new();
-    s.push_str("// 由 gongwen 生成；版式规则见 gongwen.typ\n");
-    s.push_str("#import \"/gongwen.typ\": *\n");
-    let _ = writeln!(s, "#show: gongwen.with(title: {})\n", string(&doc.title));
-    let mut tables = 0;
+    let mut body = String::new();
+    let mut tables = Tables::default();
     for (i, b) in doc.blocks.iter().enumerate() {
-        s.push('#');
+        body.push('#');
         // the block before the 署名 goes to the next page with it
         let keep = matches!(doc.blocks.get(i + 1), Some(Block::Signature { .. }))
             && !matches!(b, Block::Blank(_) | Block::NewFace);
         if keep {
-            s.push_str("keep-with-next[#");
+            body.push_str("keep-with-next[#");
         }
-        block(b, &mut s, &mut tables);
+        block(b, &mut body, &mut tables);
         if keep {
-            s.push(']');
+            body.push(']');
         }
-        s.push('\n');
+        body.push('\n');
     }
     if let Some(b) = &doc.banji {
         let cc = b.cc.as_deref().map_or("none".to_string(), string);
         let _ = writeln!(
-            s,
+            body,
             "#banji(cc-label: {}, cc: {cc}, printer: {}, date: {})",
             string(&b.cc_label),
             string(&b.printer),
             string(&b.date)
         );
     }
+    let mut s = String::with_capacity(body.len() + 256);
+    s.push_str("// 由 gongwen 生成；版式规则见 gongwen.typ\n");
+    s.push_str("#import \"/gongwen.typ\": *\n");
+    if tables.merged {
+        // merged cells cut at page breaks (see `table`): the only lines a layout
+        // round changes
+        let _ = writeln!(s, "#let {CUT} = {}", dict(&tables.cut));
+        let _ = writeln!(s, "#let {AGAIN} = {}", dict(&tables.again));
+    }
+    let _ = writeln!(s, "#show: gongwen.with(title: {})\n", string(&doc.title));
+    s.push_str(&body);
     s
+}
+
+/// Name of the dictionary of merged cells cut short at a page break: key
+/// `"table-row-column"`, value the cell's `rowspan` and `breakable`.
+const CUT: &str = "gongwen-cut";
+
+/// Name of the dictionary of merged labels printed again after a page break:
+/// key `"table-row-column"`, value an array of the one cell.
+const AGAIN: &str = "gongwen-again";
+
+/// The tables written so far, and what they add before the first block.
+#[derive(Default)]
+struct Tables {
+    /// Tables written.
+    count: usize,
+    /// Whether a table has cells merged over rows (the dictionaries are written).
+    merged: bool,
+    /// Entries of [`CUT`].
+    cut: Vec<String>,
+    /// Entries of [`AGAIN`].
+    again: Vec<String>,
+}
+
+/// A Typst dictionary literal of already-written `key: value` pairs.
+fn dict(pairs: &[String]) -> String {
+    if pairs.is_empty() { "(:)".into() } else { format!("({})", pairs.join(", ")) }
 }
 
 /// A Typst array literal of already-written items.
@@ -75,7 +109,7 @@ fn run(r: &Run) -> String {
 
 /// One block as a code expression (without the leading `#`); `tables` counts the
 /// tables written so far, to name their rows.
-fn block(b: &Block, s: &mut String, tables: &mut usize) {
+fn block(b: &Block, s: &mut String, tables: &mut Tables) {
     match b {
         Block::Head(h) => {
             let _ = write!(
@@ -148,8 +182,8 @@ fn block(b: &Block, s: &mut String, tables: &mut usize) {
             let _ = write!(s, "flush(in-font(\"hei\", {}))", string(l));
         }
         Block::Table(t) => {
-            table(t, *tables, s);
-            *tables += 1;
+            table(t, s, tables);
+            tables.count += 1;
         }
         Block::Landscape(inner) => {
             s.push_str("landscape({\n");
@@ -180,7 +214,19 @@ fn align(a: Align) -> &'static str {
 /// each row lands on can be read back (the DOCX breaks its tables there too).
 pub const ROW_LABEL: &str = "gongwen-row";
 
-fn table(t: &Table, index: usize, s: &mut String) {
+/// One table annex. A merged cell that a page break cuts is printed again on
+/// the next page (`Table::split_spans_at`); the rows are written as in the table
+/// before its cuts (`Table::unsplit`), and the cuts in [`CUT`] and [`AGAIN`]
+/// before the first block: at every row a merge covers, the row spreads its
+/// entry of [`AGAIN`] (mostly none). A layout round that only cuts merges thus
+/// changes those two lines, not the rows, and Typst's cached layout of every
+/// cell it did not cut stays valid (a source edit inside the table would give
+/// every cell of it new spans, and the whole table would be laid out again).
+fn table(t: &Table, s: &mut String, tables: &mut Tables) {
+    let index = tables.count;
+    let (t, cuts) = t.unsplit();
+    let grid = crate::doc::span_grid(&t.rows, t.columns.len());
+    tables.merged |= grid.iter().flatten().any(|s| matches!(s, Slot::Covered { .. }));
     // rows kept with the next (a merged group's first row): one more column, 0 mm
     // wide and empty, whose unbreakable cells span each run of rows kept together
     let keep = t.keep_with_next(crate::doc::TABLE_WIDTH_MM, crate::doc::TABLE_BLOCK_MM);
@@ -215,31 +261,37 @@ fn table(t: &Table, index: usize, s: &mut String) {
     let tall = t.tall_rows(crate::doc::TABLE_WIDTH_MM, crate::doc::TABLE_BLOCK_MM);
     for (r, row) in t.rows.iter().enumerate() {
         s.push_str("    ");
-        for (i, c) in row.iter().enumerate() {
-            let body = if i == 0 {
-                format!("[#metadata(({index}, {r})) <{ROW_LABEL}>] + {}", string(&c.text))
-            } else {
-                string(&c.text)
-            };
-            if c.rowspan == 1 && c.colspan == 1 && c.align.is_none() && i > 0 && !tall[r]
-            {
-                s.push_str(&body);
-            } else {
-                let _ = write!(
-                    s,
-                    "table.cell(rowspan: {}, colspan: {}",
-                    c.rowspan, c.colspan
-                );
-                if c.rowspan > 1 || tall[r] {
-                    // a merged label may run over a page break, and so may a row
-                    // taller than a page; other rows do not
-                    s.push_str(", breakable: true");
+        let mut placed = 0;
+        for slot in &grid[r] {
+            match *slot {
+                Slot::Start((i, col)) => {
+                    let c = &row[i];
+                    let key = format!("{index}-{r}-{col}");
+                    if let Some(rows) = cuts.spans.get(&(r, col)) {
+                        let breakable = *rows > 1 || tall[r];
+                        tables.cut.push(format!(
+                            "\"{key}\": (rowspan: {rows}, breakable: {breakable})"
+                        ));
+                    }
+                    cell(s, c, i == 0, tall[r], &key, (index, r));
+                    placed += 1;
                 }
-                if let Some(a) = c.align {
-                    let _ = write!(s, ", align: {}", align(a));
+                Slot::Covered { col, .. } => {
+                    let key = format!("{index}-{r}-{col}");
+                    if let Some(c) = cuts.again.get(&(r, col)) {
+                        let mut again = String::new();
+                        cell(&mut again, c, false, tall[r], "", (index, r));
+                        tables.again.push(format!("\"{key}\": ({again},)"));
+                    }
+                    let _ = write!(s, "..{AGAIN}.at(\"{key}\", default: ())");
                 }
-                let _ = write!(s, ", {body})");
+                Slot::Inner => continue,
             }
+            s.push_str(", ");
+        }
+        // cells past the last column (Typst opens a row for them)
+        for (i, c) in row.iter().enumerate().skip(placed) {
+            cell(s, c, i == 0, tall[r], "", (index, r));
             s.push_str(", ");
         }
         if keeps {
@@ -257,6 +309,48 @@ fn table(t: &Table, index: usize, s: &mut String) {
         s.push('\n');
     }
     s.push_str("  ))");
+}
+
+/// One body cell; `marked`: the row's first, which carries the row's marker
+/// (`at`: table, row); `tall`: its row may be taller than a page; `key`: the
+/// cell's key in [`CUT`] if it is merged over rows (empty: a label printed again,
+/// written as it is).
+fn cell(
+    s: &mut String,
+    c: &Cell,
+    marked: bool,
+    tall: bool,
+    key: &str,
+    at: (usize, usize),
+) {
+    let body = if marked {
+        format!("[#metadata(({}, {})) <{ROW_LABEL}>] + {}", at.0, at.1, string(&c.text))
+    } else {
+        string(&c.text)
+    };
+    if c.rowspan == 1 && c.colspan == 1 && c.align.is_none() && !marked && !tall {
+        s.push_str(&body);
+        return;
+    }
+    s.push_str("table.cell(");
+    if c.rowspan > 1 && !key.is_empty() {
+        // a merged label may run over a page break (a row taller than a page
+        // may too; other rows do not), unless the page break cut it
+        let _ = write!(
+            s,
+            "..{CUT}.at(\"{key}\", default: (rowspan: {}, breakable: true)), colspan: {}",
+            c.rowspan, c.colspan
+        );
+    } else {
+        let _ = write!(s, "rowspan: {}, colspan: {}", c.rowspan, c.colspan);
+        if c.rowspan > 1 || tall {
+            s.push_str(", breakable: true");
+        }
+    }
+    if let Some(a) = c.align {
+        let _ = write!(s, ", align: {}", align(a));
+    }
+    let _ = write!(s, ", {body})");
 }
 
 /// A small document in the style library's shapes: every font role, a heading,
