@@ -587,3 +587,99 @@ fn table_cells_set_full_width_marks_at_full_width() {
     }
     assert!(seen > 1000, "only {seen} full-width marks on table pages");
 }
+
+/// The pages of `laid` (a document as laid out, its merges cut where pages
+/// turn) written the explicit way ([`gongwen::render::typst::typst_source`]:
+/// a label printed again is a cell of its own) and compiled cold.
+fn explicit_pages(
+    composed: &gongwen::pipeline::Composed,
+    laid: &gongwen::doc::Document,
+) -> Vec<Page> {
+    let s = settings();
+    let style = gongwen::pipeline::style_library(&s).unwrap();
+    let mut cold = gongwen::render::typst::TypstEngine::new(
+        s.library.clone(),
+        s.fonts.clone(),
+        &style,
+        std::sync::Arc::new(composed.images.clone()),
+        s.date,
+    )
+    .unwrap();
+    let source = gongwen::render::typst::typst_source(laid);
+    assert!(
+        source.contains("gongwen-again = (\""),
+        "the explicit source has labels printed again"
+    );
+    cold.compile_source(&source).unwrap();
+    pages(&cold.into_layout().unwrap())
+}
+
+/// A page's text runs (text, left, top) and rules (ends), to 0.01 mm, sorted.
+type Marks = (Vec<(String, i64, i64)>, Vec<(i64, i64, i64, i64)>);
+
+/// Every text run and rule of each page.
+fn marks(pages: &[Page]) -> Vec<Marks> {
+    let at = |v: f64| (v * 100.0).round() as i64;
+    pages
+        .iter()
+        .map(|p| {
+            let mut texts: Vec<_> =
+                p.texts.iter().map(|t| (t.text.clone(), at(t.x0), at(t.y0))).collect();
+            let mut rules: Vec<_> = p
+                .rules
+                .iter()
+                .map(|r| (at(r.x0), at(r.y0), at(r.x1), at(r.y1)))
+                .collect();
+            texts.sort();
+            rules.sort();
+            (texts, rules)
+        })
+        .collect()
+}
+
+/// A merged cell that a page break cuts prints its label again on the next
+/// page. Where the label fits the part of its cell on each page, the patched
+/// layout does that itself (the source is that of the table before its cuts,
+/// so the round that cuts lays out nothing new): the pages are exactly those of
+/// the table with its cuts written out cell by cell.
+#[test]
+fn merged_labels_repeated_by_the_layout_give_the_pages_of_the_cut_table() {
+    let (composed, rendered) = build(&fixture("plan-from-workbook"));
+    assert!(rendered.typst.contains("<gongwen-repeat>"), "labels repeated by the layout");
+    assert!(rendered.typst.contains("#let gongwen-again = (:)"), "no cut stated");
+    let laid = pages(rendered.layout.as_ref().unwrap());
+    let explicit = explicit_pages(&composed, &rendered.doc);
+    assert_eq!(laid.len(), explicit.len());
+    assert!(marks(&laid) == marks(&explicit), "other pages than the cut table's");
+}
+
+/// A merged label taller than the part of its cell on a page: a cut cell
+/// makes its rows taller, the patched layout cannot, so the document is laid
+/// out the explicit way (and its pages are those of the cut table).
+#[test]
+fn a_label_taller_than_its_part_is_laid_out_as_cut_cells() {
+    let dir = tempfile::tempdir().unwrap();
+    gongwen::bench::write_rows_case(dir.path(), 200, gongwen::bench::Annex::Merged)
+        .unwrap();
+    let data = dir.path().join("指标.toml");
+    let long = "组二级指标：依法全面履行政府职能，推进机构、职能、权限、程序、责任法定化，持续深化行政审批制度改革。";
+    let text = std::fs::read_to_string(&data).unwrap().replace("组二级指标。", long);
+    std::fs::write(&data, text).unwrap();
+    let (composed, rendered) = build(&CaseDir::Disk(dir.path().to_path_buf()));
+    // labels the layout could repeat (no row taller than a page), but one did
+    // not fit: the cuts of every cell are stated
+    assert!(rendered.typst.contains("<gongwen-repeat>"));
+    assert!(rendered.typst.contains("#let gongwen-again = (\""), "written with its cuts");
+    assert!(rendered.pages > 2);
+    let laid = pages(rendered.layout.as_ref().unwrap());
+    let explicit = explicit_pages(&composed, &rendered.doc);
+    assert!(marks(&laid) == marks(&explicit));
+    let mut doc = rendered.doc.clone();
+    let again = doc
+        .tables_mut()
+        .iter()
+        .flat_map(|(t, _)| t.rows.iter().flatten())
+        .filter(|c| c.again)
+        .count();
+    assert!(again > 0, "labels printed again");
+}

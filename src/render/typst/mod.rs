@@ -27,8 +27,30 @@ use world::GongwenWorld;
 
 /// Writes the Typst main file for a document.
 pub fn typst_source(doc: &Document) -> String {
+    source(doc, Tables::default()).0
+}
+
+/// [`typst_source`], with the merged cells that a page break cut written whole:
+/// they show their label again in each page they run into by themselves (the
+/// patched Typst layout, vendor/typst-layout/PATCHES.md), what
+/// `Table::split_spans_at` makes of the document's copy, in one layout instead
+/// of one more layout round. Every merged cell is labelled so in both sources
+/// (it then never runs over a page once cut), unless it carries a row's marker
+/// or spans a row taller than a page (which may break where no row opens the
+/// page): the two sources differ only in the cuts stated before the first
+/// block, and a round that only cuts such cells lays out the same source
+/// again. Where a label is taller than the part of its cell on a page, the
+/// layout warns ([`REPEAT_OVERFLOW`]): cut cells would make their rows taller,
+/// and the document must be written with its cuts ([`typst_source`]).
+pub fn typst_source_repeating(doc: &Document) -> String {
+    source(doc, Tables { repeat: true, ..Tables::default() }).0
+}
+
+/// The warning of the patched Typst layout for a label taller than its part.
+pub use typst_layout::REPEAT_OVERFLOW;
+
+fn source(doc: &Document, mut tables: Tables) -> (String, Tables) {
     let mut body = String::new();
-    let mut tables = Tables::default();
     for (i, b) in doc.blocks.iter().enumerate() {
         body.push('#');
         // the block before the 署名 goes to the next page with it
@@ -64,7 +86,7 @@ pub fn typst_source(doc: &Document) -> String {
     }
     let _ = writeln!(s, "#show: gongwen.with(title: {})\n", string(&doc.title));
     s.push_str(&body);
-    s
+    (s, tables)
 }
 
 /// Name of the dictionary of merged cells cut short at a page break: key
@@ -86,6 +108,9 @@ struct Tables {
     cut: Vec<String>,
     /// Entries of [`AGAIN`].
     again: Vec<String>,
+    /// Whether merged cells that show their label again by themselves are
+    /// written whole, their cuts left out (see [`typst_source_repeating`]).
+    repeat: bool,
 }
 
 /// A Typst dictionary literal of already-written `key: value` pairs.
@@ -210,8 +235,9 @@ fn align(a: Align) -> &'static str {
     }
 }
 
-/// Label of the marker in each body row's first cell: `(table, row)`, so the page
-/// each row lands on can be read back (the DOCX breaks its tables there too).
+/// Label of the marker in one cell of each body row (the first not merged over
+/// rows): `(table, row)`, so the page each row lands on can be read back (the
+/// DOCX breaks its tables there too).
 pub const ROW_LABEL: &str = "gongwen-row";
 
 /// One table annex. A merged cell that a page break cuts is printed again on
@@ -259,6 +285,21 @@ fn table(t: &Table, s: &mut String, tables: &mut Tables) {
     // landscape tables are ≈222 mm wide in a 156 mm block; rows taller than that
     // must be allowed to break between lines
     let tall = t.tall_rows(crate::doc::TABLE_WIDTH_MM, crate::doc::TABLE_BLOCK_MM);
+    // the cell of each row that carries its marker: the first not merged over
+    // rows (a merged cell may be laid out once per page), else the first
+    let markers: Vec<usize> = t
+        .rows
+        .iter()
+        .map(|row| row.iter().position(|c| c.rowspan <= 1).unwrap_or(0))
+        .collect();
+    // whether the merged cell at (row, index) shows its label again by itself
+    // in each page it runs into: not if it carries a marker, nor over a row
+    // taller than a page (it may break inside, where no row opens the page)
+    let repeats = |r: usize, i: usize| {
+        let c = &t.rows[r][i];
+        let end = (r + c.rowspan as usize).min(tall.len());
+        c.rowspan > 1 && i != markers[r] && !tall[r..end].iter().any(|t| *t)
+    };
     for (r, row) in t.rows.iter().enumerate() {
         s.push_str("    ");
         let mut placed = 0;
@@ -267,18 +308,29 @@ fn table(t: &Table, s: &mut String, tables: &mut Tables) {
                 Slot::Start((i, col)) => {
                     let c = &row[i];
                     let key = format!("{index}-{r}-{col}");
-                    if let Some(rows) = cuts.spans.get(&(r, col)) {
+                    let repeated = repeats(r, i);
+                    if let Some(rows) = cuts.spans.get(&(r, col))
+                        && !(tables.repeat && repeated)
+                    {
                         let breakable = *rows > 1 || tall[r];
                         tables.cut.push(format!(
                             "\"{key}\": (rowspan: {rows}, breakable: {breakable})"
                         ));
                     }
-                    cell(s, c, i == 0, tall[r], &key, (index, r));
+                    if repeated {
+                        s.push_str("[#");
+                        cell(s, c, false, tall[r], &key, (index, r));
+                        let _ = write!(s, "<{}>]", typst_layout::REPEAT_LABEL);
+                    } else {
+                        cell(s, c, i == markers[r], tall[r], &key, (index, r));
+                    }
                     placed += 1;
                 }
-                Slot::Covered { col, .. } => {
+                Slot::Covered { origin: (or, oi), col, .. } => {
                     let key = format!("{index}-{r}-{col}");
-                    if let Some(c) = cuts.again.get(&(r, col)) {
+                    if let Some(c) = cuts.again.get(&(r, col))
+                        && !(tables.repeat && repeats(or, oi))
+                    {
                         let mut again = String::new();
                         cell(&mut again, c, false, tall[r], "", (index, r));
                         tables.again.push(format!("\"{key}\": ({again},)"));
@@ -291,7 +343,7 @@ fn table(t: &Table, s: &mut String, tables: &mut Tables) {
         }
         // cells past the last column (Typst opens a row for them)
         for (i, c) in row.iter().enumerate().skip(placed) {
-            cell(s, c, i == 0, tall[r], "", (index, r));
+            cell(s, c, i == markers[r], tall[r], "", (index, r));
             s.push_str(", ");
         }
         if keeps {
@@ -311,7 +363,7 @@ fn table(t: &Table, s: &mut String, tables: &mut Tables) {
     s.push_str("  ))");
 }
 
-/// One body cell; `marked`: the row's first, which carries the row's marker
+/// One body cell; `marked`: it carries the row's marker
 /// (`at`: table, row); `tall`: its row may be taller than a page; `key`: the
 /// cell's key in [`CUT`] if it is merged over rows (empty: a label printed again,
 /// written as it is).
@@ -399,6 +451,9 @@ pub struct TypstEngine {
     last: Option<PagedDocument>,
     /// The main source of the last layout.
     pub source: String,
+    /// Whether merged cells show their label again in each page they run into
+    /// ([`typst_source_repeating`]); off for good once a label did not fit.
+    repeat: bool,
 }
 
 impl TypstEngine {
@@ -413,7 +468,7 @@ impl TypstEngine {
         let world =
             GongwenWorld::new(library, fonts, String::new(), style, images, today)
                 .map_err(|e| vec![Diagnostic::error(Location::None, e)])?;
-        Ok(Self { world, last: None, source: String::new() })
+        Ok(Self { world, last: None, source: String::new(), repeat: true })
     }
 
     /// The last layout as PDF.
@@ -450,12 +505,21 @@ impl crate::layout::Engine for TypstEngine {
         &mut self,
         doc: &Document,
     ) -> Result<crate::layout::Pages, Vec<Diagnostic>> {
-        self.source = typst_source(doc);
+        // merged labels repeated by the layout itself: a round that only cuts
+        // merges lays out the same source again, which Typst's caches answer
+        self.source =
+            if self.repeat { typst_source_repeating(doc) } else { typst_source(doc) };
         self.world.set_main(&self.source);
         // a later round starts from the last round's introspection (page
         // numbers, the 版记's page): where its pages did not move, one layout
         // pass settles it instead of two
-        let document = compile_world_from(&self.world, self.last.as_ref())?;
+        let (document, overflow) = compile_checked(&self.world, self.last.as_ref())?;
+        if overflow {
+            // a label taller than its part: later rounds write the cut cells
+            // out (their rows grow); this round's pages turn where those of
+            // the table written whole do, as the patch draws, not sizes
+            self.repeat = false;
+        }
         let pages = crate::layout::Pages {
             count: document.pages().len(),
             texts: page_texts(&document),
@@ -480,10 +544,24 @@ fn compile_world_from(
     world: &GongwenWorld,
     seed: Option<&PagedDocument>,
 ) -> Result<PagedDocument, Vec<Diagnostic>> {
+    compile_checked(world, seed).map(|(document, _)| document)
+}
+
+/// [`compile_world_from`], telling whether a merged label repeated by the
+/// layout was taller than its part ([`REPEAT_OVERFLOW`], not a diagnostic).
+fn compile_checked(
+    world: &GongwenWorld,
+    seed: Option<&PagedDocument>,
+) -> Result<(PagedDocument, bool), Vec<Diagnostic>> {
     let Warned { output, warnings } = compile_seeded(world, seed);
-    let mut diags: Vec<Diagnostic> = warnings.iter().map(|w| convert(world, w)).collect();
+    let overflow = warnings.iter().any(|w| w.message == REPEAT_OVERFLOW);
+    let mut diags: Vec<Diagnostic> = warnings
+        .iter()
+        .filter(|w| w.message != REPEAT_OVERFLOW)
+        .map(|w| convert(world, w))
+        .collect();
     match output {
-        Ok(document) if diags.is_empty() => Ok(document),
+        Ok(document) if diags.is_empty() => Ok((document, overflow)),
         Ok(_) => Err(diags),
         Err(errors) => {
             diags.extend(errors.iter().map(|e| convert(world, e)));

@@ -19,6 +19,7 @@ mod transforms;
 
 pub use self::document::{Page, PagedDocument};
 pub use self::flow::{layout_fragment, layout_frame};
+pub use self::grid::{REPEAT_LABEL, REPEAT_OVERFLOW};
 pub use self::introspect::PagedIntrospector;
 pub use self::pages::{layout_document, layout_document_for_bundle};
 pub use self::rules::register;

@@ -4,6 +4,7 @@ mod repeated;
 mod rowspans;
 
 pub use self::layouter::GridLayouter;
+pub use self::rowspans::{REPEAT_LABEL, REPEAT_OVERFLOW};
 
 use typst_library::diag::SourceResult;
 use typst_library::engine::Engine;
@@ -82,6 +83,21 @@ pub fn layout_cell(
     }
 
     Ok(Fragment::frames(frames))
+}
+
+/// gongwen (PATCHES.md): [`layout_cell`] without the cell's tags, for the
+/// further parts of a repeated body (the cell is tagged once, with its first
+/// part) and for measuring it.
+pub(super) fn layout_cell_untagged(
+    cell: &Cell,
+    engine: &mut Engine,
+    locator: Locator,
+    styles: StyleChain,
+    regions: Regions,
+) -> SourceResult<Fragment> {
+    let mut locator = locator.split();
+    let locator = locator.next(&cell.body.span());
+    crate::layout_fragment(engine, &cell.body, locator, styles, regions)
 }
 
 fn generate_tags<T: NativeElement>(

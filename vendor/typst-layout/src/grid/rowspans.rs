@@ -5,7 +5,23 @@ use typst_library::layout::grid::resolve::Repeatable;
 use typst_library::layout::{Abs, Axes, Frame, Point, Region, Regions, Size, Sizing};
 
 use super::layouter::{Row, points};
-use super::{Cell, GridLayouter, layout_cell};
+use super::{Cell, GridLayouter, layout_cell, layout_cell_untagged};
+
+/// gongwen (PATCHES.md): the label that makes a cell merged over rows show its
+/// body again in every region it runs into.
+pub const REPEAT_LABEL: &str = "gongwen-repeat";
+
+/// gongwen: the warning given when a repeated body is taller than a region's
+/// part of its cell.
+pub const REPEAT_OVERFLOW: &str = "gongwen: a repeated cell body is taller than its part";
+
+/// gongwen: disambiguator step of the extra layouts of a repeated body.
+const REPEAT_MEASURE: usize = 1 << 24;
+
+/// gongwen: whether `cell` carries [`REPEAT_LABEL`].
+fn repeats_its_body(cell: &Cell) -> bool {
+    cell.body.label().is_some_and(|l| l.resolve().as_str() == REPEAT_LABEL)
+}
 
 /// All information needed to layout a single rowspan.
 pub struct Rowspan {
@@ -148,9 +164,46 @@ impl GridLayouter<'_> {
         }
 
         // Push the layouted frames directly into the finished frames.
-        let locator = self.cell_locator(Axes::new(x, y), disambiguator);
-        let fragment =
-            layout_cell(cell, engine, locator, self.styles, pod, is_being_repeated)?;
+        let fragment = if !backlog.is_empty() && repeats_its_body(cell) {
+            // gongwen (PATCHES.md): a cell labelled `gongwen-repeat` that runs
+            // over a region break shows its whole body again in each region,
+            // laid out in that region's part of the span, as if it had been
+            // cut into one cell per region; a body taller than a part is
+            // reported, since a cut cell would have made its rows taller
+            let locator = self.cell_locator(Axes::new(x, y), disambiguator + REPEAT_MEASURE);
+            let free: Regions =
+                Region::new(Size::new(width, Abs::inf()), Axes::new(true, false)).into();
+            let natural = layout_cell_untagged(cell, engine, locator, self.styles, free)?
+                .into_frame()
+                .height();
+            let mut frames = Vec::with_capacity(heights.len());
+            for (i, height) in heights.iter().enumerate() {
+                if !height.fits(natural) {
+                    engine.sink.warn(typst_library::diag::SourceDiagnostic::warning(
+                        cell.body.span(),
+                        REPEAT_OVERFLOW,
+                    ));
+                }
+                let part = if i == 0 {
+                    disambiguator
+                } else {
+                    disambiguator + REPEAT_MEASURE * (i + 1)
+                };
+                let locator = self.cell_locator(Axes::new(x, y), part);
+                let pod: Regions =
+                    Region::new(Size::new(width, *height), Axes::splat(true)).into();
+                let part = if i == 0 {
+                    layout_cell(cell, engine, locator, self.styles, pod, is_being_repeated)?
+                } else {
+                    layout_cell_untagged(cell, engine, locator, self.styles, pod)?
+                };
+                frames.push(part.into_frame());
+            }
+            typst_library::layout::Fragment::frames(frames)
+        } else {
+            let locator = self.cell_locator(Axes::new(x, y), disambiguator);
+            layout_cell(cell, engine, locator, self.styles, pod, is_being_repeated)?
+        };
         let (current_region, current_header_row_height) = current_region_data.unzip();
 
         // Clever trick to process finished header rows:
