@@ -658,6 +658,22 @@ impl Document {
         out
     }
 
+    /// Every table in document order.
+    pub fn tables(&self) -> Vec<&Table> {
+        fn walk<'a>(blocks: &'a [Block], out: &mut Vec<&'a Table>) {
+            for b in blocks {
+                match b {
+                    Block::Table(t) => out.push(t),
+                    Block::Landscape(inner) => walk(inner, out),
+                    _ => {}
+                }
+            }
+        }
+        let mut out = Vec::new();
+        walk(&self.blocks, &mut out);
+        out
+    }
+
     /// The text of the document paragraph by paragraph, as both writers print it;
     /// used to prove that the PDF and the DOCX carry the same words.
     pub fn paragraphs(&self) -> Vec<String> {

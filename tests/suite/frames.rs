@@ -683,3 +683,41 @@ fn a_label_taller_than_its_part_is_laid_out_as_cut_cells() {
         .count();
     assert!(again > 0, "labels printed again");
 }
+
+/// A cell merged over rows that run past the table's end (it covers nothing
+/// below it) still compiles: the dictionaries its rows are read from are
+/// written whenever a cell is merged over rows.
+#[test]
+fn a_merge_past_the_last_row_compiles() {
+    use gongwen::doc::{Align, Block, Cell, Column, Document, Table, Width};
+    let mut last = Cell::new("一级");
+    last.rowspan = 3;
+    let table = Table {
+        columns: vec![
+            Column { width: Width::Mm(30.0), align: Align::Center },
+            Column { width: Width::Fr(1), align: Align::Left },
+        ],
+        header: vec!["一级指标".into(), "三级指标".into()],
+        rows: vec![vec![Cell::new("甲"), Cell::new("乙")], vec![last, Cell::new("丙")]],
+        size_pt: 12.0,
+    };
+    let doc =
+        Document { title: "表".into(), blocks: vec![Block::Table(table)], banji: None };
+    let s = settings();
+    let style = gongwen::pipeline::style_library(&s).unwrap();
+    for source in [
+        gongwen::render::typst::typst_source(&doc),
+        gongwen::render::typst::typst_source_repeating(&doc),
+    ] {
+        assert!(source.contains("#let gongwen-cut = (:)"));
+        let mut engine = gongwen::render::typst::TypstEngine::new(
+            s.library.clone(),
+            s.fonts.clone(),
+            &style,
+            std::sync::Arc::default(),
+            s.date,
+        )
+        .unwrap();
+        assert_eq!(engine.compile_source(&source).unwrap(), 1);
+    }
+}

@@ -252,7 +252,9 @@ fn table(t: &Table, s: &mut String, tables: &mut Tables) {
     let index = tables.count;
     let (t, cuts) = t.unsplit();
     let grid = crate::doc::span_grid(&t.rows, t.columns.len());
-    tables.merged |= grid.iter().flatten().any(|s| matches!(s, Slot::Covered { .. }));
+    // (a cell merged over rows reads its rows from the dictionaries, also one
+    // whose rows run past the table's end and so cover nothing)
+    tables.merged |= t.rows.iter().flatten().any(|c| c.rowspan > 1);
     // rows kept with the next (a merged group's first row): one more column, 0 mm
     // wide and empty, whose unbreakable cells span each run of rows kept together
     let keep = t.keep_with_next(crate::doc::TABLE_WIDTH_MM, crate::doc::TABLE_BLOCK_MM);
@@ -513,17 +515,30 @@ impl crate::layout::Engine for TypstEngine {
         // a later round starts from the last round's introspection (page
         // numbers, the 版记's page): where its pages did not move, one layout
         // pass settles it instead of two
-        let (document, overflow) = compile_checked(&self.world, self.last.as_ref())?;
-        if overflow {
-            // a label taller than its part: later rounds write the cut cells
-            // out (their rows grow); this round's pages turn where those of
-            // the table written whole do, as the patch draws, not sizes
+        let (mut document, overflow) = compile_checked(&self.world, self.last.as_ref())?;
+        let mut breaks = table_breaks(&document);
+        if self.repeat && (overflow || !cuts_open_pages(doc, &breaks)) {
+            // the layout cannot show this document's cuts by itself: a label
+            // taller than its part (a cut cell makes its rows taller), or a cut
+            // made in an earlier round at a row that no longer opens a page
+            // (printed there all the same, as the document's copy says). From
+            // now on the cuts are written out cell by cell
             self.repeat = false;
+            let cut = typst_source(doc);
+            // the same source when the document has no cuts yet: its pages
+            // turn where those of the cut cells will (the patch draws, it does
+            // not size), and the next round cuts every label that ran over
+            if cut != self.source {
+                self.source = cut;
+                self.world.set_main(&self.source);
+                document = compile_world_from(&self.world, self.last.as_ref())?;
+                breaks = table_breaks(&document);
+            }
         }
         let pages = crate::layout::Pages {
             count: document.pages().len(),
             texts: page_texts(&document),
-            table_breaks: table_breaks(&document),
+            table_breaks: breaks,
             banji_anchor: banji_anchor(&document),
         };
         self.last = Some(document);
@@ -536,6 +551,17 @@ impl crate::layout::Engine for TypstEngine {
 /// page.
 fn compile_world(world: &GongwenWorld) -> Result<PagedDocument, Vec<Diagnostic>> {
     compile_world_from(world, None)
+}
+
+/// Whether every label `doc` prints again after a cut (`Table::split_spans_at`)
+/// stands in a row that opens a page in a layout with table breaks `breaks`.
+fn cuts_open_pages(doc: &Document, breaks: &[Vec<usize>]) -> bool {
+    doc.tables().iter().enumerate().all(|(t, table)| {
+        table.rows.iter().enumerate().all(|(r, row)| {
+            !row.iter().any(|c| c.again)
+                || breaks.get(t).is_some_and(|rows| rows.contains(&r))
+        })
+    })
 }
 
 /// [`compile_world`], the first layout pass introspecting `seed` (an earlier

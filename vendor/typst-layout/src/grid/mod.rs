@@ -85,9 +85,8 @@ pub fn layout_cell(
     Ok(Fragment::frames(frames))
 }
 
-/// gongwen (PATCHES.md): [`layout_cell`] without the cell's tags, for the
-/// further parts of a repeated body (the cell is tagged once, with its first
-/// part) and for measuring it.
+/// gongwen (PATCHES.md): [`layout_cell`] without the cell's tags, for
+/// measuring a repeated body.
 pub(super) fn layout_cell_untagged(
     cell: &Cell,
     engine: &mut Engine,

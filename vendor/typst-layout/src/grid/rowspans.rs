@@ -192,11 +192,10 @@ impl GridLayouter<'_> {
                 let locator = self.cell_locator(Axes::new(x, y), part);
                 let pod: Regions =
                     Region::new(Size::new(width, *height), Axes::splat(true)).into();
-                let part = if i == 0 {
-                    layout_cell(cell, engine, locator, self.styles, pod, is_being_repeated)?
-                } else {
-                    layout_cell_untagged(cell, engine, locator, self.styles, pod)?
-                };
+                // the further parts are repetitions, tagged as such (as a
+                // repeated header's cells are): artifacts in a tagged PDF
+                let repeated = is_being_repeated || i > 0;
+                let part = layout_cell(cell, engine, locator, self.styles, pod, repeated)?;
                 frames.push(part.into_frame());
             }
             typst_library::layout::Fragment::frames(frames)
