@@ -600,17 +600,13 @@ impl Table {
             row.extend(self.rows[r].iter().skip(placed).cloned());
             rows.push(row);
         }
-        (Table { rows, ..self.clone_empty() }, cuts)
-    }
-
-    /// The table without its rows.
-    fn clone_empty(&self) -> Table {
-        Table {
+        let table = Table {
             columns: self.columns.clone(),
             header: self.header.clone(),
-            rows: Vec::new(),
+            rows,
             size_pt: self.size_pt,
-        }
+        };
+        (table, cuts)
     }
 }
 
@@ -804,9 +800,8 @@ mod tests {
         assert!(!t.split_spans_at(&[2]));
     }
 
-    #[test]
-    fn one_span_cut_by_several_breaks_at_once() {
-        // 一级 over 10 rows, 二级 over rows 0–4 and 5–9, pages opening at 3 and 7
+    /// 一级 over 10 rows, 二级 over rows 0–4 and 5–9, the third column a row each.
+    fn nested_groups() -> Table {
         let mut first = Cell::new("一级");
         first.rowspan = 10;
         let (mut a, mut b) = (Cell::new("二级甲"), Cell::new("二级乙"));
@@ -817,7 +812,7 @@ mod tests {
         rows[5].insert(0, b);
         rows[0].insert(0, a);
         rows[0].insert(0, first);
-        let mut t = Table {
+        Table {
             columns: vec![
                 Column { width: Width::Mm(20.0), align: Align::Center },
                 Column { width: Width::Mm(20.0), align: Align::Center },
@@ -826,7 +821,13 @@ mod tests {
             header: vec!["一级".into(), "二级".into(), "三级".into()],
             rows,
             size_pt: 12.0,
-        };
+        }
+    }
+
+    #[test]
+    fn one_span_cut_by_several_breaks_at_once() {
+        // pages opening at 3 and 7
+        let mut t = nested_groups();
         assert!(t.split_spans_at(&[7, 3]));
         let texts = |r: usize| {
             t.rows[r].iter().map(|c| (c.text.clone(), c.rowspan)).collect::<Vec<_>>()
@@ -842,26 +843,7 @@ mod tests {
 
     #[test]
     fn unsplit_gives_back_the_table_before_its_cuts() {
-        let mut first = Cell::new("一级");
-        first.rowspan = 10;
-        let (mut a, mut b) = (Cell::new("二级甲"), Cell::new("二级乙"));
-        a.rowspan = 5;
-        b.rowspan = 5;
-        let mut rows: Vec<Vec<Cell>> =
-            (0..10).map(|i| vec![Cell::new(format!("{i}"))]).collect();
-        rows[5].insert(0, b);
-        rows[0].insert(0, a);
-        rows[0].insert(0, first);
-        let base = Table {
-            columns: vec![
-                Column { width: Width::Mm(20.0), align: Align::Center },
-                Column { width: Width::Mm(20.0), align: Align::Center },
-                Column { width: Width::Fr(1), align: Align::Left },
-            ],
-            header: vec!["一级".into(), "二级".into(), "三级".into()],
-            rows,
-            size_pt: 12.0,
-        };
+        let base = nested_groups();
         assert_eq!(base.unsplit(), (base.clone(), Cuts::default()));
         // cut in two rounds, as the layout loop may: at 3, then at 7
         let mut t = base.clone();

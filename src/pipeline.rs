@@ -312,7 +312,7 @@ pub fn render(c: &Composed, settings: &Settings) -> Result<Rendered, Vec<Diagnos
 
 /// The Typst layout engine for a composed case (its style library, fonts and
 /// checked images).
-fn typst_engine(
+pub fn typst_engine(
     c: &Composed,
     settings: &Settings,
 ) -> Result<render::typst::TypstEngine, Vec<Diagnostic>> {

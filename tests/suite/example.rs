@@ -282,15 +282,7 @@ fn seeded_layout_rounds_give_the_cold_compile() {
     let (composed, rendered) = build(&fixture("lingchuan"));
     assert_eq!(rendered.timings.rounds, 2, "a second round, seeded with the first");
     let s = settings();
-    let style = gongwen::pipeline::style_library(&s).unwrap();
-    let mut cold = gongwen::render::typst::TypstEngine::new(
-        s.library.clone(),
-        s.fonts.clone(),
-        &style,
-        std::sync::Arc::new(composed.images.clone()),
-        s.date,
-    )
-    .unwrap();
+    let mut cold = gongwen::pipeline::typst_engine(&composed, &s).unwrap();
     assert_eq!(cold.compile_source(&rendered.typst).unwrap(), rendered.pages);
     let pdf = cold.export_pdf(&composed.name, s.date).unwrap();
     assert!(rendered.pdf.as_deref() == Some(&pdf[..]), "another PDF");

@@ -595,16 +595,7 @@ fn explicit_pages(
     composed: &gongwen::pipeline::Composed,
     laid: &gongwen::doc::Document,
 ) -> Vec<Page> {
-    let s = settings();
-    let style = gongwen::pipeline::style_library(&s).unwrap();
-    let mut cold = gongwen::render::typst::TypstEngine::new(
-        s.library.clone(),
-        s.fonts.clone(),
-        &style,
-        std::sync::Arc::new(composed.images.clone()),
-        s.date,
-    )
-    .unwrap();
+    let mut cold = gongwen::pipeline::typst_engine(composed, &settings()).unwrap();
     let source = gongwen::render::typst::typst_source(laid);
     assert!(
         source.contains("gongwen-again = (\""),
