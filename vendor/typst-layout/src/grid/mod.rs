@@ -85,20 +85,6 @@ pub fn layout_cell(
     Ok(Fragment::frames(frames))
 }
 
-/// gongwen (PATCHES.md): [`layout_cell`] without the cell's tags, for
-/// measuring a repeated body.
-pub(super) fn layout_cell_untagged(
-    cell: &Cell,
-    engine: &mut Engine,
-    locator: Locator,
-    styles: StyleChain,
-    regions: Regions,
-) -> SourceResult<Fragment> {
-    let mut locator = locator.split();
-    let locator = locator.next(&cell.body.span());
-    crate::layout_fragment(engine, &cell.body, locator, styles, regions)
-}
-
 fn generate_tags<T: NativeElement>(
     mut cell: Packed<T>,
     locator: &mut SplitLocator,

@@ -5,7 +5,7 @@ use typst_library::layout::grid::resolve::Repeatable;
 use typst_library::layout::{Abs, Axes, Frame, Point, Region, Regions, Size, Sizing};
 
 use super::layouter::{Row, points};
-use super::{Cell, GridLayouter, layout_cell, layout_cell_untagged};
+use super::{Cell, GridLayouter, layout_cell};
 
 /// gongwen (PATCHES.md): the label that makes a cell merged over rows show its
 /// body again in every region it runs into.
@@ -173,7 +173,7 @@ impl GridLayouter<'_> {
             let locator = self.cell_locator(Axes::new(x, y), disambiguator + REPEAT_MEASURE);
             let free: Regions =
                 Region::new(Size::new(width, Abs::inf()), Axes::new(true, false)).into();
-            let natural = layout_cell_untagged(cell, engine, locator, self.styles, free)?
+            let natural = layout_cell(cell, engine, locator, self.styles, free, true)?
                 .into_frame()
                 .height();
             let mut frames = Vec::with_capacity(heights.len());
