@@ -27,7 +27,7 @@ use world::GongwenWorld;
 
 /// Writes the Typst main file for a document.
 pub fn typst_source(doc: &Document) -> String {
-    source(doc, Tables::default()).0
+    source(doc, false)
 }
 
 /// [`typst_source`], with the merged cells that a page break cut written whole:
@@ -43,13 +43,16 @@ pub fn typst_source(doc: &Document) -> String {
 /// layout warns ([`REPEAT_OVERFLOW`]): cut cells would make their rows taller,
 /// and the document must be written with its cuts ([`typst_source`]).
 pub fn typst_source_repeating(doc: &Document) -> String {
-    source(doc, Tables { repeat: true, ..Tables::default() }).0
+    source(doc, true)
 }
 
 /// The warning of the patched Typst layout for a label taller than its part.
 pub use typst_layout::REPEAT_OVERFLOW;
 
-fn source(doc: &Document, mut tables: Tables) -> (String, Tables) {
+/// The main file, merged cells written for the layout to repeat their labels
+/// or not (`repeat`, see [`typst_source_repeating`]).
+fn source(doc: &Document, repeat: bool) -> String {
+    let mut tables = Tables { repeat, ..Tables::default() };
     let mut body = String::new();
     for (i, b) in doc.blocks.iter().enumerate() {
         body.push('#');
@@ -86,7 +89,7 @@ fn source(doc: &Document, mut tables: Tables) -> (String, Tables) {
     }
     let _ = writeln!(s, "#show: gongwen.with(title: {})\n", string(&doc.title));
     s.push_str(&body);
-    (s, tables)
+    s
 }
 
 /// Name of the dictionary of merged cells cut short at a page break: key
